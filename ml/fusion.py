@@ -1,0 +1,233 @@
+"""Fuse per-review signals into one risk in [0, 1], with the reasons behind it.
+
+Each signal maps to a bounded component in [0, 1] by a documented ramp; the
+components are combined by a weighted logistic, so that one signal alone stays
+well below the hold threshold (an honest angry first-time reviewer must never be
+buried) and only corroborating signals together push a review above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.features import FeatureMatrix
+
+#: The service holds a review for a moderator when its score reaches this.
+HOLD_THRESHOLD = 0.7
+
+#: Logit of a review on which no signal fired: sigmoid(-3.5) = 0.029.
+BIAS = -3.5
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # stable snake_case code, e.g. "new_account", "rating_deviation"
+    score: float  # this signal's component in [0, 1]
+    en: str  # one human sentence in English, with the value filled in
+    fr: str  # the same sentence in French
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    score: np.ndarray  # float64 shape (n,), in [0, 1]
+    reasons: list[list[Reason]]  # per row, strongest first; only signals that fired
+
+
+#: code -> (English template, French template). ``{value}`` is the signal's raw
+#: value (days, stars, reviews, reviewers, or a component score in [0, 1]).
+REASONS: dict[str, tuple[str, str]] = {
+    "new_account": (
+        "The account was {value:.1f} days old when the review was written.",
+        "Le compte avait {value:.1f} jours quand l'avis a été écrit.",
+    ),
+    "first_review": (
+        "This is the first review written from this account.",
+        "C'est le premier avis écrit depuis ce compte.",
+    ),
+    "rating_deviation": (
+        "The rating is {value:.1f} stars away from the average of the establishment's other reviews.",
+        "La note s'écarte de {value:.1f} étoiles de la moyenne des autres avis de l'établissement.",
+    ),
+    "review_burst": (
+        "The reviewer wrote {value:.0f} reviews within 24 hours.",
+        "L'auteur a écrit {value:.0f} avis en 24 heures.",
+    ),
+    "unverified_stay": (
+        "No booking reference was given for this review.",
+        "Aucune référence de réservation n'a été fournie pour cet avis.",
+    ),
+    "shared_email": (
+        "The email address is shared with {value:.0f} other reviewer account(s).",
+        "L'adresse e-mail est partagée avec {value:.0f} autre(s) compte(s) d'auteur.",
+    ),
+    "shared_device": (
+        "The device is shared with {value:.0f} other reviewer account(s).",
+        "L'appareil est partagé avec {value:.0f} autre(s) compte(s) d'auteur.",
+    ),
+    "shared_ip": (
+        "The IP address is shared with {value:.0f} other reviewer account(s).",
+        "L'adresse IP est partagée avec {value:.0f} autre(s) compte(s) d'auteur.",
+    ),
+    "shared_ip24": (
+        "The IP network (/24) is shared with {value:.0f} other reviewer account(s).",
+        "Le réseau IP (/24) est partagé avec {value:.0f} autre(s) compte(s) d'auteur.",
+    ),
+    # Components fused through ``extra`` (values are scores in [0, 1]).
+    "extortion_report": (
+        "The review is linked to a threat report filed by the establishment (strength {value:.2f}).",
+        "L'avis est lié à un signalement de menace déposé par l'établissement (force {value:.2f}).",
+    ),
+    "extortion_text": (
+        "The text contains demand-and-threat language (strength {value:.2f}).",
+        "Le texte contient des formulations d'exigence et de menace (force {value:.2f}).",
+    ),
+    "near_duplicate_text": (
+        "The text nearly duplicates other reviews (similarity {value:.2f}).",
+        "Le texte reproduit presque d'autres avis (similarité {value:.2f}).",
+    ),
+    "ring_member": (
+        "The reviewer belongs to a suspected ring of coordinated accounts (strength {value:.2f}).",
+        "L'auteur appartient à un groupe suspect de comptes coordonnés (force {value:.2f}).",
+    ),
+    "review_bombing": (
+        "The review is part of a coordinated burst against the establishment (strength {value:.2f}).",
+        "L'avis fait partie d'une vague coordonnée contre l'établissement (force {value:.2f}).",
+    ),
+    "anomaly_rank": (
+        "The reviewer's behaviour is unusual compared with other reviewers (rank {value:.2f}).",
+        "Le comportement de l'auteur est inhabituel par rapport aux autres auteurs (rang {value:.2f}).",
+    ),
+    "other_signal": (
+        "Detector '{name}' flagged this review (strength {value:.2f}).",
+        "Le détecteur « {name} » a signalé cet avis (force {value:.2f}).",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Signal:
+    code: str
+    feature: str  # feature column it reads (for behavioural signals)
+    low: float  # component 0 at or beyond this raw value ...
+    high: float  # ... rising linearly to 1 at this raw value
+    weight: float  # logit added when the component is 1
+    group: str  # correlated signals share a group: only the strongest counts
+    absolute: bool = False
+
+
+# Thresholds (raw units in parentheses), weights in logit units. Calibration:
+# nothing fired -> 0.029; one behavioural signal alone -> at most 0.18;
+# a new account's lone 1-star review far below the mean (newcomer + deviation,
+# + unverified stay) -> 0.38-0.50; a new account writing 5+ reviews in a day,
+# all far from the means (newcomer + deviation + burst) -> 0.82.
+_SIGNALS: tuple[_Signal, ...] = (
+    # Account younger than 2 days: 1; fades to 0 at 14 days.
+    _Signal("new_account", "account_age_days", 14.0, 2.0, 1.5, "newcomer"),
+    # The account's first review. Weaker, and it is the same evidence as a new
+    # account, so the two share a group.
+    _Signal("first_review", "first_review_of_account", 0.0, 1.0, 0.75, "newcomer"),
+    # Rating 1.5 stars from the others' mean: 0; 3 stars or more: 1.
+    _Signal("rating_deviation", "rating_deviation", 1.5, 3.0, 1.5, "rating", absolute=True),
+    # 2 reviews in 24 h: 0; 5 or more: 1.
+    _Signal("review_burst", "reviewer_max_reviews_per_day", 2.0, 5.0, 2.0, "burst"),
+    # No booking reference, when the partner sends that field at all.
+    _Signal("unverified_stay", "verified_stay", 1.0, 0.0, 0.5, "stay"),
+    # Another account on the same email is already strong.
+    _Signal("shared_email", "email_shared_reviewers", 0.0, 1.0, 2.0, "identity"),
+    # Devices: 1 other account 0.5, 2 or more 1.
+    _Signal("shared_device", "device_shared_reviewers", 0.0, 2.0, 2.0, "identity"),
+    # IPs are shared by hotel wifi and carrier NAT: 2 others 0, 10 others 1.
+    _Signal("shared_ip", "ip_shared_reviewers", 2.0, 10.0, 1.5, "identity"),
+    _Signal("shared_ip24", "ip24_shared_reviewers", 5.0, 25.0, 1.0, "identity"),
+)
+
+# Weights of components fused through ``extra``. A credible threat report linked
+# to the review is independent evidence from the owner, so it holds on its own
+# (sigmoid(-3.5 + 4.5) = 0.73); every other component needs corroboration.
+EXTRA_WEIGHTS: dict[str, float] = {
+    "extortion_report": 4.5,
+    "extortion_text": 2.0,
+    "near_duplicate_text": 2.0,
+    "ring_member": 2.5,
+    "review_bombing": 2.0,
+    "anomaly_rank": 1.5,
+}
+_DEFAULT_EXTRA_WEIGHT = 1.5
+
+
+def review_risk(
+    features: FeatureMatrix,
+    *,
+    extra: dict[str, np.ndarray] | None = None,
+    with_reasons: bool = True,
+) -> RiskResult:
+    """Risk in [0, 1] per review row of ``features`` (see ``ml.features.review_features``).
+
+    ``extra`` maps a component name to per-row scores in [0, 1] (NaN: not
+    scored); known names are listed in ``EXTRA_WEIGHTS``, any other name is fused
+    with a default weight under its own code. Signals whose feature column is
+    missing are skipped. Correlated signals (``group``) contribute only their
+    strongest member. ``score = sigmoid(BIAS + sum of weight * component)``.
+    Reasons list every signal with a component > 0, strongest contribution first
+    (ties by catalogue order). Deterministic.
+    """
+    n = len(features)
+    entries: list[tuple[str, str, np.ndarray, np.ndarray, float]] = []
+    # (code, group, component, raw value, weight)
+    for signal in _SIGNALS:
+        if signal.feature not in features.names:
+            continue
+        raw = features.column(signal.feature).astype(np.float64)
+        if signal.absolute:
+            raw = np.abs(raw)
+        entries.append(
+            (signal.code, signal.group, _ramp(raw, signal.low, signal.high), raw, signal.weight)
+        )
+    for name, values in sorted((extra or {}).items()):
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (n,):
+            raise ValueError(f"extra[{name!r}] has shape {values.shape}, expected ({n},)")
+        component = np.nan_to_num(values, nan=0.0)
+        if (component < 0).any() or (component > 1).any():
+            raise ValueError(f"extra[{name!r}] must lie in [0, 1]")
+        weight = EXTRA_WEIGHTS.get(name, _DEFAULT_EXTRA_WEIGHT)
+        entries.append((name, f"extra:{name}", component, component, weight))
+
+    logit = np.full(n, BIAS)
+    group_best: dict[str, np.ndarray] = {}
+    for _, group, component, _, weight in entries:
+        contribution = weight * component
+        group_best[group] = np.maximum(group_best.get(group, 0.0), contribution)
+    for best in group_best.values():
+        logit = logit + best
+    score = 1.0 / (1.0 + np.exp(-logit))
+
+    reasons: list[list[Reason]] = [[] for _ in range(n)]
+    if with_reasons and entries:
+        component = np.column_stack([e[2] for e in entries])
+        contribution = component * np.array([e[4] for e in entries])
+        rows, which = np.nonzero(component > 0)
+        # Strongest first, then catalogue order: sort by (row, -contribution, which).
+        order = np.lexsort((which, -contribution[rows, which], rows))
+        for row, j in zip(rows[order].tolist(), which[order].tolist(), strict=True):
+            code, _, comp, raw, _ = entries[j]
+            reasons[row].append(_reason(code, float(comp[row]), float(raw[row])))
+    return RiskResult(score=score, reasons=reasons)
+
+
+def _ramp(raw: np.ndarray, low: float, high: float) -> np.ndarray:
+    """0 at ``low``, 1 at ``high`` (either direction), linear between; NaN -> 0."""
+    component = np.clip((raw - low) / (high - low), 0.0, 1.0)
+    return np.nan_to_num(component, nan=0.0)
+
+
+def _reason(code: str, component: float, value: float) -> Reason:
+    if code in REASONS:
+        en, fr = REASONS[code]
+        return Reason(code, component, en.format(value=value), fr.format(value=value))
+    en, fr = REASONS["other_signal"]
+    return Reason(
+        code, component, en.format(name=code, value=value), fr.format(name=code, value=value)
+    )
