@@ -1,0 +1,91 @@
+"""Cases (findings a moderator decides on) and their append-only audit trail."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+from apps.establishments.models import Establishment
+from apps.partners.models import Partner
+from apps.reviews.models import Review, Reviewer
+
+
+class Case(models.Model):
+    class Kind(models.TextChoices):
+        EXTORTION = "extortion"
+        SOCK_PUPPET_RING = "sock_puppet_ring"
+        REVIEW_BOMBING = "review_bombing"
+        ANOMALOUS_REVIEWER = "anomalous_reviewer"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CONFIRMED = "confirmed"
+        DISMISSED = "dismissed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Kind + sorted member keys, hashed: a re-run finds the same case instead
+    # of opening a twin.
+    fingerprint = models.CharField(max_length=64, unique=True)
+    severity = models.FloatField(default=0.0, help_text="0 (low) .. 1 (high)")
+    # [{"code", "score", "en", "fr"}], strongest first.
+    reasons = models.JSONField(default=list, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    # Cases may span partners (a serial extortionist, a cross-partner ring);
+    # each partner sees the case through its own members.
+    partners = models.ManyToManyField(Partner, related_name="cases")
+    establishments = models.ManyToManyField(Establishment, related_name="cases", blank=True)
+    reviews = models.ManyToManyField(Review, related_name="cases", blank=True)
+    reviewers = models.ManyToManyField(Reviewer, related_name="cases", blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decided_cases",
+    )
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-severity", "-opened_at"]
+        indexes = [models.Index(fields=["status", "kind", "-severity"], name="case_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.status})"
+
+
+class CaseEvent(models.Model):
+    """Append-only audit: who did what to a case, when, with before and after."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    action = models.CharField(max_length=32)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} case #{self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Case events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Case events are append-only.")

@@ -1,0 +1,44 @@
+"""Detection tasks: small, idempotent, acks_late; they load ids and call services."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+
+from apps.reviews.services import enqueue_scoring, reviews_mark_enqueued
+
+from .selectors import reviews_pending_for_scoring
+from .services import reviews_score
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=6,
+    ignore_result=True,
+)
+def score_reviews(self, review_ids: list[int]) -> dict:
+    outcome = reviews_score(review_ids=review_ids)
+    return {"scored": outcome.scored, "published": outcome.published, "held": outcome.held}
+
+
+@shared_task(ignore_result=True)
+def sweep_pending_reviews(older_than_seconds: int | None = None) -> int:
+    """Re-enqueue reviews still pending after a while (their message may be lost)."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.PENDING_SWEEP_AFTER_SECONDS
+    ids = list(
+        reviews_pending_for_scoring(older_than=timedelta(seconds=older_than_seconds))
+        .order_by("id")
+        .values_list("id", flat=True)[:50_000]
+    )
+    if ids:
+        reviews_mark_enqueued(review_ids=ids)
+        enqueue_scoring(review_ids=ids)
+    return len(ids)

@@ -1,0 +1,19 @@
+"""Reads of establishments shared by the API, the portal and detection."""
+
+from django.db.models import QuerySet
+
+from apps.partners.models import Partner
+
+from .models import Establishment
+
+
+def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
+    return Establishment.objects.filter(partner=partner)
+
+
+def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]) -> dict[str, int]:
+    return dict(
+        Establishment.objects.filter(partner=partner, external_id__in=external_ids).values_list(
+            "external_id", "id"
+        )
+    )

@@ -1,0 +1,156 @@
+"""API v1: reviews — bulk ingest, verdicts with reasons."""
+
+from django.utils.translation import get_language
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from apps.core.exceptions import ApplicationError
+from apps.core.openapi import error_responses
+from apps.core.payloads import validate_one_or_many
+from apps.core.validation import one_or_many_schema
+
+from .filters import ReviewFilter
+from .models import Review
+from .schemas import MAX_BATCH, REVIEW_FIELDS
+from .selectors import reviews_of_partner
+from .services import reviews_ingest
+
+RESULT_NAMES = {201: "created", 200: "unchanged", 409: "conflict"}
+
+
+def reasons_for_language(reasons: list[dict]) -> list[dict]:
+    """Reason codes with their sentence in the request's language (en or fr)."""
+    lang = "fr" if (get_language() or "en").startswith("fr") else "en"
+    return [{"code": r["code"], "detail": r.get(lang) or r.get("en", "")} for r in reasons]
+
+
+class RiskSerializer(serializers.Serializer):
+    score = serializers.FloatField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.DictField())
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    establishment = serializers.CharField(source="establishment.external_id")
+    reviewer = serializers.SerializerMethodField()
+    risk = serializers.SerializerMethodField()
+    cases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = (
+            "external_id", "establishment", "reviewer", "rating", "title", "text", "language",
+            "visit_date", "created_at", "received_at", "status", "risk", "cases",
+        )
+
+    @extend_schema_field({"type": "object", "properties": {
+        "external_id": {"type": "string"}, "display_name": {"type": "string"}}})
+    def get_reviewer(self, review: Review) -> dict:
+        return {"external_id": review.reviewer.external_id, "display_name": review.reviewer.display_name}
+
+    @extend_schema_field(RiskSerializer)
+    def get_risk(self, review: Review) -> dict:
+        return {"score": review.risk_score, "reasons": reasons_for_language(review.risk_reasons)}
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_cases(self, review: Review) -> list[int]:
+        return sorted(c.id for c in review.cases.all())
+
+
+BULK_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "external_id": {"type": "string"},
+                    "status": {"type": "integer", "enum": [201, 200, 409]},
+                    "result": {"type": "string", "enum": ["created", "unchanged", "conflict"]},
+                    "error": {"type": "object", "nullable": True},
+                },
+            },
+        },
+        "created": {"type": "integer"},
+        "unchanged": {"type": "integer"},
+        "conflicts": {"type": "integer"},
+    },
+}
+
+REVIEW_EXAMPLE = {
+    "external_id": "rv-10293",
+    "establishment": "htl-lyon-042",
+    "reviewer": {
+        "external_id": "u-8812", "display_name": "Marie L.", "email": "marie@example.org",
+        "account_created_at": "2024-03-02T10:00:00Z", "ip": "203.0.113.7", "device_id": "a1b2c3",
+    },
+    "rating": 2,
+    "title": "Chambre bruyante",
+    "text": "La chambre donnait sur la rue et le bruit a duré toute la nuit.",
+    "language": "fr",
+    "visit_date": "2026-05-01",
+    "booking_ref": "BK-55120",
+    "created_at": "2026-05-03T08:12:00Z",
+}
+
+
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReviewSerializer
+    lookup_field = "external_id"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = ReviewFilter
+
+    queryset = Review.objects.none()  # for the schema generator
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return reviews_of_partner(partner=self.request.user.partner)
+
+    @extend_schema(
+        request={"application/json": one_or_many_schema(REVIEW_FIELDS, max_items=MAX_BATCH)},
+        responses={
+            201: ReviewSerializer,
+            200: {"oneOf": [{"$ref": "#/components/schemas/Review"}, BULK_RESPONSE]},
+            **error_responses(400, 401, 409, 413, 415),
+        },
+        examples=[OpenApiExample("One review", value=REVIEW_EXAMPLE, request_only=True)],
+        description=(
+            "Submit one review (answers 201 created, 200 if the same payload was already "
+            "stored, 409 if a different payload was stored under the same external_id), or a "
+            "list of up to 1,000. A list is validated as a whole (any invalid item: 400 and "
+            "nothing stored) and then answers 200 with a result per item."
+        ),
+    )
+    def create(self, request):
+        items, many = validate_one_or_many(
+            request.data, fields=REVIEW_FIELDS, max_items=MAX_BATCH, noun="review"
+        )
+        partner = request.user.partner
+        results = reviews_ingest(partner=partner, items=items)
+        if not many:
+            result = results[0]
+            if result.status == 409:
+                raise ApplicationError(
+                    "review_conflict",
+                    f"A different review is already stored under external_id {result.external_id!r}.",
+                    status=409,
+                )
+            review = self.get_queryset().get(id=result.review_id)
+            return Response(ReviewSerializer(review).data, status=result.status)
+        body = []
+        for r in results:
+            item = {"index": r.index, "external_id": r.external_id, "status": r.status,
+                    "result": RESULT_NAMES[r.status]}
+            if r.status == 409:
+                item["error"] = {"code": "review_conflict",
+                                 "message": "A different review is stored under this external_id."}
+            body.append(item)
+        counts = {s: sum(1 for r in results if r.status == s) for s in RESULT_NAMES}
+        return Response(
+            {"results": body, "created": counts[201], "unchanged": counts[200],
+             "conflicts": counts[409]},
+            status=status.HTTP_200_OK,
+        )

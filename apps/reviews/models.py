@@ -1,0 +1,84 @@
+"""Reviewers and reviews. Personal identifiers are stored only as keyed hashes."""
+
+from django.db import models
+
+from apps.establishments.models import Establishment
+from apps.partners.models import Partner
+
+
+class Reviewer(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="reviewers")
+    external_id = models.CharField(max_length=100)
+    # A public handle, shown on the partner's site: not secret.
+    display_name = models.CharField(max_length=100, blank=True)
+    email_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    account_created_at = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(default=False, help_text="Confirmed by a moderator as abusive.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="reviewer_external_id_per_partner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.external_id
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"  # accepted, not yet scored
+        PUBLISHED = "published"
+        HELD = "held"  # waiting for a moderator; never removed automatically
+        REMOVED = "removed"  # only by a moderator's decision
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="reviews")
+    external_id = models.CharField(max_length=100)
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    visit_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(help_text="When the guest wrote it (partner's clock).")
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Per-review observations of the reviewer's connection, hashed.
+    ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    ip24_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    device_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    booking_ref_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # HMAC of the canonical payload: equal payload -> 200, different -> 409.
+    payload_hash = models.CharField(max_length=64)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    risk_score = models.FloatField(null=True, blank=True)
+    # [{"code", "score", "en", "fr"}], strongest first.
+    risk_reasons = models.JSONField(default=list, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="review_external_id_per_partner"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"], name="review_pending_sweep"),
+            models.Index(fields=["establishment", "created_at"], name="review_by_establishment"),
+            models.Index(fields=["reviewer", "created_at"], name="review_by_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.rating}★, {self.status})"

@@ -1,0 +1,213 @@
+"""Review ingestion: validated items in, reviews persisted, scoring scheduled.
+
+Every review answered 201 is committed before the response and carries an
+``enqueued_at``; its scoring task is published after commit, and if the
+broker is down the periodic sweep re-enqueues it, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.exceptions import ApplicationError
+from apps.establishments.selectors import establishment_ids_by_external_id
+from apps.partners.models import Partner
+
+from . import pii
+from .models import Review, Reviewer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    index: int
+    external_id: str
+    status: int  # 201 created, 200 already stored with the same payload, 409 conflict
+    review_id: int | None
+
+
+def payload_fingerprint(item: dict) -> str:
+    """Keyed hash of the canonical validated payload (so it leaks no PII)."""
+    canonical = json.dumps(item, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+    key = settings.PII_HASH_KEY.encode()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
+    """Reviewer ids by external_id; new reviewers created, changed ones updated.
+
+    An identifier missing from a later payload does not erase the one we have.
+    """
+    latest: dict[str, dict] = {}
+    for item in items:
+        latest[item["reviewer"]["external_id"]] = item["reviewer"]
+    wanted = {
+        ext: {
+            "display_name": r["display_name"],
+            "email_hash": pii.email_hash(r["email"]),
+            "account_created_at": r["account_created_at"],
+        }
+        for ext, r in latest.items()
+    }
+    existing = {
+        row["external_id"]: row
+        for row in Reviewer.objects.filter(partner=partner, external_id__in=wanted).values(
+            "id", "external_id", "display_name", "email_hash", "account_created_at"
+        )
+    }
+    Reviewer.objects.bulk_create(
+        [Reviewer(partner=partner, external_id=ext, **v) for ext, v in wanted.items()
+         if ext not in existing],
+        ignore_conflicts=True,  # a concurrent batch may create the same reviewer
+    )
+    for ext, row in existing.items():
+        changes = {k: v for k, v in wanted[ext].items() if v and v != row[k]}
+        if changes:
+            Reviewer.objects.filter(id=row["id"]).update(**changes)
+    return dict(
+        Reviewer.objects.filter(partner=partner, external_id__in=wanted).values_list(
+            "external_id", "id"
+        )
+    )
+
+
+def _new_review(*, partner: Partner, item: dict, establishment_id: int, reviewer_id: int,
+                fingerprint: str, now) -> Review:
+    reviewer = item["reviewer"]
+    ip_hash, ip24_hash = pii.ip_hashes(reviewer["ip"])
+    return Review(
+        partner=partner,
+        external_id=item["external_id"],
+        establishment_id=establishment_id,
+        reviewer_id=reviewer_id,
+        rating=item["rating"],
+        title=item["title"],
+        text=item["text"],
+        language=item["language"],
+        visit_date=item["visit_date"],
+        created_at=item["created_at"],
+        ip_hash=ip_hash,
+        ip24_hash=ip24_hash,
+        device_hash=pii.device_hash(reviewer["device_id"]),
+        booking_ref_hash=pii.booking_ref_hash(item["booking_ref"]),
+        payload_hash=fingerprint,
+        enqueued_at=now,
+    )
+
+
+def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
+    """Persist validated review payloads idempotently; answer per item, in order.
+
+    Raises ApplicationError("unknown_establishment") naming every item whose
+    establishment the partner has not registered; then nothing is stored.
+    """
+    establishments = establishment_ids_by_external_id(
+        partner=partner, external_ids={item["establishment"] for item in items}
+    )
+    unknown = {
+        str(i): {"establishment": [f"Unknown establishment {item['establishment']!r}."]}
+        for i, item in enumerate(items)
+        if item["establishment"] not in establishments
+    }
+    if unknown:
+        raise ApplicationError(
+            "unknown_establishment",
+            "Register establishments (POST /api/v1/establishments/) before their reviews.",
+            fields=unknown if len(items) > 1 else unknown["0"],
+        )
+
+    fingerprints = [payload_fingerprint(item) for item in items]
+    with transaction.atomic():
+        stored = {
+            ext: (rid, fp)
+            for rid, ext, fp in Review.objects.filter(
+                partner=partner, external_id__in={item["external_id"] for item in items}
+            ).values_list("id", "external_id", "payload_hash")
+        }
+        fresh: dict[str, int] = {}  # external_id -> index of its first item in this batch
+        for index, item in enumerate(items):
+            ext = item["external_id"]
+            if ext not in stored and ext not in fresh:
+                fresh[ext] = index
+        now = timezone.now()
+        if fresh:
+            reviewer_ids = _upsert_reviewers(partner=partner, items=[items[i] for i in fresh.values()])
+            Review.objects.bulk_create(
+                [
+                    _new_review(
+                        partner=partner,
+                        item=items[i],
+                        establishment_id=establishments[items[i]["establishment"]],
+                        reviewer_id=reviewer_ids[items[i]["reviewer"]["external_id"]],
+                        fingerprint=fingerprints[i],
+                        now=now,
+                    )
+                    for i in fresh.values()
+                ],
+                ignore_conflicts=True,  # a concurrent request may have stored one first
+            )
+            created = {
+                ext: (rid, fp)
+                for rid, ext, fp in Review.objects.filter(
+                    partner=partner, external_id__in=fresh
+                ).values_list("id", "external_id", "payload_hash")
+            }
+        else:
+            created = {}
+
+        results: list[ItemResult] = []
+        for index, item in enumerate(items):
+            ext = item["external_id"]
+            if ext in fresh and fresh[ext] == index and created[ext][1] == fingerprints[index]:
+                results.append(ItemResult(index, ext, 201, created[ext][0]))
+                continue
+            rid, fp = stored.get(ext) or created[ext]
+            results.append(ItemResult(index, ext, 200 if fp == fingerprints[index] else 409, rid))
+
+        new_ids = [r.review_id for r in results if r.status == 201]
+        if new_ids:
+            transaction.on_commit(lambda: enqueue_scoring(review_ids=new_ids), robust=True)
+    return results
+
+
+def enqueue_scoring(*, review_ids: list[int]) -> None:
+    """Publish scoring tasks in batches; a failure is logged and left to the sweep."""
+    from apps.detection.tasks import score_reviews
+
+    size = settings.SCORING_BATCH_SIZE
+    for start in range(0, len(review_ids), size):
+        chunk = review_ids[start : start + size]
+        try:
+            score_reviews.delay(chunk)
+        except Exception:
+            # The reviews are committed and pending; the sweep will enqueue them.
+            logger.warning("broker unavailable; %d reviews left to the sweep", len(chunk), exc_info=True)
+            return
+
+
+@transaction.atomic
+def reviews_mark_enqueued(*, review_ids: list[int]) -> int:
+    return Review.objects.filter(id__in=review_ids, status=Review.Status.PENDING).update(
+        enqueued_at=timezone.now()
+    )
+
+
+def review_set_status(*, review: Review, status: str, allowed_from: tuple[str, ...]) -> bool:
+    """Guarded transition: UPDATE … WHERE status IN allowed_from. True if it moved."""
+    now = timezone.now()
+    moved = Review.objects.filter(id=review.id, status__in=allowed_from).update(
+        status=status, status_changed_at=now
+    )
+    if moved:
+        review.status, review.status_changed_at = status, now
+    return bool(moved)

@@ -1,0 +1,35 @@
+"""URL routes: the partner API v1, its schema and docs, probes, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from rest_framework.routers import DefaultRouter
+
+from apps.cases.api import CaseViewSet
+from apps.core.views import healthz, readyz
+from apps.establishments.api import EstablishmentViewSet
+from apps.reviews.api import ReviewViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("establishments", EstablishmentViewSet, basename="establishment")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("cases", CaseViewSet, basename="case")
+
+api_v1 = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+         name="schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="schema", authentication_classes=[],
+                                               permission_classes=[]), name="docs"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "apps.core.exceptions.json_404"
+handler500 = "apps.core.exceptions.json_500"
