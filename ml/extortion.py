@@ -1,0 +1,574 @@
+"""Threat reports <-> reviews: linkage, extortion score, serial extortionists, owner credibility.
+
+An owner reports a threat ("refund me or I post a 1-star review"); this module
+finds the reviews by the guest named in the report (exact hashed identifiers,
+or a fuzzy name within a time window around the report), scores them with the
+rating and the text, groups reports of one guest across establishments and
+partners, and weighs every report by its owner's track record, so that the
+report form cannot be used to bury honest criticism.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from ml.features import SECONDS_PER_DAY, ReviewColumns
+from ml.fusion import Reason
+from ml.text import Cue, extortion_cues, normalize
+
+__all__ = [
+    "EXTORTION_REASONS",
+    "METHOD_BITS",
+    "ExtortionScores",
+    "Links",
+    "ReviewGuests",
+    "SerialGroups",
+    "ThreatReports",
+    "link_reports_to_reviews",
+    "owner_credibility",
+    "score_extortion",
+    "serial_extortionists",
+]
+
+
+@dataclass(frozen=True)
+class ThreatReports:
+    """One row per threat report; arrays of length m.
+
+    Identifier columns are int64 codes from the same factorisation as the
+    review side (hashed email, booking reference; ``handle`` is the reviewer
+    code the owner's "reviewer handle" resolves to), -1 where unknown.
+    """
+
+    establishment: np.ndarray  # int64
+    received_at: np.ndarray  # float64 POSIX seconds
+    owner: np.ndarray | None = None  # int64 code of the reporting owner
+    email: np.ndarray | None = None
+    booking_ref: np.ndarray | None = None
+    handle: np.ndarray | None = None
+    name: Sequence[str] | None = None  # guest name as the owner wrote it, "" unknown
+    partner: np.ndarray | None = None  # int64 partner code
+    message_text: Sequence[str] | None = None  # the threatening message, as reported
+
+    def __len__(self) -> int:
+        return len(self.establishment)
+
+
+@dataclass(frozen=True)
+class ReviewGuests:
+    """Guest identifiers of each review that ``ReviewColumns`` does not carry (same rows)."""
+
+    booking_ref: np.ndarray | None = None  # int64 codes, -1 unknown
+    name: Sequence[str] | None = None  # reviewer display name, "" unknown
+    handle: np.ndarray | None = None  # int64; defaults to ``ReviewColumns.reviewer``
+    partner: np.ndarray | None = None  # int64 partner code
+
+
+#: Bit of each linkage method in ``Links.method``.
+METHOD_BITS: dict[str, int] = {"email": 1, "booking_ref": 2, "handle": 4, "name": 8}
+
+
+@dataclass(frozen=True)
+class Links:
+    """Report-review pairs; one row per pair, sorted by (report, review)."""
+
+    report: np.ndarray  # int64 report row
+    review: np.ndarray  # int64 review row
+    method: np.ndarray  # int64 OR of METHOD_BITS that matched
+    name_score: np.ndarray  # float64 0..100, NaN where names were not compared
+    delay_days: np.ndarray  # float64 review time minus report time, days
+
+    def __len__(self) -> int:
+        return len(self.report)
+
+    def methods(self, k: int) -> list[str]:
+        """Names of the methods that matched link ``k``."""
+        return [name for name, bit in METHOD_BITS.items() if int(self.method[k]) & bit]
+
+
+def _codes(values: np.ndarray | None, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, -1, dtype=np.int64)
+    return np.asarray(values, dtype=np.int64)
+
+
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges [lo, hi): (range index, position) of every element, vectorised."""
+    count = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(len(lo), dtype=np.int64), count)
+    position = np.repeat(lo, count) + (
+        np.arange(count.sum(), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    )
+    return owner, position
+
+
+def _join_exact(
+    rep_est: np.ndarray, rep_key: np.ndarray, rev_est: np.ndarray, rev_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (report, review) with the same establishment and the same known key."""
+    rep = np.flatnonzero((rep_key >= 0) & (rep_est >= 0))
+    rev = np.flatnonzero((rev_key >= 0) & (rev_est >= 0))
+    if len(rep) == 0 or len(rev) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    _, key = np.unique(np.concatenate((rep_key[rep], rev_key[rev])), return_inverse=True)
+    _, est = np.unique(np.concatenate((rep_est[rep], rev_est[rev])), return_inverse=True)
+    composite = est.astype(np.int64) * (int(key.max()) + 1) + key
+    rep_c, rev_c = composite[: len(rep)], composite[len(rep) :]
+    order = np.argsort(rev_c, kind="stable")
+    sorted_c = rev_c[order]
+    lo = np.searchsorted(sorted_c, rep_c, side="left")
+    hi = np.searchsorted(sorted_c, rep_c, side="right")
+    which, position = _expand(lo, hi)
+    return rep[which], rev[order[position]]
+
+
+def _join_window(
+    rep_est: np.ndarray,
+    rep_day: np.ndarray,
+    rev_est: np.ndarray,
+    rev_day: np.ndarray,
+    before: float,
+    after: float,
+    rep_rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (report, review) of the same establishment with review day in
+    [report day - before, report day + after], for the reports in ``rep_rows``."""
+    rev = np.flatnonzero((rev_est >= 0) & ~np.isnan(rev_day))
+    rep = rep_rows[(rep_est[rep_rows] >= 0) & ~np.isnan(rep_day[rep_rows])]
+    if len(rep) == 0 or len(rev) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    _, est = np.unique(np.concatenate((rep_est[rep], rev_est[rev])), return_inverse=True)
+    # Days since the earliest event keep the composite key exact in float64.
+    origin = min(np.nanmin(rev_day[rev]), np.nanmin(rep_day[rep])) - before - 1.0
+    width = max(np.nanmax(rev_day[rev]), np.nanmax(rep_day[rep])) - origin + after + 2.0
+    rev_key = est[len(rep) :] * width + (rev_day[rev] - origin)
+    rep_key = est[: len(rep)] * width + (rep_day[rep] - origin)
+    order = np.argsort(rev_key, kind="stable")
+    sorted_key = rev_key[order]
+    lo = np.searchsorted(sorted_key, rep_key - before, side="left")
+    hi = np.searchsorted(sorted_key, rep_key + after, side="right")
+    which, position = _expand(lo, hi)
+    return rep[which], rev[order[position]]
+
+
+def _name_key(name: str) -> str:
+    return " ".join(sorted(normalize(name).split()))
+
+
+def link_reports_to_reviews(
+    reports: ThreatReports,
+    reviews: ReviewColumns,
+    *,
+    guests: ReviewGuests | None = None,
+    days_after: float = 30.0,
+    days_before: float = 3.0,
+    name_threshold: float = 85.0,
+) -> Links:
+    """Reviews of each report's establishment written by the reported guest.
+
+    A review links to a report when both concern the same establishment, the
+    review was written between ``days_before`` days before and ``days_after``
+    days after the report (unknown review time: no link), and the guest matches
+    by hashed email, booking reference or reviewer handle, or by a fuzzy name
+    match (rapidfuzz ``token_sort_ratio`` of normalised names >= ``name_threshold``
+    out of 100). Joins are sort-and-search on columns; only name candidates
+    inside the window are compared.
+    """
+    guests = guests or ReviewGuests()
+    m, n = len(reports), len(reviews)
+    rep_est = _codes(reports.establishment, m)
+    rev_est = _codes(reviews.establishment, n)
+    rep_day = np.asarray(reports.received_at, dtype=np.float64) / SECONDS_PER_DAY
+    rev_day = np.asarray(reviews.created_at, dtype=np.float64) / SECONDS_PER_DAY
+
+    parts: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
+    exact = (
+        ("email", reports.email, reviews.email),
+        ("booking_ref", reports.booking_ref, guests.booking_ref),
+        ("handle", reports.handle, reviews.reviewer if guests.handle is None else guests.handle),
+    )
+    for method, rep_key, rev_key in exact:
+        if rep_key is None or rev_key is None:
+            continue
+        rep, rev = _join_exact(rep_est, _codes(rep_key, m), rev_est, _codes(rev_key, n))
+        delay = rev_day[rev] - rep_day[rep]
+        keep = (delay >= -days_before) & (delay <= days_after)
+        parts.append((rep[keep], rev[keep], METHOD_BITS[method], np.full(keep.sum(), np.nan)))
+
+    if reports.name is not None and guests.name is not None and m and n:
+        rep_keys = [_name_key(s or "") for s in reports.name]
+        named = np.flatnonzero([len(k) >= 3 for k in rep_keys])
+        rep, rev = _join_window(rep_est, rep_day, rev_est, rev_day, days_before, days_after, named)
+        if len(rep):
+            rev_keys = {int(r): _name_key(guests.name[r] or "") for r in np.unique(rev)}
+            scores = process.cpdist(
+                [rep_keys[i] for i in rep.tolist()],
+                [rev_keys[i] for i in rev.tolist()],
+                scorer=fuzz.token_sort_ratio,
+            ).astype(np.float64)
+            keep = scores >= name_threshold
+            parts.append((rep[keep], rev[keep], METHOD_BITS["name"], scores[keep]))
+
+    if not parts or sum(len(p[0]) for p in parts) == 0:
+        empty = np.empty(0, np.int64)
+        return Links(empty, empty, empty, np.empty(0), np.empty(0))
+    rep = np.concatenate([p[0] for p in parts])
+    rev = np.concatenate([p[1] for p in parts])
+    bits = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int64) for p in parts])
+    score = np.concatenate([p[3] for p in parts])
+    # One row per (report, review): OR the methods, keep the best name score.
+    pair = rep * np.int64(max(n, 1)) + rev
+    order = np.lexsort((np.nan_to_num(-score, nan=1.0), pair))
+    pair, bits, score = pair[order], bits[order], score[order]
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    method = np.bitwise_or.reduceat(bits, starts)
+    name_score = np.fmax.reduceat(score, starts)
+    rep, rev = pair[starts] // max(n, 1), pair[starts] % max(n, 1)
+    return Links(rep, rev, method, name_score, rev_day[rev] - rep_day[rep])
+
+
+def owner_credibility(
+    confirmed: np.ndarray, dismissed: np.ndarray, *, prior: tuple[float, float] = (2.0, 1.0)
+) -> np.ndarray:
+    """Posterior mean credibility of owners from their past report outcomes.
+
+    Beta(``prior``) over "a report of this owner is confirmed", updated with
+    counts of confirmed and dismissed reports: ``(a + confirmed) / (a + b +
+    confirmed + dismissed)``. A new owner starts at a/(a+b) = 0.67; two
+    dismissals and no confirmation bring it to 0.40.
+    """
+    a, b = prior
+    confirmed = np.asarray(confirmed, dtype=np.float64)
+    dismissed = np.asarray(dismissed, dtype=np.float64)
+    return (a + confirmed) / (a + b + confirmed + dismissed)
+
+
+@dataclass(frozen=True)
+class SerialGroups:
+    """Reports grouped by guest identity across establishments and partners."""
+
+    group: np.ndarray  # int64 per report, -1 when the guest threatened one establishment only
+    establishments: np.ndarray  # int64 per report: distinct establishments in its group (1 if none)
+    partners: np.ndarray  # int64 per report: distinct partners in its group (1 if none)
+
+
+def serial_extortionists(
+    reports: ThreatReports,
+    *,
+    links: Links | None = None,
+    reviews: ReviewColumns | None = None,
+    join_on_name: bool = True,
+    min_establishments: int = 2,
+) -> SerialGroups:
+    """Group reports naming the same guest; a group spans >= ``min_establishments``.
+
+    Two reports share a guest when they share a hashed email or a handle, when
+    their links reach the same reviewer or a reviewer with the same email, or
+    (``join_on_name``) the same normalised full name of two or more words.
+    Groups are connected components of the report-identity graph, so identity
+    chains (email at one partner, name at another) join into one group.
+    """
+    m = len(reports)
+    edges_rep: list[np.ndarray] = []
+    edges_key: list[np.ndarray] = []
+
+    def add(kind: int, rep: np.ndarray, key: np.ndarray) -> None:
+        keep = key >= 0
+        edges_rep.append(rep[keep])
+        edges_key.append(np.stack((np.full(keep.sum(), kind), key[keep]), axis=1))
+
+    rows = np.arange(m, dtype=np.int64)
+    add(0, rows, _codes(reports.email, m))
+    add(1, rows, _codes(reports.handle, m))
+    if links is not None and reviews is not None and len(links):
+        exact = (links.method & ~METHOD_BITS["name"]) != 0
+        linked_rev = links.review[exact]
+        add(1, links.report[exact], np.asarray(reviews.reviewer, dtype=np.int64)[linked_rev])
+        if reviews.email is not None:
+            add(0, links.report[exact], np.asarray(reviews.email, dtype=np.int64)[linked_rev])
+    if join_on_name and reports.name is not None:
+        keys = [_name_key(s or "") for s in reports.name]
+        full = [k if len(k.split()) >= 2 else "" for k in keys]
+        _, code = np.unique(np.array(full, dtype=object), return_inverse=True)
+        code = np.where(np.array([bool(k) for k in full]), code, -1).astype(np.int64)
+        add(2, rows, code)
+
+    rep = np.concatenate(edges_rep) if edges_rep else np.empty(0, np.int64)
+    kv = np.concatenate(edges_key) if edges_key else np.empty((0, 2), np.int64)
+    if len(rep):
+        _, key_node = np.unique(kv, axis=0, return_inverse=True)
+        key_node = key_node.reshape(-1) + m
+        size = m + int(key_node.max()) + 1
+    else:
+        key_node, size = np.empty(0, np.int64), m
+    graph = coo_matrix((np.ones(len(rep), np.int8), (rep, key_node)), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    component = component[:m]
+    est = _codes(reports.establishment, m)
+    partner = np.zeros(m, np.int64) if reports.partner is None else _codes(reports.partner, m)
+    n_est = _distinct_per(component, est)
+    n_partner = _distinct_per(component, partner)
+    serial = n_est >= min_establishments
+    _, group = np.unique(np.where(serial, component, -1), return_inverse=True)
+    group = np.where(serial, group - (0 if serial.all() else 1), -1).astype(np.int64)
+    return SerialGroups(group, np.where(serial, n_est, 1), np.where(serial, n_partner, 1))
+
+
+def _distinct_per(component: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Per row, the number of distinct ``value`` in its component."""
+    if len(component) == 0:
+        return np.zeros(0, np.int64)
+    _, v = np.unique(value, return_inverse=True)
+    pairs = np.unique(component.astype(np.int64) * (int(v.max()) + 1) + v)
+    counts = np.bincount(pairs // (int(v.max()) + 1), minlength=int(component.max()) + 1)
+    return counts[component].astype(np.int64)
+
+
+#: code -> (English, French) templates of the reasons this module gives.
+EXTORTION_REASONS: dict[str, tuple[str, str]] = {
+    "report_identity_match": (
+        "The reviewer is the guest named in a threat report (matched by {methods_en}); the review was written {when_en}.",
+        "L'auteur est le client nommé dans un signalement de menace (rapprochement par {methods_fr}) ; l'avis a été écrit {when_fr}.",
+    ),
+    "report_name_match": (
+        "The reviewer's name resembles the guest named in a threat report ({score:.0f}/100); the review was written {when_en}.",
+        "Le nom de l'auteur ressemble à celui du client nommé dans un signalement de menace ({score:.0f}/100) ; l'avis a été écrit {when_fr}.",
+    ),
+    "low_rating_after_demand": (
+        "The review gives {rating:.0f} star(s) after the establishment turned down a demand.",
+        "L'avis donne {rating:.0f} étoile(s) après que l'établissement a refusé une exigence.",
+    ),
+    "threat_in_report": (
+        "The reported message contains demand-and-threat language.",
+        "Le message signalé contient des formulations d'exigence et de menace.",
+    ),
+    "threat_in_review": (
+        "The review itself contains demand-and-threat language.",
+        "L'avis lui-même contient des formulations d'exigence et de menace.",
+    ),
+    "audience_in_review": (
+        "The review brandishes the writer's audience as leverage.",
+        "L'avis met en avant l'audience de son auteur comme moyen de pression.",
+    ),
+    "serial_extortionist": (
+        "The same guest was reported for threats by {establishments} establishments ({partners} partner(s)).",
+        "Le même client a été signalé pour menaces par {establishments} établissements ({partners} partenaire(s)).",
+    ),
+    "low_credibility_report": (
+        "The report comes from an owner whose past reports were mostly dismissed (credibility {credibility:.2f}); it holds nothing on its own.",
+        "Le signalement vient d'un propriétaire dont les signalements passés ont surtout été rejetés (crédibilité {credibility:.2f}) ; il ne suffit pas à retenir l'avis.",
+    ),
+}
+
+_METHOD_NAMES = {
+    "email": ("email", "e-mail"),
+    "booking_ref": ("booking reference", "référence de réservation"),
+    "handle": ("reviewer handle", "identifiant d'auteur"),
+    "name": ("name", "nom"),
+}
+
+# Strength of text cues, by the strongest code found.
+_CUE_STRENGTH = {
+    "demand_with_threat": 0.9,
+    "conditional_threat": 0.9,
+    "review_as_leverage": 0.8,
+    "audience_leverage": 0.4,
+}
+
+
+def cue_strength(cues: Sequence[Sequence[Cue]]) -> np.ndarray:
+    """Per text, the strength in [0, 1] of its strongest extortion cue (0 when none)."""
+    return np.array(
+        [max((_CUE_STRENGTH[c.code] for c in row), default=0.0) for row in cues], dtype=np.float64
+    )
+
+
+@dataclass(frozen=True)
+class ExtortionScores:
+    """Per review: extortion score, hold flag and reasons; per link: its score."""
+
+    score: np.ndarray  # float64 per review in [0, 1]
+    hold: np.ndarray  # bool per review: hold for a moderator (never remove automatically)
+    # float64 per review: best credibility-weighted link (fusion extra "extortion_report")
+    report_strength: np.ndarray
+    text_strength: np.ndarray  # float64 per review: cue strength (fusion extra "extortion_text")
+    best_report: np.ndarray  # int64 per review: the report behind report_strength, -1 none
+    link_score: np.ndarray  # float64 per link of the input ``Links``
+    reasons: list[list[Reason]]  # per review, strongest first
+
+
+def _when(delay_days: float) -> tuple[str, str]:
+    days = abs(delay_days)
+    if delay_days >= 0:
+        return f"{days:.0f} day(s) after the report", f"{days:.0f} jour(s) après le signalement"
+    return f"{days:.0f} day(s) before the report", f"{days:.0f} jour(s) avant le signalement"
+
+
+def _reason(code: str, score: float, **values: object) -> Reason:
+    en, fr = EXTORTION_REASONS[code]
+    return Reason(code, float(score), en.format(**values), fr.format(**values))
+
+
+def score_extortion(
+    reports: ThreatReports,
+    reviews: ReviewColumns,
+    links: Links,
+    *,
+    credibility: np.ndarray | None = None,
+    serial: SerialGroups | None = None,
+    review_cues: Sequence[Sequence[Cue]] | None = None,
+    report_cues: Sequence[Sequence[Cue]] | None = None,
+    low_rating: float = 2.0,
+    min_credibility: float = 0.5,
+    hold_threshold: float = 0.5,
+) -> ExtortionScores:
+    """Extortion score per review from its links to reports and its own text.
+
+    Per link, ``strength = identity x timing x rating x report text x serial``:
+    identity 1 for an exact identifier, 0.7-1 for a name by its score; timing 1
+    after the report, 0.85 before it; rating 1 at or below ``low_rating``, 0.6
+    at 3 stars or unknown, 0.15 above; 0.85 when the reported message has no
+    threat cue; a serial guest lifts it by half of what is missing. Then the
+    owner's ``credibility`` (per report, see ``owner_credibility``; None: all
+    credible) weighs it: 1 at or above ``min_credibility``, below that at most
+    0.4 (< ``hold_threshold``), so a doubtful report never holds by itself.
+    The review's own cues (``review_cues``; computed from the text when None)
+    add independent evidence: ``score = 1 - (1 - report) (1 - text)``; ``hold``
+    is ``score >= hold_threshold``.
+    """
+    n, m = len(reviews), len(reports)
+    if review_cues is None:
+        review_cues = (
+            extortion_cues(reviews.text) if reviews.text is not None else [[] for _ in range(n)]
+        )
+    if report_cues is None:
+        report_cues = (
+            extortion_cues(reports.message_text)
+            if reports.message_text is not None
+            else [[] for _ in range(m)]
+        )
+    text_strength = cue_strength(review_cues)
+    report_has_cue = cue_strength(report_cues) >= 0.8
+    cred = np.ones(m) if credibility is None else np.asarray(credibility, dtype=np.float64)
+    weight = np.where(cred >= min_credibility, 1.0, 0.4 * np.clip(cred / min_credibility, 0, 1))
+
+    rating = np.asarray(reviews.rating, dtype=np.float64)[links.review]
+    exact = (links.method & ~METHOD_BITS["name"]) != 0
+    identity = np.where(
+        exact, 1.0, 0.7 + 0.3 * np.clip((np.nan_to_num(links.name_score) - 85.0) / 15.0, 0, 1)
+    )
+    timing = np.where(links.delay_days >= 0, 1.0, 0.85)
+    rating_factor = np.where(
+        np.isnan(rating), 0.6, np.where(rating <= low_rating, 1.0, np.where(rating <= 3, 0.6, 0.15))
+    )
+    strength = identity * timing * rating_factor * np.where(report_has_cue[links.report], 1.0, 0.85)
+    if serial is not None:
+        is_serial = serial.group[links.report] >= 0
+        strength = np.where(is_serial, 1 - 0.5 * (1 - strength), strength)
+    link_score = strength * weight[links.report]
+
+    report_strength = np.zeros(n)
+    best_link = np.full(n, -1, dtype=np.int64)
+    if len(links):
+        # Best link per review: sort by (review, -score), take each review's first.
+        order = np.lexsort((-link_score, links.review))
+        first = order[np.r_[True, links.review[order][1:] != links.review[order][:-1]]]
+        report_strength[links.review[first]] = link_score[first]
+        best_link[links.review[first]] = first
+    score = 1.0 - (1.0 - report_strength) * (1.0 - text_strength)
+    hold = score >= hold_threshold
+
+    reasons: list[list[Reason]] = [[] for _ in range(n)]
+    for r in np.flatnonzero((best_link >= 0) | (text_strength > 0)).tolist():
+        reasons[r] = _review_reasons(
+            r,
+            int(best_link[r]),
+            links,
+            reports,
+            reviews,
+            serial,
+            cred,
+            min_credibility,
+            link_score,
+            report_has_cue,
+            review_cues[r],
+            low_rating,
+        )
+    best_report = np.full(n, -1, dtype=np.int64)
+    if len(links):
+        best_report = np.where(best_link >= 0, links.report[np.maximum(best_link, 0)], -1)
+    return ExtortionScores(
+        score, hold, report_strength, text_strength, best_report, link_score, reasons
+    )
+
+
+def _review_reasons(
+    r: int,
+    k: int,
+    links: Links,
+    reports: ThreatReports,
+    reviews: ReviewColumns,
+    serial: SerialGroups | None,
+    cred: np.ndarray,
+    min_credibility: float,
+    link_score: np.ndarray,
+    report_has_cue: np.ndarray,
+    cues: Sequence[Cue],
+    low_rating: float,
+) -> list[Reason]:
+    out: list[Reason] = []
+    codes = {c.code for c in cues}
+    if codes & {"demand_with_threat", "conditional_threat", "review_as_leverage"}:
+        out.append(_reason("threat_in_review", 0.9))
+    elif "audience_leverage" in codes:
+        out.append(_reason("audience_in_review", 0.4))
+    if k >= 0:
+        rep = int(links.report[k])
+        when_en, when_fr = _when(float(links.delay_days[k]))
+        methods = [m for m in links.methods(k) if m != "name"]
+        s = float(link_score[k])
+        if methods:
+            out.append(
+                _reason(
+                    "report_identity_match",
+                    s,
+                    when_en=when_en,
+                    when_fr=when_fr,
+                    methods_en=", ".join(_METHOD_NAMES[x][0] for x in methods),
+                    methods_fr=", ".join(_METHOD_NAMES[x][1] for x in methods),
+                )
+            )
+        else:
+            out.append(
+                _reason(
+                    "report_name_match",
+                    s,
+                    score=float(links.name_score[k]),
+                    when_en=when_en,
+                    when_fr=when_fr,
+                )
+            )
+        rating = float(reviews.rating[r])
+        if rating <= low_rating:
+            out.append(_reason("low_rating_after_demand", s, rating=rating))
+        if report_has_cue[rep]:
+            out.append(_reason("threat_in_report", s))
+        if serial is not None and serial.group[rep] >= 0:
+            out.append(
+                _reason(
+                    "serial_extortionist",
+                    s,
+                    establishments=int(serial.establishments[rep]),
+                    partners=int(serial.partners[rep]),
+                )
+            )
+        if cred[rep] < min_credibility:
+            out.append(_reason("low_credibility_report", s, credibility=float(cred[rep])))
+    out.sort(key=lambda reason: -reason.score)
+    return out

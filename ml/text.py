@@ -1,0 +1,608 @@
+"""Review text: language guess (EN/FR), normalisation, near-duplicates, extortion cues.
+
+Near-duplicates use MinHash signatures over character shingles with LSH banding,
+all in numpy (one pass over the concatenated corpus, no per-text hashing loop).
+Extortion cues are regular expressions over a length-preserving folded copy of
+the text, so every cue carries the span of the original text to highlight.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "CUE_CODES",
+    "Cue",
+    "NearDuplicateDetector",
+    "extortion_cues",
+    "fold",
+    "guess_language",
+    "minhash_signatures",
+    "near_duplicate_groups",
+    "near_duplicate_pairs",
+    "normalize",
+]
+
+# --------------------------------------------------------------------------- #
+# Folding and normalisation
+
+
+def _build_fold_table() -> dict[int, str]:
+    # One character in, one character out, so offsets in the folded text are
+    # offsets in the original: casefold, strip accents, unify apostrophes and
+    # the non-breaking spaces French uses in "20 000".
+    table: dict[int, str] = {}
+    for code in range(0x00C0, 0x0250):
+        char = chr(code)
+        base = "".join(
+            c
+            for c in unicodedata.normalize("NFKD", char.casefold())
+            if not unicodedata.combining(c)
+        )
+        if len(base) == 1 and base != char:
+            table[code] = base
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code).lower()
+    for char in "\u2019\u2018\u02bc\u00b4`":
+        table[ord(char)] = "'"
+    for char in "\u00a0\u202f\u2009\u2007":
+        table[ord(char)] = " "
+    for char in "\u2010\u2011\u2012\u2013\u2014":
+        table[ord(char)] = "-"
+    return table
+
+
+_FOLD = _build_fold_table()
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text``, strip accents, unify apostrophes; same length as ``text``."""
+    return text.translate(_FOLD)
+
+
+def normalize(text: str) -> str:
+    """Folded text with every run of punctuation or whitespace replaced by one space."""
+    return _NON_WORD.sub(" ", fold(text)).strip()
+
+
+# --------------------------------------------------------------------------- #
+# Language
+
+_EN_WORDS = frozenset(
+    {
+        "the",
+        "and",
+        "is",
+        "was",
+        "were",
+        "we",
+        "i",
+        "to",
+        "of",
+        "it",
+        "in",
+        "for",
+        "with",
+        "this",
+        "that",
+        "not",
+        "very",
+        "but",
+        "they",
+        "you",
+        "my",
+        "our",
+        "had",
+        "have",
+        "at",
+        "on",
+        "would",
+        "will",
+        "there",
+        "are",
+        "be",
+        "been",
+        "no",
+        "room",
+        "staff",
+        "food",
+        "from",
+        "so",
+        "us",
+        "an",
+        "if",
+        "or",
+        "what",
+        "which",
+        "their",
+        "when",
+        "all",
+        "just",
+        "really",
+        "great",
+        "good",
+        "bad",
+        "nice",
+        "place",
+        "hotel",
+        "again",
+        "never",
+    }
+)
+_FR_WORDS = frozenset(
+    {
+        "le",
+        "la",
+        "les",
+        "et",
+        "est",
+        "etait",
+        "nous",
+        "je",
+        "de",
+        "des",
+        "du",
+        "un",
+        "une",
+        "pour",
+        "avec",
+        "ce",
+        "cette",
+        "pas",
+        "tres",
+        "chambre",
+        "mais",
+        "ils",
+        "vous",
+        "mon",
+        "ma",
+        "mes",
+        "notre",
+        "etaient",
+        "avons",
+        "au",
+        "aux",
+        "sur",
+        "en",
+        "qui",
+        "que",
+        "il",
+        "elle",
+        "avait",
+        "ont",
+        "sont",
+        "plus",
+        "tout",
+        "bien",
+        "personnel",
+        "accueil",
+        "repas",
+        "sejour",
+        "nuit",
+        "jamais",
+        "sinon",
+        "votre",
+        "avis",
+        "rien",
+        "car",
+        "donc",
+    }
+)
+
+
+def guess_language(texts: Sequence[str]) -> list[str]:
+    """``"en"``, ``"fr"`` or ``"und"`` per text, from counts of common function words."""
+    out = []
+    for text in texts:
+        tokens = normalize(text or "").replace("'", " ").split()
+        en = sum(t in _EN_WORDS for t in tokens)
+        fr = sum(t in _FR_WORDS for t in tokens)
+        out.append("und" if en == fr == 0 or en == fr else ("fr" if fr > en else "en"))
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# MinHash and LSH
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_EMPTY = np.iinfo(np.uint64).max
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    # splitmix64 finaliser: spreads polynomial shingle hashes over all 64 bits.
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _shingle_hashes(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of all character ``size``-grams of the normalised texts, and their text ids.
+
+    The whole corpus is concatenated once and hashed with vectorised polynomial
+    rolling; windows that cross a text boundary are dropped. A non-empty text
+    shorter than ``size`` is padded to one shingle. Empty texts get no shingles.
+    """
+    norm = [normalize(t or "") for t in texts]
+    norm = [t.ljust(size) if 0 < len(t) < size else t for t in norm]
+    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    if lengths.sum() == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    codes = np.frombuffer("".join(norm).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n_windows = len(codes) - size + 1
+    rolling = np.zeros(max(n_windows, 0), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(size):
+            rolling = rolling * np.uint64(1_000_003) + codes[j : j + n_windows]
+    per_text = np.maximum(lengths - size + 1, 0)
+    text_id = np.repeat(np.arange(len(norm), dtype=np.int64), per_text)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    first = np.repeat(starts, per_text)
+    within = np.arange(len(text_id), dtype=np.int64) - np.repeat(
+        np.concatenate(([0], np.cumsum(per_text)[:-1])), per_text
+    )
+    return _mix64(rolling[first + within]), text_id
+
+
+def minhash_signatures(
+    texts: Sequence[str], *, num_perm: int = 128, shingle_size: int = 5, random_state: int = 0
+) -> np.ndarray:
+    """MinHash signatures of ``texts``, shape ``(n, num_perm)``, uint64.
+
+    Shingles are character ``shingle_size``-grams of ``normalize(text)``. The
+    fraction of equal columns between two rows estimates the Jaccard similarity
+    of their shingle sets. Empty texts get a row of ``2**64 - 1`` (matches nothing).
+    """
+    n = len(texts)
+    signatures = np.full((n, num_perm), _EMPTY, dtype=np.uint64)
+    hashes, text_id = _shingle_hashes(texts, shingle_size)
+    if len(hashes) == 0:
+        return signatures
+    rng = np.random.default_rng(random_state)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    present, seg_start = np.unique(text_id, return_index=True)
+    # Bound the temporary to ~32 MB whatever the corpus size.
+    block = int(max(1, min(num_perm, 4_000_000 // len(hashes))))
+    with np.errstate(over="ignore"):
+        for lo in range(0, num_perm, block):
+            hi = min(num_perm, lo + block)
+            permuted = hashes[:, None] * a[None, lo:hi] + b[None, lo:hi]
+            signatures[present, lo:hi] = np.minimum.reduceat(permuted, seg_start, axis=0)
+    return signatures
+
+
+def _run_pairs(members: np.ndarray, run_start: np.ndarray, run_size: np.ndarray, max_bucket: int):
+    """All pairs inside each run of ``members``; a run above ``max_bucket`` is a star."""
+    small = run_size <= max_bucket
+    # All pairs of small runs: element at position p pairs with p+1 .. run end.
+    rs, sz = run_start[small], run_size[small]
+    pos = np.repeat(rs, sz) + (
+        np.arange(sz.sum(), dtype=np.int64) - np.repeat(np.cumsum(sz) - sz, sz)
+    )
+    run_end = np.repeat(rs + sz, sz)
+    count = run_end - pos - 1
+    left = np.repeat(pos, count)
+    offset = np.arange(count.sum(), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    right = left + 1 + offset
+    # Big runs (boilerplate shared by many texts): link each member to the first.
+    rb, szb = run_start[~small], run_size[~small]
+    star_left = np.repeat(rb, szb - 1)
+    star_right = (
+        star_left
+        + 1
+        + (
+            np.arange((szb - 1).sum(), dtype=np.int64)
+            - np.repeat(np.cumsum(szb - 1) - (szb - 1), szb - 1)
+        )
+    )
+    return (
+        members[np.concatenate((left, star_left))],
+        members[np.concatenate((right, star_right))],
+    )
+
+
+def near_duplicate_pairs(
+    signatures: np.ndarray, *, threshold: float = 0.5, bands: int = 32, max_bucket: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(i, j, similarity)`` of rows whose estimated Jaccard is >= ``threshold``.
+
+    LSH banding: the signature is cut into ``bands`` bands; rows equal on a whole
+    band are candidates, verified on the full signature. ``i < j``; similarity is
+    the fraction of equal MinHash values. Buckets larger than ``max_bucket`` are
+    only linked to their first member (enough for groups, bounded in cost).
+    """
+    n, num_perm = signatures.shape
+    rows = num_perm // bands
+    nonempty = np.flatnonzero(signatures[:, 0] != _EMPTY) if n else np.empty(0, np.int64)
+    if rows == 0 or len(nonempty) < 2:
+        empty = np.empty(0, np.int64)
+        return empty, empty, np.empty(0, np.float64)
+    sig = signatures[nonempty]
+    lefts, rights = [], []
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            key = np.zeros(len(sig), dtype=np.uint64)
+            for col in range(band * rows, (band + 1) * rows):
+                key = _mix64(key * np.uint64(0x9E3779B97F4A7C15) + sig[:, col])
+            order = np.argsort(key, kind="stable")
+            sorted_key = key[order]
+            boundary = np.flatnonzero(np.diff(sorted_key) != 0) + 1
+            starts = np.concatenate(([0], boundary))
+            sizes = np.diff(np.concatenate((starts, [len(sorted_key)])))
+            keep = sizes > 1
+            if keep.any():
+                left, right = _run_pairs(order, starts[keep], sizes[keep], max_bucket)
+                lefts.append(left)
+                rights.append(right)
+    if not lefts:
+        empty = np.empty(0, np.int64)
+        return empty, empty, np.empty(0, np.float64)
+    left = np.concatenate(lefts)
+    right = np.concatenate(rights)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    pair = np.unique(lo * np.int64(len(sig)) + hi)
+    lo, hi = pair // len(sig), pair % len(sig)
+    similarity = np.empty(len(pair), dtype=np.float64)
+    step = max(1, 2_000_000 // num_perm)
+    for s in range(0, len(pair), step):
+        similarity[s : s + step] = (sig[lo[s : s + step]] == sig[hi[s : s + step]]).mean(axis=1)
+    keep = similarity >= threshold
+    return nonempty[lo[keep]], nonempty[hi[keep]], similarity[keep]
+
+
+def near_duplicate_groups(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Group label per row from near-duplicate pairs; -1 for rows with no duplicate."""
+    if len(i) == 0:
+        return np.full(n, -1, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    linked = np.zeros(n, dtype=bool)
+    linked[i] = True
+    linked[j] = True
+    _, labels = np.unique(np.where(linked, labels, -1), return_inverse=True)
+    labels = labels.astype(np.int64) - (1 if (~linked).any() else 0)
+    return np.where(linked, labels, -1)
+
+
+class NearDuplicateDetector:
+    """Near-duplicate texts by MinHash + LSH (scikit-learn style).
+
+    Parameters are stored unchanged; ``fit(texts)`` sets ``signatures_``,
+    ``pairs_`` (i, j, similarity arrays, i < j), ``labels_`` (group per text,
+    -1 when none) and ``similarity_`` (per text, the highest similarity to
+    another text, 0 when none).
+    """
+
+    def __init__(
+        self,
+        num_perm: int = 128,
+        shingle_size: int = 5,
+        threshold: float = 0.5,
+        bands: int = 32,
+        max_bucket: int = 200,
+        random_state: int = 0,
+    ) -> None:
+        self.num_perm = num_perm
+        self.shingle_size = shingle_size
+        self.threshold = threshold
+        self.bands = bands
+        self.max_bucket = max_bucket
+        self.random_state = random_state
+
+    def fit(self, texts: Sequence[str], y: object = None) -> NearDuplicateDetector:
+        self.signatures_ = minhash_signatures(
+            texts,
+            num_perm=self.num_perm,
+            shingle_size=self.shingle_size,
+            random_state=self.random_state,
+        )
+        i, j, sim = near_duplicate_pairs(
+            self.signatures_, threshold=self.threshold, bands=self.bands, max_bucket=self.max_bucket
+        )
+        self.pairs_ = (i, j, sim)
+        self.labels_ = near_duplicate_groups(len(texts), i, j)
+        best = np.zeros(len(texts), dtype=np.float64)
+        np.maximum.at(best, i, sim)
+        np.maximum.at(best, j, sim)
+        self.similarity_ = best
+        return self
+
+
+# --------------------------------------------------------------------------- #
+# Extortion cues
+
+
+@dataclass(frozen=True)
+class Cue:
+    code: str  # one of CUE_CODES
+    span: tuple[int, int]  # [start, end) character offsets in the original text
+    en: str  # sentence for the moderator, English
+    fr: str  # the same in French
+
+
+#: code -> (English, French) template; ``{quote}`` is the matched text.
+CUE_CODES: dict[str, tuple[str, str]] = {
+    "demand_with_threat": (
+        "A demand followed by a threat of a bad review if it is not met: \u201c{quote}\u201d.",
+        "Une exigence suivie d'une menace de mauvais avis si elle n'est pas satisfaite : \u00ab {quote} \u00bb.",
+    ),
+    "conditional_threat": (
+        "A bad review is made conditional on compensation: \u201c{quote}\u201d.",
+        "Un mauvais avis est conditionné à une compensation : \u00ab {quote} \u00bb.",
+    ),
+    "review_as_leverage": (
+        "Removing or changing the review is offered in exchange for compensation: \u201c{quote}\u201d.",
+        "Le retrait ou la modification de l'avis est proposé contre une compensation : \u00ab {quote} \u00bb.",
+    ),
+    "audience_leverage": (
+        "The writer uses the size of their audience as leverage: \u201c{quote}\u201d.",
+        "L'auteur met en avant la taille de son audience comme moyen de pression : \u00ab {quote} \u00bb.",
+    ),
+}
+
+# Building blocks, matched against ``fold(text)`` (lower case, no accents, ' apostrophes).
+_END = r"[^.!?\n]"  # any character that does not end a sentence
+_FEW_WORDS = r"(?:[\s,:]+[^\s.!?;]+){0,3}?[\s,:]+"  # at most three words in between
+
+_DEMAND_EN = (
+    r"(?:refund\w*|reimburs\w*|compensat\w*|money\s+back|pay\s+(?:me|us)\b|"
+    r"(?:free|complimentary|comped?)\s+(?:nights?|stays?|rooms?|meals?|dinners?|lunch|breakfast|"
+    r"upgrades?|drinks?|bottles?|desserts?)|upgrade\w*|discount\w*|vouchers?|gift\s+cards?|credit)"
+)
+_DEMAND_VERB_EN = r"(?:refund|reimburse|compensate|pay|give|offer|comp|upgrade|discount|make\s+(?:this|it)\s+right)"
+_THREAT_EN = (
+    r"(?:(?:i|we)(?:'ll|\s+will|\s+shall|'m\s+going\s+to|\s+am\s+going\s+to|'re\s+going\s+to|"
+    r"\s+are\s+going\s+to)\s+(?:\w+\s+){0,2}?(?:(?:post|write|publish|share|expose|make\s+sure|"
+    r"go\s+public|destroy|ruin|blast|warn)\w*|(?:leave|put|give|rate|tell)\w*\s+(?:\S+\s+){0,3}?"
+    r"(?:reviews?|stars?|everyone|everybody|the\s+world|online|everywhere)\b)"
+    r"|(?:this|my|the)\s+(?:\w+\s+)?review\s+(?:stays|remains|will\s+(?:stay|remain|go)|goes\s+(?:up|live|public|online))"
+    r"|this\s+(?:stays|remains|goes\s+(?:up|live|public|online))"
+    r"|(?:a\s+)?(?:1|one|0|zero)[-\s]?stars?"
+    r"|(?:bad|negative|terrible|horrible|scathing|damning)\s+reviews?"
+    r"|(?:everyone|the\s+whole\s+world|all\s+my\s+\w+)\s+will\s+(?:know|hear|see))"
+)
+_DEMAND_FR = (
+    r"(?:rembours\w*|dedommag\w*|indemnis\w*|compens\w*|geste(?:\s+commercial)?|"
+    r"(?:nuit|nuitee|sejour|repas|diner|dejeuner|petit-dejeuner|chambre|surclassement)s?\s+"
+    r"(?:offert|gratuit)e?s?|surclassement|reduction|ristourne|bon\s+d'achat|mon\s+argent|payez)"
+)
+_DEMAND_VERB_FR = r"(?:rembours|dedommag|indemnis|compens|propos|offr|fai|accord|donn|geste)\w*"
+_THREAT_FR = (
+    r"(?:(?:je\s+|j'|nous\s+)(?!(?:ai|avais|aurais|aurait|avait|avons|aurions|avions|suis|etais)\b)"
+    r"(?:\w+\s+){0,2}?(?:publi|post|mets\b|mettr|laiss|ecri|partag|racont|denonc|balanc|alert)\w*"
+    r"|(?:mon|cet|l'|ce|un|une|des|votre)\s*(?:\w+\s+)?(?:avis|commentaire|note)\s+(?:reste|restera|sera|"
+    r"va|part|ira|negati\w*|a\s+une\s+etoile|1\s+etoile|assassin|catastroph\w*|publi\w*|en\s+ligne)"
+    r"|(?:une|1|0|zero)\s+etoile"
+    r"|(?:mauvais|sale)\s+(?:avis|pub\w*|commentaire)"
+    r"|tout\s+le\s+monde\s+(?:saura|va\s+savoir|le\s+saura)"
+    r"|mes\s+(?:\w+\s+)?abonnes\s+(?:sauront|vont\s+savoir|seront))"
+)
+_AMOUNT = r"\d[\d\s.,]*\s*(?:k|m|000|thousand|million|mille|millions?)?"
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (code, re.compile(pattern, re.IGNORECASE))
+    for code, pattern in (
+        # "refund me or I will post ...", "free night or a 1-star review", "refund me or this stays"
+        (
+            "demand_with_threat",
+            rf"\b{_DEMAND_EN}{_END}{{0,40}}?\b(?:or(?:\s+else)?|otherwise|else)\b{_FEW_WORDS}{_THREAT_EN}",
+        ),
+        # "remboursez-moi sinon je publie ...", "geste commercial ou mon avis reste"
+        (
+            "demand_with_threat",
+            rf"\b{_DEMAND_FR}{_END}{{0,40}}?\b(?:sinon|ou(?:\s+bien|\s+alors)?|faute\s+de\s+quoi|a\s+defaut|"
+            rf"autrement|sans\s+quoi)\b{_FEW_WORDS}{_THREAT_FR}",
+        ),
+        # "if you don't refund me, I will post ...", "unless you give me a free night I'll ..."
+        (
+            "conditional_threat",
+            rf"\b(?:if|unless)\s+(?:you|the\s+hotel|the\s+restaurant|they|the\s+manager|management)\s+"
+            rf"(?:(?:don't|do\s+not|won't|will\s+not|refuse\s+to|fail\s+to|can't|cannot|doesn't|does\s+not)\s+)?"
+            rf"(?:\w+\s+){{0,2}}?{_DEMAND_VERB_EN}\w*{_END}{{0,80}}?{_THREAT_EN}",
+        ),
+        # "I will post a 1-star review everywhere unless you refund me"
+        (
+            "conditional_threat",
+            rf"{_THREAT_EN}{_END}{{0,80}}?\b(?:unless|until|if\s+(?:you|i)\s+(?:don't|do\s+not|won't|"
+            rf"can't|cannot|refuse))\b{_END}{{0,40}}?{_DEMAND_EN}",
+        ),
+        # "si vous ne me remboursez pas, je publie ...", "si je ne suis pas remboursee, ..."
+        (
+            "conditional_threat",
+            rf"\b(?:si|a\s+moins\s+que|sauf\s+si)\s+(?:vous|l'hotel|le\s+restaurant|la\s+direction|je|on)\s+"
+            rf"(?:ne\s+|n')?(?:me\s+|m')?(?:\w+\s+){{0,2}}?{_DEMAND_VERB_FR}{_END}{{0,80}}?{_THREAT_FR}",
+        ),
+        # "je publie mon avis partout a moins que vous ne me remboursiez"
+        (
+            "conditional_threat",
+            rf"{_THREAT_FR}{_END}{{0,80}}?\b(?:a\s+moins\s+(?:que|d')|sauf\s+si|tant\s+que|"
+            rf"si\s+(?:vous|je)\s+ne)\b{_END}{{0,40}}?{_DEMAND_FR}",
+        ),
+        # "I will remove my review if you refund me", "this review stays until I get a refund"
+        (
+            "review_as_leverage",
+            rf"\b(?:i|we)(?:'ll|\s+will|'d|\s+would|\s+can|\s+could|\s+am\s+happy\s+to|'m\s+happy\s+to)\s+"
+            rf"(?:\w+\s+){{0,2}}?(?:remove|delete|take\s+down|withdraw|retract|change|edit)\s+(?:my|the|this)\s+"
+            rf"(?:\w+\s+)?review{_END}{{0,60}}?\b(?:if|once|when|as\s+soon\s+as|in\s+exchange\s+for|provided)\b"
+            rf"{_END}{{0,60}}?{_DEMAND_EN}",
+        ),
+        (
+            "review_as_leverage",
+            rf"\breview\s+(?:stays|remains|will\s+stay|will\s+remain|stays\s+up)\s+(?:\w+\s+)?until\b"
+            rf"{_END}{{0,60}}?{_DEMAND_EN}",
+        ),
+        (
+            "review_as_leverage",
+            rf"\b(?:je|nous)\s+(?:\w+\s+){{0,2}}?(?:retir|supprim|enlev|modifi|chang)\w*\s+(?:mon|notre|cet|l')\s*"
+            rf"(?:\w+\s+)?avis{_END}{{0,60}}?\b(?:si|des\s+que|quand|lorsque|une\s+fois|en\s+echange\s+d)"
+            rf"{_END}{{0,60}}?{_DEMAND_FR}",
+        ),
+        (
+            "review_as_leverage",
+            rf"\bavis\s+(?:reste|restera)\s+(?:en\s+ligne\s+)?(?:tant\s+que|jusqu'a)\b{_END}{{0,60}}?{_DEMAND_FR}",
+        ),
+        # "I have 50k followers", "my 20,000 subscribers", "I'm an influencer"
+        (
+            "audience_leverage",
+            rf"\b(?:i|we)\s*(?:have|'ve\s+got|have\s+got|'ve)\s+(?:over\s+|more\s+than\s+|almost\s+|nearly\s+)?"
+            rf"{_AMOUNT}\s*(?:followers|subscribers|readers|fans)\b",
+        ),
+        ("audience_leverage", rf"\bmy\s+{_AMOUNT}\s*(?:followers|subscribers|readers|fans)\b"),
+        (
+            "audience_leverage",
+            r"\b(?:i\s+am|i'm)\s+an?\s+(?:\w+\s+)?(?:influencer|blogger|vlogger|youtuber|food\s+critic|travel\s+writer)\b",
+        ),
+        # "mes 20 000 abonnes", "j'ai 50k abonnes", "je suis influenceuse"
+        (
+            "audience_leverage",
+            rf"\b(?:j'ai|nous\s+avons)\s+(?:plus\s+de\s+|pres\s+de\s+|presque\s+)?{_AMOUNT}\s*"
+            rf"(?:abonnes|followers|lecteurs|fans)\b",
+        ),
+        ("audience_leverage", rf"\bmes\s+{_AMOUNT}\s*(?:abonnes|followers|lecteurs|fans)\b"),
+        (
+            "audience_leverage",
+            r"\bje\s+suis\s+(?:un\s+|une\s+)?(?:\w+\s+)?(?:influenceu(?:r|se)|blogueu(?:r|se)|youtubeu(?:r|se)|"
+            r"critique\s+gastronomique)\b",
+        ),
+    )
+)
+
+
+def _cues_of(text: str) -> list[Cue]:
+    folded = fold(text)
+    found: list[tuple[int, int, str]] = []
+    for code, pattern in _PATTERNS:
+        found.extend((m.start(), m.end(), code) for m in pattern.finditer(folded))
+    found.sort()
+    cues: list[Cue] = []
+    for start, end, code in found:
+        # Several patterns can match one phrase: keep one cue per code and overlap.
+        if any(c.code == code and start < c.span[1] and c.span[0] < end for c in cues):
+            continue
+        quote = text[start:end]
+        en, fr = CUE_CODES[code]
+        cues.append(Cue(code, (start, end), en.format(quote=quote), fr.format(quote=quote)))
+    return cues
+
+
+def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
+    """Extortion cues found in each text (English and French), in text order.
+
+    A cue needs a demand tied to a threat (``or``/``sinon``, ``if you don't``/
+    ``si vous ne``, ``unless``/``a moins que``), a review offered as leverage,
+    or an audience brandished as leverage. A complaint that merely mentions a
+    refund ("I asked for a refund, they refused, so here is my review") has no
+    cue. ``span`` indexes the original text.
+    """
+    return [_cues_of(text or "") for text in texts]

@@ -1,0 +1,171 @@
+"""Threat report linkage, extortion score, serial guests and owner credibility on tiny batches."""
+
+import numpy as np
+
+from ml.extortion import (
+    METHOD_BITS,
+    ReviewGuests,
+    ThreatReports,
+    link_reports_to_reviews,
+    owner_credibility,
+    score_extortion,
+    serial_extortionists,
+)
+from ml.features import ReviewColumns
+
+DAY = 86_400.0
+T0 = 1_700_000_000.0
+
+
+def reviews(establishment, created_days, rating=None, email=None, reviewer=None, text=None):
+    n = len(establishment)
+    return ReviewColumns(
+        reviewer=np.arange(n, dtype=np.int64) if reviewer is None else np.asarray(reviewer),
+        establishment=np.asarray(establishment, dtype=np.int64),
+        rating=np.full(n, 1.0) if rating is None else np.asarray(rating, dtype=np.float64),
+        created_at=T0 + np.asarray(created_days, dtype=np.float64) * DAY,
+        account_created_at=np.full(n, np.nan),
+        email=None if email is None else np.asarray(email, dtype=np.int64),
+        text=text,
+    )
+
+
+def reports(establishment, received_days, **kw):
+    return ThreatReports(
+        establishment=np.asarray(establishment, dtype=np.int64),
+        received_at=T0 + np.asarray(received_days, dtype=np.float64) * DAY,
+        **{k: (np.asarray(v) if k not in ("name", "message_text") else v) for k, v in kw.items()},
+    )
+
+
+def pairs(links):
+    return list(zip(links.report.tolist(), links.review.tolist(), strict=True))
+
+
+def test_email_links_a_review_of_the_same_establishment_after_the_report():
+    rev = reviews([5, 5, 6], [10, 10, 10], email=[42, 43, 42])
+    links = link_reports_to_reviews(reports([5], [0], email=[42]), rev)
+    assert pairs(links) == [(0, 0)]
+    assert links.methods(0) == ["email"]
+    assert links.delay_days[0] == 10
+
+
+def test_review_outside_the_window_is_not_linked():
+    rev = reviews([5, 5, 5], [31, -4, -2], email=[42, 42, 42])
+    links = link_reports_to_reviews(reports([5], [0], email=[42]), rev)
+    assert pairs(links) == [(0, 2)]  # 2 days before: kept; 4 before, 31 after: not
+
+
+def test_booking_reference_and_handle_link_too():
+    rev = reviews([5, 5], [1, 2], reviewer=[70, 71])
+    guests = ReviewGuests(booking_ref=np.array([900, -1]))
+    rep = reports([5, 5], [0, 0], booking_ref=[900, -1], handle=[-1, 71])
+    links = link_reports_to_reviews(rep, rev, guests=guests)
+    assert pairs(links) == [(0, 0), (1, 1)]
+    assert links.method.tolist() == [METHOD_BITS["booking_ref"], METHOD_BITS["handle"]]
+
+
+def test_unknown_identifiers_never_match_each_other():
+    rev = reviews([5], [1], email=[-1])
+    links = link_reports_to_reviews(reports([5], [0], email=[-1]), rev)
+    assert len(links) == 0
+
+
+def test_fuzzy_name_links_a_reordered_accented_name():
+    rev = reviews([5, 5], [3, 3])
+    guests = ReviewGuests(name=["Dupont Hélène", "Marc Lefèvre"])
+    links = link_reports_to_reviews(reports([5], [0], name=["Helene DUPONT"]), rev, guests=guests)
+    assert pairs(links) == [(0, 0)]
+    assert links.name_score[0] == 100
+
+
+def test_two_methods_on_one_pair_give_one_link_with_both_bits():
+    rev = reviews([5], [3], email=[42])
+    guests = ReviewGuests(name=["Jean Martin"])
+    rep = reports([5], [0], email=[42], name=["Jean Martin"])
+    links = link_reports_to_reviews(rep, rev, guests=guests)
+    assert len(links) == 1
+    assert links.methods(0) == ["email", "name"]
+
+
+def test_owner_credibility_falls_with_dismissed_reports():
+    cred = owner_credibility(np.array([0, 0, 3]), np.array([0, 2, 0]))
+    np.testing.assert_allclose(cred, [2 / 3, 2 / 5, 5 / 6])
+
+
+def test_linked_low_rating_from_a_credible_report_is_held():
+    rev = reviews([5], [3], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [True]
+    codes = [r.code for r in result.reasons[0]]
+    assert codes[:2] == ["report_identity_match", "low_rating_after_demand"]
+
+
+def test_linked_five_star_review_is_not_held():
+    rev = reviews([5], [3], rating=[5], email=[42])
+    rep = reports([5], [0], email=[42])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [False]
+
+
+def test_low_credibility_report_holds_nothing_by_itself():
+    rev = reviews([5], [3], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42])
+    cred = owner_credibility(np.array([0]), np.array([4]))
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev), credibility=cred)
+    assert result.hold.tolist() == [False]
+    assert "low_credibility_report" in [r.code for r in result.reasons[0]]
+
+
+def test_threat_in_the_review_holds_even_behind_a_doubtful_report():
+    rev = reviews([5], [3], rating=[1], email=[42], text=["Refund me or this stays."])
+    rep = reports([5], [0], email=[42])
+    result = score_extortion(
+        rep, rev, link_reports_to_reviews(rep, rev), credibility=np.array([0.2])
+    )
+    assert result.hold.tolist() == [True]
+
+
+def test_honest_complaint_without_a_report_scores_zero():
+    text = ["I asked for a refund, they refused, so here is my review."]
+    rev = reviews([5], [3], rating=[1], text=text)
+    rep = reports([], [])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.score.tolist() == [0.0]
+    assert result.reasons == [[]]
+
+
+def test_reasons_come_in_english_and_french():
+    rev = reviews([5], [3], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42])
+    reason = score_extortion(rep, rev, link_reports_to_reviews(rep, rev)).reasons[0][0]
+    assert "3 day(s) after the report" in reason.en
+    assert "3 jour(s) après le signalement" in reason.fr
+
+
+def test_same_email_at_two_establishments_and_partners_is_one_serial_group():
+    rep = reports([1, 2, 3], [0, 5, 9], email=[42, 42, 7], partner=[0, 1, 0])
+    groups = serial_extortionists(rep)
+    assert groups.group.tolist() == [0, 0, -1]
+    assert groups.establishments.tolist() == [2, 2, 1]
+    assert groups.partners.tolist() == [2, 2, 1]
+
+
+def test_identity_chain_joins_email_and_name_reports():
+    # Report 0 and 1 share an email; 1 and 2 share a full name only.
+    rep = reports([1, 2, 3], [0, 5, 9], email=[42, 42, -1], name=["", "Paul Girard", "GIRARD paul"])
+    assert serial_extortionists(rep).group.tolist() == [0, 0, 0]
+
+
+def test_reports_at_one_establishment_only_are_not_serial():
+    rep = reports([1, 1], [0, 5], email=[42, 42])
+    assert serial_extortionists(rep).group.tolist() == [-1, -1]
+
+
+def test_linked_reviewer_ties_reports_without_shared_report_identifiers():
+    rev = reviews([1, 2], [1, 6], reviewer=[70, 70], email=[11, 12])
+    rep = reports([1, 2], [0, 5], email=[11, 12])
+    links = link_reports_to_reviews(rep, rev)
+    groups = serial_extortionists(rep, links=links, reviews=rev)
+    assert groups.group.tolist() == [0, 0]

@@ -1,0 +1,186 @@
+"""Text: folding, language, MinHash near-duplicates and extortion cues on hand-made texts."""
+
+import numpy as np
+import pytest
+
+from ml.text import (
+    NearDuplicateDetector,
+    extortion_cues,
+    fold,
+    guess_language,
+    minhash_signatures,
+    near_duplicate_groups,
+    near_duplicate_pairs,
+    normalize,
+)
+
+BASE = (
+    "The room was filthy, the shower was broken and the night manager was rude to us "
+    "when we complained about the noise from the bar downstairs until three in the morning."
+)
+EDITED = BASE.replace("filthy", "dirty").replace("three", "four")
+OTHER = (
+    "Lovely breakfast with fresh pastries, a friendly concierge who booked our theatre "
+    "tickets, and a quiet room overlooking the river. We would happily return next spring."
+)
+
+
+def codes(text):
+    return [c.code for c in extortion_cues([text])[0]]
+
+
+def test_fold_keeps_length_and_strips_accents_and_case():
+    text = "Remboursez-MOI, l\u2019hôtel Été"
+    assert fold(text) == "remboursez-moi, l'hotel ete"
+    assert len(fold(text)) == len(text)
+
+
+def test_normalize_collapses_punctuation_and_spaces():
+    assert normalize("  Très   BIEN!!  vraiment...  ") == "tres bien vraiment"
+
+
+def test_guess_language_tells_english_from_french():
+    texts = [
+        "The staff was rude and the room was not clean.",
+        "Le personnel était désagréable et la chambre pas propre.",
+        "",
+    ]
+    assert guess_language(texts) == ["en", "fr", "und"]
+
+
+def test_minhash_is_deterministic_for_a_seed():
+    a = minhash_signatures([BASE, OTHER], random_state=3)
+    b = minhash_signatures([BASE, OTHER], random_state=3)
+    assert a.dtype == np.uint64
+    np.testing.assert_array_equal(a, b)
+
+
+def test_minhash_agreement_estimates_similarity():
+    sig = minhash_signatures([BASE, EDITED, OTHER], num_perm=256)
+    near = (sig[0] == sig[1]).mean()
+    far = (sig[0] == sig[2]).mean()
+    assert near > 0.6
+    assert far < 0.15
+
+
+def test_case_and_punctuation_do_not_change_the_signature():
+    sig = minhash_signatures([BASE, BASE.upper().replace(",", " ;")])
+    np.testing.assert_array_equal(sig[0], sig[1])
+
+
+def test_near_duplicate_pairs_finds_the_edited_copy_only():
+    sig = minhash_signatures([BASE, OTHER, EDITED, ""])
+    i, j, sim = near_duplicate_pairs(sig, threshold=0.5)
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 2)]
+    assert sim[0] >= 0.5
+
+
+def test_empty_texts_are_never_duplicates_of_each_other():
+    sig = minhash_signatures(["", "", "   "])
+    i, _, _ = near_duplicate_pairs(sig)
+    assert len(i) == 0
+
+
+def test_near_duplicate_groups_are_transitive_and_minus_one_elsewhere():
+    labels = near_duplicate_groups(5, np.array([0, 2]), np.array([2, 4]))
+    assert labels[0] == labels[2] == labels[4] >= 0
+    assert labels[1] == labels[3] == -1
+
+
+def test_big_buckets_still_join_every_copy_into_one_group():
+    texts = [BASE] * 30 + [OTHER]
+    detector = NearDuplicateDetector(max_bucket=5).fit(texts)
+    assert len(set(detector.labels_[:30].tolist())) == 1
+    assert detector.labels_[30] == -1
+
+
+def test_detector_reports_best_similarity_per_text():
+    detector = NearDuplicateDetector().fit([BASE, EDITED, OTHER])
+    assert detector.similarity_[0] == detector.similarity_[1] > 0.5
+    assert detector.similarity_[2] == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refund me or I will post a 1-star review everywhere.",
+        "Give me a free night or I will write the review this place deserves.",
+        "Refund me or this stays.",
+        "I want my money back, otherwise I'll make sure everyone knows.",
+        "Remboursez-moi sinon je publie un avis sur TripAdvisor.",
+        "Un geste commercial ou mon avis reste en ligne.",
+    ],
+)
+def test_demand_followed_by_threat_is_a_cue(text):
+    assert codes(text) == ["demand_with_threat"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unless you refund my stay, I'll leave a review that tells everyone the truth.",
+        "If you don't give me a full refund by Friday, I'm going to post this everywhere.",
+        "I will post a one-star review on Google unless you refund me.",
+        "Si vous ne me remboursez pas, je publie mon avis partout.",
+        "Je vais publier un avis négatif à moins que vous ne me remboursiez.",
+    ],
+)
+def test_threat_conditional_on_compensation_is_a_cue(text):
+    assert codes(text) == ["conditional_threat"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will remove my review if you refund me.",
+        "Je retirerai mon avis dès que vous m'aurez remboursé.",
+    ],
+)
+def test_review_offered_against_compensation_is_a_cue(text):
+    assert codes(text) == ["review_as_leverage"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I have 50k followers.", "Mes 20\u202f000 abonnés sauront tout.", "I'm a travel influencer."],
+)
+def test_audience_brandished_is_a_cue(text):
+    assert codes(text) == ["audience_leverage"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I asked for a refund, they refused, so here is my review.",
+        "J'ai demandé un remboursement, refusé, voici mon avis.",
+        "We asked for a refund or at least a discount; the manager refused. I am writing this review to warn others.",
+        "No refund was offered, otherwise I would have given 3 stars.",
+        "They refused to refund us or even apologise. I'll be posting this everywhere.",
+        "Si l'hôtel m'avait proposé un geste commercial, j'aurais laissé 3 étoiles.",
+        "J'ai demandé un remboursement ou un avoir, refusé. Je publie donc cet avis pour prévenir.",
+        "Remboursement refusé, une étoile.",
+        "The manager even gave us a free upgrade, or maybe it was luck.",
+    ],
+)
+def test_honest_complaint_mentioning_a_refund_is_not_a_cue(text):
+    assert codes(text) == []
+
+
+def test_cue_span_points_into_the_original_text():
+    text = "Bonjour. Remboursez-MOI sinon je publie l\u2019avis."
+    (cue,) = extortion_cues([text])[0]
+    start, end = cue.span
+    assert text[start:end] == "Remboursez-MOI sinon je publie"
+
+
+def test_cue_sentences_quote_the_span_in_both_languages():
+    text = "Refund me or this stays."
+    (cue,) = extortion_cues([text])[0]
+    assert "Refund me or this stays" in cue.en
+    assert "Refund me or this stays" in cue.fr
+    assert cue.en != cue.fr
+
+
+def test_two_cues_in_one_text_are_both_returned_in_order():
+    text = "J'ai 50k abonnés, pensez-y. Remboursement ou je balance tout."
+    assert codes(text) == ["audience_leverage", "demand_with_threat"]
