@@ -1,0 +1,47 @@
+"""Fixtures shared by every test: partners with API keys and authenticated clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.partners.models import Partner
+from apps.partners.services import api_key_issue
+
+from .factories import EstablishmentFactory, PartnerFactory
+
+
+@dataclass
+class PartnerClient:
+    partner: Partner
+    key: str
+    client: APIClient
+
+
+def _client_for(partner: Partner) -> PartnerClient:
+    key = api_key_issue(partner=partner)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return PartnerClient(partner=partner, key=key, client=client)
+
+
+@pytest.fixture
+def partner_api(db) -> PartnerClient:
+    return _client_for(PartnerFactory())
+
+
+@pytest.fixture
+def other_partner_api(db) -> PartnerClient:
+    return _client_for(PartnerFactory())
+
+
+@pytest.fixture
+def api(partner_api) -> APIClient:
+    return partner_api.client
+
+
+@pytest.fixture
+def establishment(partner_api):
+    return EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
