@@ -58,6 +58,12 @@ class Case(models.Model):
     class Meta:
         ordering = ["-severity", "-opened_at"]
         indexes = [models.Index(fields=["status", "kind", "-severity"], name="case_queue")]
+        # "change" covers assigning; deciding is its own right, and deciding many
+        # cases at once (one note for all) is kept for senior moderators.
+        permissions = [
+            ("decide_case", "Can confirm or dismiss a case"),
+            ("bulk_decide_case", "Can confirm or dismiss cases in bulk"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} ({self.status})"
@@ -89,3 +95,49 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Case events are append-only.")
+
+
+class CaseMember(models.Model):
+    """One member key of a case ("reviewer:12", "review:345"): how a re-run of a
+    detector finds the case it already opened, even when the finding has grown."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="member_keys")
+    key = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "key"], name="case_member_once")
+        ]
+        indexes = [models.Index(fields=["key"], name="case_member_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} in case #{self.case_id}"
+
+
+class DecisionLabel(models.Model):
+    """A moderator's decision kept as a labelled example for later calibration.
+
+    ``features`` is a snapshot of what the detectors saw when the case was
+    decided (severity, reason scores, sizes), so it stays meaningful after the
+    case's reviews change status.
+    """
+
+    class Label(models.TextChoices):
+        CONFIRMED = "confirmed"
+        DISMISSED = "dismissed"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="labels")
+    kind = models.CharField(max_length=32, choices=Case.Kind.choices)
+    label = models.CharField(max_length=16, choices=Label.choices)
+    features = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "label"], name="decision_label_by_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label} (case #{self.case_id})"

@@ -57,8 +57,8 @@ def _datetime(value: Any, spec: Field) -> dt.datetime:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
         raise Invalid("Must be an ISO 8601 date-time, e.g. 2026-05-01T18:30:00Z.")
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=dt.UTC)
+    # UTC, so equal instants written with different offsets fingerprint the same.
+    parsed = parsed.replace(tzinfo=dt.UTC) if timezone.is_naive(parsed) else parsed.astimezone(dt.UTC)
     if parsed > timezone.now() + dt.timedelta(days=1):
         raise Invalid("Is in the future.")
     if parsed.year < 1990:

@@ -1,0 +1,9 @@
+"""Signals other apps listen to (the reports app confirms or dismisses an
+owner's threat report and updates the owner's credibility on a decision)."""
+
+import django.dispatch
+
+# Sent inside the decision's transaction, after the case and its reviews have
+# moved: sender=Case, case=<Case>, decision="confirmed"|"dismissed",
+# actor=<User>, note=<str>. A receiver that raises rolls the decision back.
+case_decided = django.dispatch.Signal()

@@ -1,0 +1,104 @@
+"""Per-review scoring: publish or hold from behaviour, idempotent, holds open cases."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from apps.cases.models import Case
+from apps.detection.services import reviews_score
+from apps.detection.tasks import sweep_pending_reviews
+from apps.reviews.models import Review
+from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime.now(UTC)
+
+
+def _burst_reviews(partner, n=5):
+    """A day-old account posting one-star reviews everywhere within hours."""
+    reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(hours=20))
+    reviews = []
+    for k in range(n):
+        est = EstablishmentFactory(partner=partner)
+        for j in range(4):  # everyone else loves the place
+            ReviewFactory(partner=partner, establishment=est, rating=5, status=Review.Status.PUBLISHED,
+                          created_at=NOW - timedelta(days=30 + j))
+        reviews.append(ReviewFactory(partner=partner, establishment=est, reviewer=reviewer, rating=1,
+                                     created_at=NOW - timedelta(hours=10 - k)))
+    return reviews
+
+
+def test_ordinary_review_is_published():
+    review = ReviewFactory(rating=4, booking_ref_hash="abc")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+    assert 0 <= review.risk_score < 0.3
+
+
+def test_burst_of_a_new_account_is_held_with_reasons():
+    reviews = _burst_reviews(PartnerFactory())
+    outcome = reviews_score(review_ids=[r.id for r in reviews])
+    assert outcome.held == 5
+    codes = {r["code"] for r in Review.objects.get(id=reviews[0].id).risk_reasons}
+    assert {"new_account", "review_burst", "rating_deviation"} <= codes
+
+
+def test_honest_first_one_star_review_alone_is_published():
+    partner = PartnerFactory()
+    est = EstablishmentFactory(partner=partner)
+    for j in range(5):
+        ReviewFactory(partner=partner, establishment=est, rating=5, status=Review.Status.PUBLISHED)
+    angry = ReviewFactory(partner=partner, establishment=est, rating=1,
+                          reviewer=ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=1)))
+    reviews_score(review_ids=[angry.id])
+    angry.refresh_from_db()
+    assert angry.status == Review.Status.PUBLISHED
+
+
+def test_partner_threshold_overrides_the_default():
+    review = ReviewFactory(partner=PartnerFactory(hold_threshold=0.0))
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.status == Review.Status.HELD
+
+
+def test_scoring_twice_changes_nothing_the_second_time():
+    review = ReviewFactory()
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    first = (review.status, review.scored_at)
+    assert reviews_score(review_ids=[review.id]).scored == 0
+    review.refresh_from_db()
+    assert (review.status, review.scored_at) == first
+
+
+def test_held_reviews_of_one_reviewer_share_one_case():
+    reviews = _burst_reviews(PartnerFactory())
+    reviews_score(review_ids=[r.id for r in reviews[:2]])
+    reviews_score(review_ids=[r.id for r in reviews[2:]])
+    case = Case.objects.get()
+    assert case.kind == Case.Kind.ANOMALOUS_REVIEWER
+    assert case.reviews.count() == 5
+
+
+def test_status_change_is_owed_to_the_partner_as_a_webhook():
+    review = ReviewFactory(partner=PartnerFactory(webhook_url="http://127.0.0.1:9/hook"))
+    reviews_score(review_ids=[review.id])
+    delivery = review.partner.deliveries.get(event="review.status_changed")
+    assert delivery.payload["data"]["status"] == "published"
+    assert delivery.payload["data"]["previous_status"] == "pending"
+
+
+def test_sweep_picks_up_reviews_never_enqueued(django_capture_on_commit_callbacks, monkeypatch):
+    review = ReviewFactory(enqueued_at=None)
+    sent = []
+    monkeypatch.setattr("apps.detection.tasks.score_reviews.delay", lambda ids: sent.append(ids))
+    assert sweep_pending_reviews(older_than_seconds=60) == 1
+    assert sent == [[review.id]]
+
+
+def test_sweep_leaves_recently_enqueued_reviews_alone(monkeypatch):
+    ReviewFactory(enqueued_at=NOW)
+    monkeypatch.setattr("apps.detection.tasks.score_reviews.delay", lambda ids: None)
+    assert sweep_pending_reviews(older_than_seconds=60) == 0
