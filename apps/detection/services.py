@@ -22,6 +22,7 @@ from apps.reviews.models import Review
 from apps.reviews.services import review_set_status
 from ml.features import review_features
 from ml.fusion import Reason, review_risk
+from ml.text import guess_language
 
 from .columns import load_review_context
 
@@ -78,6 +79,7 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
     rows = np.array([row_of[r.id] for r in pending], dtype=np.int64)
     risk = review_risk(features.take(rows))
 
+    _fill_missing_languages(pending)
     published = held = 0
     now = timezone.now()
     for review, score, reasons in zip(pending, risk.score.tolist(), risk.reasons, strict=True):
@@ -107,6 +109,16 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
                 published += 1
     logger.info("scored %d reviews: %d published, %d held", len(pending), published, held)
     return ScoringOutcome(len(pending), published, held)
+
+
+def _fill_missing_languages(reviews: list[Review]) -> None:
+    """Reviews sent without ``language`` get the one guessed from their text ("und" if unsure)."""
+    unknown = [r for r in reviews if not r.language]
+    for review, language in zip(
+        unknown, guess_language([f"{r.title} {r.text}" for r in unknown]), strict=True
+    ):
+        review.language = language
+        Review.objects.filter(id=review.id, language="").update(language=language)
 
 
 def _open_reviewer_case(*, review: Review) -> None:

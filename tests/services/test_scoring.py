@@ -47,7 +47,7 @@ def test_burst_of_a_new_account_is_held_with_reasons():
 def test_honest_first_one_star_review_alone_is_published():
     partner = PartnerFactory()
     est = EstablishmentFactory(partner=partner)
-    for j in range(5):
+    for _ in range(5):
         ReviewFactory(partner=partner, establishment=est, rating=5, status=Review.Status.PUBLISHED)
     angry = ReviewFactory(partner=partner, establishment=est, rating=1,
                           reviewer=ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=1)))
@@ -102,3 +102,17 @@ def test_sweep_leaves_recently_enqueued_reviews_alone(monkeypatch):
     ReviewFactory(enqueued_at=NOW)
     monkeypatch.setattr("apps.detection.tasks.score_reviews.delay", lambda ids: None)
     assert sweep_pending_reviews(older_than_seconds=60) == 0
+
+
+def test_missing_language_is_guessed_from_the_text():
+    review = ReviewFactory(language="", text="La chambre était sale et le personnel très désagréable.")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.language == "fr"
+
+
+def test_given_language_is_kept():
+    review = ReviewFactory(language="en", text="La chambre était sale.")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.language == "en"
