@@ -258,3 +258,129 @@ def _shared_reviewers(codes: np.ndarray | None, reviewer: np.ndarray, n: int) ->
     distinct = _distinct_per_group(code_group.astype(np.int64), reviewer[known])
     result[known] = distinct[code_group] - 1.0
     return result
+
+
+def graph_features(
+    reviewer: np.ndarray,
+    establishment: np.ndarray,
+    *,
+    scores: dict[str, np.ndarray] | None = None,
+) -> FeatureMatrix:
+    """Features of each review from the reviewer x establishment graph.
+
+    ``reviewer`` and ``establishment`` are int64 codes per review (-1 unknown:
+    its own node). ``scores`` are optional per-review numbers (e.g. a review's
+    prior suspiciousness, or a reviewer-level prior repeated on each of its rows)
+    to aggregate over the graph's neighbourhoods. Columns:
+
+    - ``reviewer_degree`` (reviews): reviews written by the reviewer.
+    - ``establishment_degree`` (reviews): reviews of the establishment.
+    - ``establishment_newcomer_share`` (0..1): share of the establishment's
+      reviews written by reviewers with a single review.
+    - ``establishment_mean_log_reviewer_degree`` (log reviews): mean of
+      ``log(reviewer_degree)`` over the establishment's reviews.
+    - per score ``s``: ``s`` itself; ``s_reviewer_mean`` and ``s_establishment_mean``
+      (mean over the reviewer's and the establishment's reviews); and
+      ``s_establishment_rank`` (0..1: the share of the establishment's reviews
+      with a lower ``s``, ties counting half; 0.5 when alone; NaN where ``s`` is).
+
+    Every column depends only on the graph and the scores, never on row order or
+    on the numeric values of the codes.
+    """
+    rev = _group_codes(reviewer)
+    est = _group_codes(establishment)
+    rev_degree = np.bincount(rev).astype(np.float64)[rev]
+    est_degree = np.bincount(est).astype(np.float64)[est]
+    names = [
+        "reviewer_degree",
+        "establishment_degree",
+        "establishment_newcomer_share",
+        "establishment_mean_log_reviewer_degree",
+    ]
+    columns = [
+        rev_degree,
+        est_degree,
+        _group_mean((rev_degree == 1).astype(np.float64), est),
+        _group_mean(np.log(rev_degree), est),
+    ]
+    for name, values in (scores or {}).items():
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != rev.shape:
+            raise ValueError(f"score {name!r} has shape {values.shape}, expected {rev.shape}")
+        names += [
+            name,
+            f"{name}_reviewer_mean",
+            f"{name}_establishment_mean",
+            f"{name}_establishment_rank",
+        ]
+        columns += [
+            values,
+            _group_mean(values, rev),
+            _group_mean(values, est),
+            _rank_within(values, est),
+        ]
+    values = np.column_stack(columns) if len(rev) else np.empty((0, len(names)))
+    return FeatureMatrix(tuple(names), values)
+
+
+def reviewer_features(
+    reviewer: np.ndarray, features: FeatureMatrix
+) -> tuple[np.ndarray, FeatureMatrix]:
+    """Aggregate per-review features to one row per reviewer.
+
+    Returns ``(codes, matrix)``: the distinct reviewer codes (sorted; each -1 row
+    is its own anonymous reviewer and keeps code -1) and, per reviewer, the mean
+    and the max of every feature over its reviews (``f_mean``, ``f_max``; NaN
+    values are ignored, NaN when all are NaN) plus ``review_count``.
+    """
+    group = _group_codes(reviewer)
+    size = int(group.max()) + 1 if len(group) else 0
+    codes = np.full(size, -1, dtype=np.int64)
+    codes[group] = np.asarray(reviewer, dtype=np.int64)
+    count = np.bincount(group, minlength=size).astype(np.float64)
+    names: list[str] = []
+    columns: list[np.ndarray] = []
+    for j, name in enumerate(features.names):
+        values = features.values[:, j]
+        known = ~np.isnan(values)
+        total = np.bincount(group, weights=np.where(known, values, 0.0), minlength=size)
+        n_known = np.bincount(group, weights=known.astype(np.float64), minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n_known > 0, total / n_known, np.nan)
+        top = np.full(size, -np.inf)
+        np.maximum.at(top, group[known], values[known])
+        names += [f"{name}_mean", f"{name}_max"]
+        columns += [mean, np.where(np.isinf(top), np.nan, top)]
+    names.append("review_count")
+    columns.append(count)
+    values = np.column_stack(columns) if size else np.empty((0, len(names)))
+    return codes, FeatureMatrix(tuple(names), values)
+
+
+def _group_mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per row, the mean of ``values`` over the row's group."""
+    if len(group) == 0:
+        return np.zeros(0)
+    return (np.bincount(group, weights=values) / np.bincount(group))[group]
+
+
+def _rank_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per row, the share of its group's rows with a lower value, ties counting half."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0)
+    order = np.lexsort((values, group))
+    g, v = group[order], values[order]
+    position = np.arange(n)
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    new_run = new_group | np.r_[True, v[1:] != v[:-1]]
+    run = np.cumsum(new_run) - 1
+    run_start = position[new_run]
+    run_end = np.r_[run_start[1:], n] - 1
+    group_start = np.maximum.accumulate(np.where(new_group, position, 0))
+    group_size = np.bincount(group)[g]
+    # Rows strictly below plus half of the tied rows other than itself.
+    below = run_start[run] - group_start + (run_end[run] - run_start[run]) / 2.0
+    rank = np.empty(n)
+    rank[order] = np.where(group_size > 1, below / np.maximum(group_size - 1, 1), 0.5)
+    return np.where(np.isnan(values), np.nan, rank)

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from ml.features import FeatureMatrix, ReviewColumns, review_features
+from ml.features import (
+    FeatureMatrix,
+    ReviewColumns,
+    graph_features,
+    review_features,
+    reviewer_features,
+)
 
 DAY = 86_400.0
 T0 = 1_700_000_000.0
@@ -98,3 +104,45 @@ def test_take_keeps_names_and_selects_rows():
     taken = matrix.take(np.array([2, 0]))
     assert taken.names == ("a", "b")
     np.testing.assert_array_equal(taken.column("b"), [5, 1])
+
+
+def test_graph_degrees_and_newcomer_share():
+    # Reviewer 1 wrote 3 reviews; reviewers 2 and 3 one each; establishments 10 and 20.
+    g = graph_features(np.array([1, 1, 1, 2, 3]), np.array([10, 20, 20, 10, 20]))
+    np.testing.assert_array_equal(g.column("reviewer_degree"), [3, 3, 3, 1, 1])
+    np.testing.assert_array_equal(g.column("establishment_degree"), [2, 3, 3, 2, 3])
+    np.testing.assert_allclose(
+        g.column("establishment_newcomer_share"), [1 / 2, 1 / 3, 1 / 3, 1 / 2, 1 / 3]
+    )
+
+
+def test_graph_score_aggregates_and_rank_within_establishment():
+    prior = np.array([0.2, 0.4, 0.4, 0.9])
+    g = graph_features(np.array([1, 1, 2, 3]), np.array([5, 5, 5, 6]), scores={"p": prior})
+    np.testing.assert_allclose(g.column("p_reviewer_mean"), [0.3, 0.3, 0.4, 0.9])
+    np.testing.assert_allclose(g.column("p_establishment_mean"), [1 / 3, 1 / 3, 1 / 3, 0.9])
+    # Establishment 5: 0.2 is below both others, the two 0.4 tie (half of one below each).
+    np.testing.assert_allclose(g.column("p_establishment_rank"), [0.0, 0.75, 0.75, 0.5])
+
+
+def test_graph_features_ignore_row_order_and_code_values():
+    rng = np.random.default_rng(0)
+    reviewer = rng.integers(0, 30, 200)
+    establishment = rng.integers(0, 8, 200)
+    prior = rng.random(200).round(1)  # many ties
+    base = graph_features(reviewer, establishment, scores={"p": prior}).values
+    perm = rng.permutation(200)
+    relabel = rng.permutation(1000)
+    moved = graph_features(
+        relabel[reviewer][perm], establishment[perm] + 77, scores={"p": prior[perm]}
+    )
+    np.testing.assert_allclose(moved.values, base[perm])
+
+
+def test_reviewer_features_mean_max_and_count_per_reviewer():
+    matrix = FeatureMatrix(("x",), np.array([[1.0], [3.0], [np.nan], [5.0]]))
+    codes, agg = reviewer_features(np.array([9, 9, 4, 4]), matrix)
+    np.testing.assert_array_equal(codes, [4, 9])
+    np.testing.assert_allclose(agg.column("x_mean"), [5.0, 2.0])
+    np.testing.assert_allclose(agg.column("x_max"), [5.0, 3.0])
+    np.testing.assert_array_equal(agg.column("review_count"), [2, 2])
