@@ -17,11 +17,10 @@ from django.utils import timezone
 
 from apps.cases.models import Case
 from apps.cases.services import CaseFinding, case_upsert
-from apps.partners.services import webhook_emit
+from apps.partners.services import WebhookEvent, webhook_emit, webhooks_emit_many
 from apps.reviews.models import Review
-from apps.reviews.services import review_set_status
 from ml.features import review_features
-from ml.fusion import Reason, review_risk
+from ml.fusion import Reason, RiskResult, review_risk
 from ml.text import guess_language
 
 from .columns import load_review_context
@@ -55,70 +54,89 @@ def review_status_payload(review: Review, previous: str) -> dict:
     }
 
 
+def status_change_key(review: Review, previous: str) -> str:
+    return f"review.status_changed:{review.pk}:{previous}->{review.status}"
+
+
 def emit_review_status_changed(*, review: Review, previous: str) -> None:
     webhook_emit(
         partner=review.partner,
         event="review.status_changed",
         data=review_status_payload(review, previous),
-        dedupe_key=f"review.status_changed:{review.pk}:{previous}->{review.status}",
+        dedupe_key=status_change_key(review, previous),
     )
 
 
 def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
-    """Score the still-pending reviews among ``review_ids`` and publish or hold each."""
-    pending = list(
-        Review.objects.filter(id__in=review_ids, status=Review.Status.PENDING).select_related(
-            "partner", "reviewer"
-        )
-    )
-    if not pending:
-        return ScoringOutcome(0, 0, 0)
-    loaded = load_review_context(review_ids=[r.id for r in pending])
-    features = review_features(loaded.columns)
-    row_of = {rid: i for i, rid in enumerate(loaded.review_ids.tolist())}
-    rows = np.array([row_of[r.id] for r in pending], dtype=np.int64)
-    risk = review_risk(features.take(rows))
+    """Score the still-pending reviews among ``review_ids`` and publish or hold each.
 
-    _fill_missing_languages(pending)
-    published = held = 0
-    now = timezone.now()
-    for review, score, reasons in zip(pending, risk.score.tolist(), risk.reasons, strict=True):
-        with transaction.atomic():
+    One transaction per batch: the pending rows are locked (rows another worker
+    already holds are skipped, it is scoring them), scored together by ml/, and
+    written back with one bulk UPDATE; webhooks and cases ride the same commit.
+    """
+    with transaction.atomic():
+        pending = list(
+            Review.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(id__in=review_ids, status=Review.Status.PENDING)
+            .select_related("partner", "reviewer")
+            .order_by("id")
+        )
+        if not pending:
+            return ScoringOutcome(0, 0, 0)
+        risk = _risk_of(pending)
+        _fill_missing_languages(pending)
+        now = timezone.now()
+        for review, score, reasons in zip(pending, risk.score.tolist(), risk.reasons, strict=True):
             review.risk_score = score
             review.risk_reasons = reason_dicts(reasons)
-            review.scored_at = now
-            Review.objects.filter(id=review.id, status=Review.Status.PENDING).update(
-                risk_score=review.risk_score,
-                risk_reasons=review.risk_reasons,
-                scored_at=now,
-            )
-            target = (
+            review.scored_at = review.status_changed_at = now
+            review.status = (
                 Review.Status.HELD
                 if score >= hold_threshold(review.partner)
                 else Review.Status.PUBLISHED
             )
-            if not review_set_status(
-                review=review, status=target, allowed_from=(Review.Status.PENDING,)
-            ):
-                continue  # another worker got there first
-            emit_review_status_changed(review=review, previous=Review.Status.PENDING)
-            if target == Review.Status.HELD:
-                held += 1
-                _open_reviewer_case(review=review)
-            else:
-                published += 1
-    logger.info("scored %d reviews: %d published, %d held", len(pending), published, held)
-    return ScoringOutcome(len(pending), published, held)
+        Review.objects.bulk_update(
+            pending,
+            ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language"],
+            batch_size=500,
+        )
+        webhooks_emit_many(
+            events=[
+                WebhookEvent(
+                    partner=review.partner,
+                    event="review.status_changed",
+                    data=review_status_payload(review, Review.Status.PENDING),
+                    dedupe_key=status_change_key(review, Review.Status.PENDING),
+                )
+                for review in pending
+            ]
+        )
+        held = [r for r in pending if r.status == Review.Status.HELD]
+        for review in held:
+            _open_reviewer_case(review=review)
+    logger.info("scored %d reviews: %d held", len(pending), len(held))
+    return ScoringOutcome(len(pending), len(pending) - len(held), len(held))
+
+
+def _risk_of(reviews: list[Review]) -> RiskResult:
+    """Features from the reviews and their reviewers' and establishments' history -> risk."""
+    loaded = load_review_context(review_ids=[r.id for r in reviews])
+    features = review_features(loaded.columns)
+    row_of = {rid: i for i, rid in enumerate(loaded.review_ids.tolist())}
+    rows = np.array([row_of[r.id] for r in reviews], dtype=np.int64)
+    return review_risk(features.take(rows))
 
 
 def _fill_missing_languages(reviews: list[Review]) -> None:
-    """Reviews sent without ``language`` get the one guessed from their text ("und" if unsure)."""
+    """Reviews sent without ``language`` get the one guessed from their text ("und" if unsure).
+
+    In memory only: the caller's bulk update writes it.
+    """
     unknown = [r for r in reviews if not r.language]
     for review, language in zip(
         unknown, guess_language([f"{r.title} {r.text}" for r in unknown]), strict=True
     ):
         review.language = language
-        Review.objects.filter(id=review.id, language="").update(language=language)
 
 
 def _open_reviewer_case(*, review: Review) -> None:

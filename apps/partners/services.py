@@ -95,6 +95,53 @@ def webhook_emit(*, partner: Partner, event: str, data: dict, dedupe_key: str) -
     return delivery
 
 
+@dataclass(frozen=True)
+class WebhookEvent:
+    partner: Partner
+    event: str
+    data: dict
+    dedupe_key: str
+
+
+def webhooks_emit_many(*, events: list[WebhookEvent]) -> int:
+    """``webhook_emit`` for many events in a few queries (the scoring hot path).
+
+    Returns how many new deliveries were recorded.
+    """
+    wanted = [e for e in events if e.partner.webhook_url]
+    if not wanted:
+        return 0
+    now = timezone.now()
+    keys = [e.dedupe_key for e in wanted]
+    known = set(WebhookDelivery.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                partner=e.partner,
+                event=e.event,
+                dedupe_key=e.dedupe_key,
+                payload={"event": e.event, "data": e.data},
+                next_attempt_at=now,
+            )
+            for e in wanted
+            if e.dedupe_key not in known
+        ],
+        ignore_conflicts=True,
+    )
+    new_ids = list(
+        WebhookDelivery.objects.filter(dedupe_key__in=set(keys) - known).values_list("id", flat=True)
+    )
+    if new_ids:
+        from .tasks import deliver_webhook
+
+        def enqueue() -> None:
+            for delivery_id in new_ids:
+                deliver_webhook.delay(delivery_id)
+
+        transaction.on_commit(enqueue, robust=True)
+    return len(new_ids)
+
+
 def _backoff_seconds(attempt: int) -> float:
     """Exponential backoff with full jitter: 0..(10 s * 2^(attempt-1)), capped at 1 h."""
     return secrets.SystemRandom().uniform(0, min(3600.0, 10.0 * 2 ** (attempt - 1)))
@@ -108,8 +155,10 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
             .select_related("partner")
             .get(id=delivery_id)
         )
-        if delivery.status != WebhookDelivery.Status.PENDING:
-            return delivery
+        if delivery.status != WebhookDelivery.Status.PENDING or (
+            delivery.next_attempt_at and delivery.next_attempt_at > timezone.now()
+        ):
+            return delivery  # done, or not due: another attempt holds the lease
         delivery.attempts += 1
         number = delivery.attempts
         delivery.next_attempt_at = timezone.now() + timedelta(
