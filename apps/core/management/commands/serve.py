@@ -56,12 +56,13 @@ class Command(BaseCommand):
                     proc.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, stop)
+        died: list[str] = []
         try:
             while all(proc.poll() is None for proc in processes.values()):
                 time.sleep(0.5)
+            died = [name for name, proc in processes.items() if proc.poll() is not None]
         except KeyboardInterrupt:
-            pass
-        died = [name for name, proc in processes.items() if proc.poll() is not None]
+            pass  # Ctrl-C reaches the children too; they shut down on their own
         stop()
         deadline = time.monotonic() + 20
         for name, proc in processes.items():
