@@ -432,7 +432,9 @@ def score_extortion(
 
     Per link, ``strength = identity x timing x rating x report text x serial``:
     identity 1 for an exact identifier, 0.7-1 for a name by its score; timing 1
-    after the report, 0.85 before it; rating 1 at or below ``low_rating``, 0.6
+    after the report, before it 0.85 when the reported message holds a threat
+    cue and 0.45 when not (the review may be what provoked the report); rating
+    1 at or below ``low_rating``, 0.6
     at 3 stars or unknown, 0.15 above; 0.85 when the reported message has no
     threat cue; a serial guest lifts it by half of what is missing. Then the
     owner's ``credibility`` (per report, see ``owner_credibility``; None: all
@@ -463,7 +465,12 @@ def score_extortion(
     identity = np.where(
         exact, 1.0, 0.7 + 0.3 * np.clip((np.nan_to_num(links.name_score) - 85.0) / 15.0, 0, 1)
     )
-    timing = np.where(links.delay_days >= 0, 1.0, 0.85)
+    # A review written before the report may be what provoked it (the report
+    # form used against a critic), so it then needs threat language in the
+    # reported message to count fully.
+    timing = np.where(
+        links.delay_days >= 0, 1.0, np.where(report_has_cue[links.report], 0.85, 0.45)
+    )
     rating_factor = np.where(
         np.isnan(rating), 0.6, np.where(rating <= low_rating, 1.0, np.where(rating <= 3, 0.6, 0.15))
     )

@@ -458,14 +458,17 @@ _FEW_WORDS = r"(?:[\s,:]+[^\s.!?;]+){0,3}?[\s,:]+"  # at most three words in bet
 _DEMAND_EN = (
     r"(?:refund\w*|reimburs\w*|compensat\w*|money\s+back|pay\s+(?:me|us)\b|"
     r"(?:free|complimentary|comped?)\s+(?:nights?|stays?|rooms?|meals?|dinners?|lunch|breakfast|"
-    r"upgrades?|drinks?|bottles?|desserts?)|upgrade\w*|discount\w*|vouchers?|gift\s+cards?|credit)"
+    r"upgrades?|drinks?|bottles?|desserts?)|upgrade\w*|discount\w*|vouchers?|gift\s+cards?|credit|"
+    r"comp\s+(?:my|our|the)\s+\w+)"
 )
 _DEMAND_VERB_EN = r"(?:refund|reimburse|compensate|pay|give|offer|comp|upgrade|discount|make\s+(?:this|it)\s+right)"
 _THREAT_EN = (
-    r"(?:(?:i|we)(?:'ll|\s+will|\s+shall|'m\s+going\s+to|\s+am\s+going\s+to|'re\s+going\s+to|"
-    r"\s+are\s+going\s+to)\s+(?:\w+\s+){0,2}?(?:(?:post|write|publish|share|expose|make\s+sure|"
-    r"go\s+public|destroy|ruin|blast|warn)\w*|(?:leave|put|give|rate|tell)\w*\s+(?:\S+\s+){0,3}?"
-    r"(?:reviews?|stars?|everyone|everybody|the\s+world|online|everywhere)\b)"
+    r"(?:(?:(?:i|we)(?:'ll|\s+will|\s+shall|'m\s+going\s+to|\s+am\s+going\s+to|'re\s+going\s+to|"
+    r"\s+are\s+going\s+to)|(?:he|she|they)(?:'ll|\s+will|\s+would|'d|'s\s+going\s+to|'re\s+going\s+to|"
+    r"\s+(?:is|was|are|were)\s+going\s+to))\s+(?!have\b)(?:\w+\s+){0,2}?(?:(?:post|publish|share|expose|make\s+sure|"
+    r"go\s+public|destroy|ruin|blast|warn)\w*|(?:leave|put|give|rate|tell|writ)\w*\s+(?:\S+\s+){0,3}?"
+    r"(?:reviews?|stars?|everyone|everybody|the\s+world|online|everywhere|about|on\s+(?:google|yelp|"
+    r"tripadvisor|booking|facebook|instagram|tiktok|every))\b)"
     r"|(?:this|my|the)\s+(?:\w+\s+)?review\s+(?:stays|remains|will\s+(?:stay|remain|go)|goes\s+(?:up|live|public|online))"
     r"|this\s+(?:stays|remains|goes\s+(?:up|live|public|online))"
     r"|(?:a\s+)?(?:1|one|0|zero)[-\s]?stars?"
@@ -479,8 +482,11 @@ _DEMAND_FR = (
 )
 _DEMAND_VERB_FR = r"(?:rembours|dedommag|indemnis|compens|propos|offr|fai|accord|donn|geste)\w*"
 _THREAT_FR = (
-    r"(?:(?:je\s+|j'|nous\s+)(?!(?:ai|avais|aurais|aurait|avait|avons|aurions|avions|suis|etais)\b)"
-    r"(?:\w+\s+){0,2}?(?:publi|post|mets\b|mettr|laiss|ecri|partag|racont|denonc|balanc|alert)\w*"
+    r"(?:(?:(?:je\s+|j'|nous\s+)(?!(?:ai|avais|aurais|aurait|avait|avons|aurions|avions|suis|etais)\b)"
+    r"|(?:il|elle|ils|elles)\s+(?!(?:a|avait|aurait|avaient|auraient|est|etait|ont)\b))"
+    r"(?:\w+\s+){0,2}?(?:(?:publi|post|partag|racont|denonc|balanc|alert)\w*|(?:mets|mettr|mettre|laiss|"
+    r"ecri|donn)\w*\s+(?:\S+\s+){0,3}?(?:avis|etoiles?|note|commentaire|partout|en\s+ligne|sur\s+(?:google|"
+    r"tripadvisor|booking|facebook|instagram|tiktok|tous|internet)))"
     r"|(?:mon|cet|l'|ce|un|une|des|votre)\s*(?:\w+\s+)?(?:avis|commentaire|note)\s+(?:reste|restera|sera|"
     r"va|part|ira|negati\w*|a\s+une\s+etoile|1\s+etoile|assassin|catastroph\w*|publi\w*|en\s+ligne)"
     r"|(?:une|1|0|zero)\s+etoile"
@@ -507,8 +513,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # "if you don't refund me, I will post ...", "unless you give me a free night I'll ..."
         (
             "conditional_threat",
-            rf"\b(?:if|unless)\s+(?:you|the\s+hotel|the\s+restaurant|they|the\s+manager|management)\s+"
-            rf"(?:(?:don't|do\s+not|won't|will\s+not|refuse\s+to|fail\s+to|can't|cannot|doesn't|does\s+not)\s+)?"
+            rf"\b(?:if|unless)\s+(?:you|we|the\s+hotel|the\s+restaurant|they|the\s+manager|management|"
+            rf"the\s+owner)\s+(?:(?:don't|do\s+not|didn't|did\s+not|won't|will\s+not|wouldn't|would\s+not|"
+            rf"refused?\s+to|fail(?:ed)?\s+to|can't|cannot|couldn't|doesn't|does\s+not)\s+)?"
             rf"(?:\w+\s+){{0,2}}?{_DEMAND_VERB_EN}\w*{_END}{{0,80}}?{_THREAT_EN}",
         ),
         # "I will post a 1-star review everywhere unless you refund me"
@@ -520,8 +527,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # "si vous ne me remboursez pas, je publie ...", "si je ne suis pas remboursee, ..."
         (
             "conditional_threat",
-            rf"\b(?:si|a\s+moins\s+que|sauf\s+si)\s+(?:vous|l'hotel|le\s+restaurant|la\s+direction|je|on)\s+"
-            rf"(?:ne\s+|n')?(?:me\s+|m')?(?:\w+\s+){{0,2}}?{_DEMAND_VERB_FR}{_END}{{0,80}}?{_THREAT_FR}",
+            rf"(?:\b(?:si|a\s+moins\s+que|sauf\s+si)\s+(?:vous|l'hotel|le\s+restaurant|la\s+direction|je|on|"
+            rf"nous|il|elle)|\bs'ils?)\s+(?:ne\s+|n')?(?:me\s+|m'|le\s+|la\s+|les\s+|lui\s+|l')?"
+            rf"(?:\w+\s+){{0,4}}?{_DEMAND_VERB_FR}{_END}{{0,80}}?{_THREAT_FR}",
         ),
         # "je publie mon avis partout a moins que vous ne me remboursiez"
         (

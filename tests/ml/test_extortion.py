@@ -169,3 +169,18 @@ def test_linked_reviewer_ties_reports_without_shared_report_identifiers():
     links = link_reports_to_reviews(rep, rev)
     groups = serial_extortionists(rep, links=links, reviews=rev)
     assert groups.group.tolist() == [0, 0]
+
+
+def test_review_before_a_report_without_threat_text_is_not_held():
+    rev = reviews([5], [-2], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42], message_text=["This guest wrote lies about us."])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [False]
+    assert result.report_strength[0] > 0
+
+
+def test_review_before_a_report_quoting_a_threat_is_held():
+    rev = reviews([5], [-2], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42], message_text=["Refund me or I post a 1-star review."])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [True]

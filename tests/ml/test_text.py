@@ -132,6 +132,18 @@ def test_threat_conditional_on_compensation_is_a_cue(text):
 @pytest.mark.parametrize(
     "text",
     [
+        "The guest said that if we didn't refund him he would post a 1-star review everywhere.",
+        "Le client a dit que si on ne le remboursait pas, il publierait un avis négatif.",
+        "S'il n'est pas remboursé, il va publier un avis assassin.",
+    ],
+)
+def test_threat_reported_by_the_owner_in_the_third_person_is_a_cue(text):
+    assert codes(text) == ["conditional_threat"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "I will remove my review if you refund me.",
         "Je retirerai mon avis dès que vous m'aurez remboursé.",
     ],
@@ -160,9 +172,13 @@ def test_audience_brandished_is_a_cue(text):
         "J'ai demandé un remboursement ou un avoir, refusé. Je publie donc cet avis pour prévenir.",
         "Remboursement refusé, une étoile.",
         "The manager even gave us a free upgrade, or maybe it was luck.",
+        "If they had refunded me I would have given 3 stars.",
+        "Refund me or I will write to your head office.",
+        "Si vous ne me remboursez pas, j'écrirai à la direction générale.",
+        "Si vous voulez faire une bonne affaire, je vous laisse découvrir cet hôtel.",
     ],
 )
-def test_honest_complaint_mentioning_a_refund_is_not_a_cue(text):
+def test_honest_complaint_or_escalation_without_a_review_threat_is_not_a_cue(text):
     assert codes(text) == []
 
 
