@@ -60,7 +60,8 @@ class Command(BaseCommand):
         try:
             while all(proc.poll() is None for proc in processes.values()):
                 time.sleep(0.5)
-            died = [name for name, proc in processes.items() if proc.poll() is not None]
+            if not stopping:  # a child ended on its own, not by our SIGTERM
+                died = [name for name, proc in processes.items() if proc.poll() is not None]
         except KeyboardInterrupt:
             pass  # Ctrl-C reaches the children too; they shut down on their own
         stop()
