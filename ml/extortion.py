@@ -161,6 +161,29 @@ def _name_key(name: str) -> str:
     return " ".join(sorted(normalize(name).split()))
 
 
+def _initials_match(left: str, right: str) -> bool:
+    """Same number of words, each equal or an initial of the other, one full word >= 3 letters."""
+    a, b = left.split(), right.split()
+    if len(a) != len(b) or len(a) < 2 or not any(len(t) == 1 for t in a + b):
+        return False
+    full = [t for t in a if len(t) > 1 and t in b and len(t) >= 3]
+    if not full:
+        return False
+    rest_a = sorted(t for t in a if t not in full)
+    rest_b = sorted(t for t in b if t not in full)
+    if len(rest_a) != len(rest_b):
+        return False
+    used = [False] * len(rest_b)
+    for t in rest_a:
+        for j, u in enumerate(rest_b):
+            if not used[j] and (t == u or ((len(t) == 1) != (len(u) == 1) and t[0] == u[0])):
+                used[j] = True
+                break
+        else:
+            return False
+    return True
+
+
 def link_reports_to_reviews(
     reports: ThreatReports,
     reviews: ReviewColumns,
@@ -177,7 +200,8 @@ def link_reports_to_reviews(
     days after the report (unknown review time: no link), and the guest matches
     by hashed email, booking reference or reviewer handle, or by a fuzzy name
     match (rapidfuzz ``token_sort_ratio`` of normalised names >= ``name_threshold``
-    out of 100). Joins are sort-and-search on columns; only name candidates
+    out of 100; an initial standing for a word, "J. Martin" for "Jean Martin",
+    scores 90). Joins are sort-and-search on columns; only name candidates
     inside the window are compared.
     """
     guests = guests or ReviewGuests()
@@ -212,6 +236,12 @@ def link_reports_to_reviews(
                 [rev_keys[i] for i in rev.tolist()],
                 scorer=fuzz.token_sort_ratio,
             ).astype(np.float64)
+            # Display names such as "J. Martin" or "Jean M.": an initial standing
+            # for a word of the other name counts as that word (scored 90).
+            maybe = np.flatnonzero(scores < name_threshold)
+            for k in maybe.tolist():
+                if _initials_match(rep_keys[int(rep[k])], rev_keys[int(rev[k])]):
+                    scores[k] = 90.0
             keep = scores >= name_threshold
             parts.append((rep[keep], rev[keep], METHOD_BITS["name"], scores[keep]))
 

@@ -184,3 +184,10 @@ def test_review_before_a_report_quoting_a_threat_is_held():
     rep = reports([5], [0], email=[42], message_text=["Refund me or I post a 1-star review."])
     result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
     assert result.hold.tolist() == [True]
+
+
+def test_initial_for_a_first_name_still_links_but_another_surname_does_not():
+    rev = reviews([5, 5], [3, 3])
+    guests = ReviewGuests(name=["J. Martin", "J. Bernard"])
+    links = link_reports_to_reviews(reports([5], [0], name=["Jean Martin"]), rev, guests=guests)
+    assert pairs(links) == [(0, 0)]
