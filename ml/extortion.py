@@ -367,8 +367,8 @@ EXTORTION_REASONS: dict[str, tuple[str, str]] = {
         "L'auteur est le client nommé dans un signalement de menace (rapprochement par {methods_fr}) ; l'avis a été écrit {when_fr}.",
     ),
     "report_name_match": (
-        "The reviewer's name resembles the guest named in a threat report ({score:.0f}/100); the review was written {when_en}.",
-        "Le nom de l'auteur ressemble à celui du client nommé dans un signalement de menace ({score:.0f}/100) ; l'avis a été écrit {when_fr}.",
+        "The reviewer's name resembles the guest named in a threat report ({similarity:.0f}/100); the review was written {when_en}.",
+        "Le nom de l'auteur ressemble à celui du client nommé dans un signalement de menace ({similarity:.0f}/100) ; l'avis a été écrit {when_fr}.",
     ),
     "low_rating_after_demand": (
         "The review gives {rating:.0f} star(s) after the establishment turned down a demand.",
@@ -586,7 +586,7 @@ def _review_reasons(
                 _reason(
                     "report_name_match",
                     s,
-                    score=float(links.name_score[k]),
+                    similarity=float(links.name_score[k]),
                     when_en=when_en,
                     when_fr=when_fr,
                 )

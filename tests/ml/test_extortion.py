@@ -191,3 +191,13 @@ def test_initial_for_a_first_name_still_links_but_another_surname_does_not():
     guests = ReviewGuests(name=["J. Martin", "J. Bernard"])
     links = link_reports_to_reviews(reports([5], [0], name=["Jean Martin"]), rev, guests=guests)
     assert pairs(links) == [(0, 0)]
+
+
+def test_name_linked_review_gives_the_name_similarity_in_its_reason():
+    rev = reviews([5], [3], rating=[1])
+    guests = ReviewGuests(name=["Dupont Hélène"])
+    rep = reports([5], [0], name=["Helene DUPONT"])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev, guests=guests))
+    reason = result.reasons[0][0]
+    assert reason.code == "report_name_match"
+    assert "(100/100)" in reason.en
