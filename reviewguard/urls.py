@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from apps.cases.api import CaseViewSet
 from apps.core.views import healthz, readyz
 from apps.establishments.api import EstablishmentViewSet
+from apps.reports.api import ThreatReportViewSet
 from apps.reviews.api import ReviewViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -15,6 +16,7 @@ router.include_root_view = False
 router.register("establishments", EstablishmentViewSet, basename="establishment")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("cases", CaseViewSet, basename="case")
+router.register("threat-reports", ThreatReportViewSet, basename="threat-report")
 
 api_v1 = [
     path("", include(router.urls)),

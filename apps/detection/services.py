@@ -19,9 +19,10 @@ from apps.cases.models import Case
 from apps.cases.services import CaseFinding, case_upsert
 from apps.partners.services import WebhookEvent, webhook_emit, webhooks_emit_many
 from apps.reviews.models import Review
+from ml.extortion import cue_strength
 from ml.features import review_features
 from ml.fusion import Reason, RiskResult, review_risk
-from ml.text import guess_language
+from ml.text import extortion_cues, guess_language
 
 from .columns import load_review_context
 
@@ -114,6 +115,10 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
         held = [r for r in pending if r.status == Review.Status.HELD]
         for review in held:
             _open_reviewer_case(review=review)
+    # After commit: match the scored reviews against owners' open threat reports.
+    from apps.reports.services import reports_link_reviews
+
+    reports_link_reviews(review_ids=[r.id for r in pending])
     logger.info("scored %d reviews: %d held", len(pending), len(held))
     return ScoringOutcome(len(pending), len(pending) - len(held), len(held))
 
@@ -124,7 +129,10 @@ def _risk_of(reviews: list[Review]) -> RiskResult:
     features = review_features(loaded.columns)
     row_of = {rid: i for i, rid in enumerate(loaded.review_ids.tolist())}
     rows = np.array([row_of[r.id] for r in reviews], dtype=np.int64)
-    return review_risk(features.take(rows))
+    # Demand-and-threat language in the review itself ("refund me or this stays"),
+    # EN/FR; a complaint that merely mentions a refund has no cue.
+    text = cue_strength(extortion_cues([f"{r.title}\n{r.text}" for r in reviews]))
+    return review_risk(features.take(rows), extra={"extortion_text": text})
 
 
 def _fill_missing_languages(reviews: list[Review]) -> None:

@@ -1,0 +1,183 @@
+"""API v1: threat reports relayed by partners on behalf of owners (JSON or multipart with evidence)."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import QueryDict
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from apps.core.exceptions import ApplicationError
+from apps.core.openapi import error_responses
+from apps.core.validation import object_schema, validate_object
+from apps.establishments.selectors import establishments_of_partner
+
+from .models import ThreatReport
+from .schemas import GUEST_FIELDS, REPORT_FIELDS
+from .selectors import threat_reports_of_partner
+from .services import threat_report_create
+
+
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+
+
+class LinkedReviewSerializer(serializers.Serializer):
+    external_id = serializers.CharField(source="review.external_id")
+    status = serializers.CharField(source="review.status")
+    rating = serializers.IntegerField(source="review.rating")
+    matched_by = serializers.SerializerMethodField()
+    held_by_this_report = serializers.BooleanField(source="held")
+
+    @extend_schema_field({"type": "array", "items": {
+        "type": "string", "enum": ["email", "booking_ref", "handle", "name"]}})
+    def get_matched_by(self, link) -> list[str]:
+        return [m for m in link.methods.split(",") if m]
+
+
+class ThreatReportSerializer(serializers.ModelSerializer):
+    establishment = serializers.CharField(source="establishment.external_id")
+    guest = serializers.SerializerMethodField()
+    filed_by = serializers.SerializerMethodField()
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    reviews = LinkedReviewSerializer(source="links", many=True, read_only=True)
+    cases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ThreatReport
+        fields = (
+            "id", "establishment", "status", "guest", "channel", "message_text", "demand",
+            "received_at", "created_at", "decided_at", "filed_by", "evidence", "reviews", "cases",
+        )
+
+    @extend_schema_field({"type": "object", "properties": {
+        "name": {"type": "string"},
+        "identifiers": {"type": "array", "items": {"type": "string"},
+                        "description": "Which identifiers were given (their values are stored "
+                                       "only as keyed hashes and never returned)."},
+    }})
+    def get_guest(self, report: ThreatReport) -> dict:
+        given = [
+            name for name, value in (
+                ("email", report.guest_email_hash),
+                ("booking_ref", report.guest_booking_ref_hash),
+                ("reviewer_handle", report.guest_handle_hash),
+            ) if value
+        ]
+        return {"name": report.guest_name, "identifiers": given}
+
+    @extend_schema_field({"type": "string", "enum": ["owner", "partner"]})
+    def get_filed_by(self, report: ThreatReport) -> str:
+        return "owner" if report.reporter_id else "partner"
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_cases(self, report: ThreatReport) -> list[int]:
+        return sorted(c.id for c in report.cases.all())
+
+
+REPORT_EXAMPLE = {
+    "establishment": "htl-lyon-042",
+    "guest": {"name": "Jean Dupont", "email": "jean.dupont@example.org",
+              "booking_ref": "BK-55120", "reviewer_handle": "jdupont75"},
+    "channel": "email",
+    "message_text": "Remboursez-moi la nuit, sinon je publie un avis à une étoile partout.",
+    "demand": "refund",
+    "received_at": "2026-05-02T19:40:00Z",
+}
+
+MULTIPART_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **{f.name: f.openapi() for f in REPORT_FIELDS if f.name != "guest"},
+        "guest": {"type": "string", "description": "The guest object as a JSON string; or send "
+                  "guest.name, guest.email, guest.booking_ref, guest.reviewer_handle fields."},
+        **{f"guest.{f.name}": f.openapi() for f in GUEST_FIELDS},
+        "evidence": {"type": "array", "items": {"type": "string", "format": "binary"},
+                     "description": "PNG, JPEG, GIF, WebP, PDF or .eml files; type checked on "
+                                    "content and extension; at most 10 files of 10 MB each."},
+    },
+    "required": [f.name for f in REPORT_FIELDS if f.required and f.name != "guest"],
+}
+
+
+def _payload_from_form(data: QueryDict) -> dict:
+    """Multipart fields -> the JSON payload shape (guest as JSON text or guest.* fields)."""
+    payload = {f.name: data.get(f.name) for f in REPORT_FIELDS if f.name != "guest"}
+    raw_guest = data.get("guest")
+    if raw_guest:
+        try:
+            payload["guest"] = json.loads(raw_guest)
+        except ValueError as exc:
+            raise ApplicationError(
+                "validation_error", "The report is invalid.",
+                fields={"guest": ["Must be a JSON object."]},
+            ) from exc
+    else:
+        guest = {}
+        for f in GUEST_FIELDS:
+            value = data.get(f"guest.{f.name}", data.get(f"guest[{f.name}]"))
+            if value is not None:
+                guest[f.name] = value
+        payload["guest"] = guest or None
+    return payload
+
+
+class ThreatReportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = ThreatReportSerializer
+    queryset = ThreatReport.objects.none()  # for the schema generator
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return threat_reports_of_partner(partner=self.request.user.partner)
+
+    @extend_schema(
+        request={
+            "application/json": object_schema(REPORT_FIELDS),
+            "multipart/form-data": MULTIPART_SCHEMA,
+        },
+        responses={201: ThreatReportSerializer, **error_responses(400, 401, 413, 415)},
+        examples=[OpenApiExample("A refund-or-one-star threat", value=REPORT_EXAMPLE,
+                                 request_only=True)],
+        description=(
+            "Relay a threat an owner received. The guest's e-mail, booking reference and "
+            "reviewer handle are stored only as keyed hashes. Send JSON, or multipart/form-data "
+            "with `evidence` files (images, PDF or .eml; a wrong type is 400 "
+            "`unsupported_evidence_type`, a file over the cap 413 `evidence_too_large`). "
+            "Linkage to the guest's reviews runs in the background; reviews held because of "
+            "the report appear under `reviews` and trigger `review.status_changed` webhooks."
+        ),
+    )
+    def create(self, request):
+        is_form = isinstance(request.data, QueryDict)
+        data = _payload_from_form(request.data) if is_form else request.data
+        if not isinstance(data, dict):
+            raise ApplicationError("invalid_payload", "Send one threat report object.")
+        clean, errors = validate_object(REPORT_FIELDS, data)
+        if errors:
+            raise ApplicationError("validation_error", "The report is invalid.", fields=errors)
+        partner = request.user.partner
+        establishment = establishments_of_partner(partner=partner).filter(
+            external_id=clean["establishment"]
+        ).first()
+        if establishment is None:
+            raise ApplicationError(
+                "unknown_establishment",
+                f"Unknown establishment {clean['establishment']!r}.",
+                fields={"establishment": ["Register the establishment first."]},
+            )
+        files = request.FILES.getlist("evidence") if is_form else []
+        report = threat_report_create(
+            partner=partner, establishment=establishment, payload=clean, files=files
+        )
+        report = self.get_queryset().get(id=report.id)
+        return Response(ThreatReportSerializer(report).data, status=status.HTTP_201_CREATED)

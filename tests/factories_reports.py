@@ -1,0 +1,99 @@
+"""Factories for threat reports, portal owners and their memberships."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+
+from apps.establishments.models import OwnerMembership
+from apps.reports.models import ThreatReport
+from apps.reports.services import handle_hash, name_key
+from apps.reviews import pii
+
+from .factories import EstablishmentFactory
+
+OWNER_PASSWORD = "correct horse battery staple"
+
+
+class OwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"owner{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.django.Password(OWNER_PASSWORD)
+
+
+class OwnerMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OwnerMembership
+
+    user = factory.SubFactory(OwnerFactory)
+    establishment = factory.SubFactory(EstablishmentFactory)
+
+
+class ThreatReportFactory(factory.django.DjangoModelFactory):
+    """A report built from clear guest identifiers (``guest_email`` etc.), hashed like the service."""
+
+    class Meta:
+        model = ThreatReport
+        exclude = ("guest_email", "guest_booking_ref", "guest_handle")
+
+    establishment = factory.SubFactory(EstablishmentFactory)
+    partner = factory.SelfAttribute("establishment.partner")
+    reporter = None
+    guest_name = ""
+    guest_email = ""
+    guest_booking_ref = ""
+    guest_handle = ""
+    guest_name_key = factory.LazyAttribute(lambda o: name_key(o.guest_name))
+    guest_email_hash = factory.LazyAttribute(lambda o: pii.email_hash(o.guest_email))
+    guest_booking_ref_hash = factory.LazyAttribute(
+        lambda o: pii.booking_ref_hash(o.guest_booking_ref)
+    )
+    guest_handle_hash = factory.LazyAttribute(lambda o: handle_hash(o.guest_handle))
+    channel = ThreatReport.Channel.EMAIL
+    message_text = "Refund my stay or I will post a 1-star review everywhere."
+    demand = ThreatReport.Demand.REFUND
+    received_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(days=5))
+
+
+# --- Evidence files -------------------------------------------------------------
+
+
+def png_bytes(width: int = 8, height: int = 8) -> bytes:
+    """A real (tiny, grey) PNG image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def pdf_bytes() -> bytes:
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def eml_bytes() -> bytes:
+    return (
+        b"From: Jean Dupont <jean.dupont@example.org>\r\n"
+        b"To: contact@hotel.example\r\n"
+        b"Subject: Ma nuit\r\n"
+        b"Date: Sat, 02 May 2026 19:40:00 +0000\r\n"
+        b"\r\n"
+        b"Remboursez-moi la nuit, sinon je publie un avis a une etoile partout.\r\n"
+    )

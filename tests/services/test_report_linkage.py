@@ -1,0 +1,326 @@
+"""Threat report <-> review linkage through the real services: routes, time orders,
+serial guests, owner credibility, holds, cases, webhooks and decisions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from apps.cases.models import Case
+from apps.cases.services import case_decide
+from apps.partners.models import WebhookDelivery
+from apps.reports.models import ReportReviewLink, ThreatReport
+from apps.reports.services import reports_link, reports_link_reviews
+from apps.reports.tasks import link_threat_reports
+from apps.reviews import pii
+from apps.reviews.models import Review
+from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
+from tests.factories_reports import OwnerFactory, ThreatReportFactory
+
+T0 = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+HONEST = (
+    "We stayed three nights. The room smelled of damp, the shower was cold every morning and "
+    "the front desk shrugged when we asked to change rooms. I asked for a refund, they refused, "
+    "so here is my review: not worth the price."
+)
+
+
+@pytest.fixture
+def hotel(db):
+    return EstablishmentFactory(partner=PartnerFactory(webhook_url="https://partner.example/hook"))
+
+
+def guest_review(establishment, *, email="", name="Jean Dupont", booking_ref="", rating=1,
+                 days=2, status=Review.Status.PUBLISHED, text="Terrible, avoid.", handle=None):
+    reviewer = ReviewerFactory(
+        partner=establishment.partner,
+        display_name=handle if handle is not None else name,
+        email_hash=pii.email_hash(email),
+    )
+    return ReviewFactory(
+        partner=establishment.partner, establishment=establishment, reviewer=reviewer,
+        rating=rating, text=text, created_at=T0 + timedelta(days=days),
+        booking_ref_hash=pii.booking_ref_hash(booking_ref), status=status,
+    )
+
+
+def report(establishment, **kw):
+    kw.setdefault("received_at", T0)
+    return ThreatReportFactory(establishment=establishment, **kw)
+
+
+def refreshed(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+# --- Identification routes ------------------------------------------------------
+
+
+def test_email_links_and_holds_the_guests_low_review(hotel):
+    review = guest_review(hotel, email="jean@example.org", name="J.")
+    rep = report(hotel, guest_email="JEAN@example.org ")
+
+    outcome = reports_link(report_ids=[rep.id])
+
+    assert outcome.held == 1
+    assert refreshed(review).status == Review.Status.HELD
+    assert refreshed(rep).status == ThreatReport.Status.LINKED
+    assert ReportReviewLink.objects.get(report=rep, review=review).methods == "email"
+
+
+def test_booking_reference_links(hotel):
+    review = guest_review(hotel, booking_ref="BK-55120", name="Anonymous")
+    rep = report(hotel, guest_booking_ref="bk 55120")
+
+    reports_link(report_ids=[rep.id])
+
+    assert ReportReviewLink.objects.get(report=rep, review=review).methods == "booking_ref"
+    assert refreshed(review).status == Review.Status.HELD
+
+
+def test_reviewer_handle_links_within_the_partner(hotel):
+    review = guest_review(hotel, handle="JDupont_75")
+    rep = report(hotel, guest_handle="jdupont75")
+
+    reports_link(report_ids=[rep.id])
+
+    link = ReportReviewLink.objects.get(report=rep, review=review)
+    assert "handle" in link.methods.split(",")
+    assert refreshed(review).status == Review.Status.HELD
+
+
+def test_fuzzy_name_links_a_reordered_accented_name(hotel):
+    review = guest_review(hotel, name="Dupont Hélène")
+    rep = report(hotel, guest_name="Helene DUPONT")
+
+    reports_link(report_ids=[rep.id])
+
+    link = ReportReviewLink.objects.get(report=rep, review=review)
+    assert link.methods == "name"
+    assert link.name_score == 100
+    assert refreshed(review).status == Review.Status.HELD
+
+
+def test_someone_else_with_a_different_name_is_not_linked(hotel):
+    review = guest_review(hotel, name="Marc Lefèvre")
+    rep = report(hotel, guest_name="Jean Dupont")
+
+    reports_link(report_ids=[rep.id])
+
+    assert not ReportReviewLink.objects.exists()
+    assert refreshed(review).status == Review.Status.PUBLISHED
+    assert refreshed(rep).status == ThreatReport.Status.OPEN
+
+
+def test_review_outside_the_time_window_is_not_linked(hotel):
+    review = guest_review(hotel, email="jean@example.org", days=45)
+    rep = report(hotel, guest_email="jean@example.org")
+
+    reports_link(report_ids=[rep.id])
+
+    assert refreshed(review).status == Review.Status.PUBLISHED
+
+
+def test_five_star_review_of_the_named_guest_is_linked_but_not_held(hotel):
+    review = guest_review(hotel, email="jean@example.org", rating=5)
+    rep = report(hotel, guest_email="jean@example.org")
+
+    reports_link(report_ids=[rep.id])
+
+    assert ReportReviewLink.objects.filter(review=review).exists()
+    assert refreshed(review).status == Review.Status.PUBLISHED
+    assert not Case.objects.exists()
+
+
+# --- Both time orders ------------------------------------------------------------
+
+
+def test_review_written_before_the_report_is_held_when_the_report_arrives(hotel):
+    review = guest_review(hotel, email="jean@example.org", days=-2)
+    rep = report(hotel, guest_email="jean@example.org")
+
+    reports_link(report_ids=[rep.id])
+
+    assert refreshed(review).status == Review.Status.HELD
+
+
+def test_review_arriving_after_the_report_is_held_when_scored(hotel):
+    rep = report(hotel, guest_email="jean@example.org")
+    reports_link(report_ids=[rep.id])  # nothing to link yet
+    review = guest_review(hotel, email="jean@example.org", days=4)
+
+    outcome = reports_link_reviews(review_ids=[review.id])
+
+    assert outcome.held == 1
+    assert refreshed(review).status == Review.Status.HELD
+    assert refreshed(rep).status == ThreatReport.Status.LINKED
+
+
+def test_scoring_a_new_review_links_it_to_an_open_report(hotel):
+    from apps.detection.services import reviews_score
+
+    rep = report(hotel, guest_email="jean@example.org", received_at=datetime.now(UTC)
+                 - timedelta(days=1))
+    review = guest_review(hotel, email="jean@example.org", status=Review.Status.PENDING)
+    review.created_at = datetime.now(UTC)
+    review.save()
+
+    reviews_score(review_ids=[review.id])
+
+    assert refreshed(review).status == Review.Status.HELD
+    assert ReportReviewLink.objects.get(review=review).report == rep
+
+
+def test_new_review_with_no_open_report_nearby_is_left_alone(hotel):
+    review = guest_review(hotel, email="jean@example.org")
+
+    assert reports_link_reviews(review_ids=[review.id]).held == 0
+    assert refreshed(review).status == Review.Status.PUBLISHED
+
+
+# --- Cases, reasons, webhooks -------------------------------------------------
+
+
+def test_hold_opens_one_extortion_case_with_report_review_and_bilingual_reasons(hotel):
+    review = guest_review(hotel, email="jean@example.org")
+    rep = report(hotel, guest_email="jean@example.org")
+
+    reports_link(report_ids=[rep.id])
+
+    case = Case.objects.get()
+    assert case.kind == Case.Kind.EXTORTION
+    assert list(case.reviews.all()) == [review]
+    assert list(rep.cases.all()) == [case]
+    codes = {r["code"] for r in case.reasons}
+    assert {"report_identity_match", "low_rating_after_demand", "threat_in_report"} <= codes
+    assert all(r["en"] and r["fr"] for r in case.reasons)
+    held = refreshed(review)
+    assert held.risk_reasons[0]["code"] == "report_identity_match"
+    assert "signalement" in held.risk_reasons[0]["fr"]
+
+
+def test_hold_sends_case_opened_and_review_status_changed_webhooks(hotel):
+    review = guest_review(hotel, email="jean@example.org")
+    rep = report(hotel, guest_email="jean@example.org")
+
+    reports_link(report_ids=[rep.id])
+
+    events = sorted(WebhookDelivery.objects.values_list("event", flat=True))
+    assert events == ["case.opened", "review.status_changed"]
+    change = WebhookDelivery.objects.get(event="review.status_changed").payload["data"]
+    assert change["external_id"] == review.external_id
+    assert (change["previous_status"], change["status"]) == ("published", "held")
+
+
+def test_linkage_run_twice_changes_nothing_the_second_time(hotel):
+    guest_review(hotel, email="jean@example.org")
+    rep = report(hotel, guest_email="jean@example.org")
+
+    first = reports_link(report_ids=[rep.id])
+    second = reports_link(report_ids=[rep.id])
+
+    assert (first.held, second.held) == (1, 0)
+    assert first.cases == second.cases
+    assert Case.objects.count() == 1
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_the_celery_task_runs_the_linkage(hotel):
+    review = guest_review(hotel, email="jean@example.org")
+    rep = report(hotel, guest_email="jean@example.org")
+
+    result = link_threat_reports.apply(args=[[rep.id]]).get()
+
+    assert result["held"] == 1
+    assert refreshed(review).status == Review.Status.HELD
+
+
+# --- Serial extortionists --------------------------------------------------------
+
+
+def test_same_guest_at_two_partners_becomes_one_serial_case(db):
+    hotel_a = EstablishmentFactory(partner=PartnerFactory())
+    hotel_b = EstablishmentFactory(partner=PartnerFactory())
+    review_a = guest_review(hotel_a, email="jean@example.org")
+    review_b = guest_review(hotel_b, booking_ref="ZX-9", name="JD")
+    rep_a = report(hotel_a, guest_email="jean@example.org", guest_name="Jean Dupont")
+    reports_link(report_ids=[rep_a.id])
+    # Partner B knows another e-mail, but the same person by name.
+    rep_b = report(hotel_b, guest_name="Dupont Jean", guest_booking_ref="ZX-9",
+                   received_at=T0 + timedelta(days=1))
+
+    reports_link(report_ids=[rep_b.id])
+
+    case = Case.objects.get()
+    assert set(case.reviews.all()) == {review_a, review_b}
+    assert set(case.partners.all()) == {hotel_a.partner, hotel_b.partner}
+    assert set(case.establishments.all()) == {hotel_a, hotel_b}
+    serial = next(r for r in case.reasons if r["code"] == "serial_extortionist")
+    assert "2 establishments (2 partner(s))" in serial["en"]
+    assert set(rep_b.cases.all()) == {case}
+
+
+def test_serial_guest_without_reviews_yet_still_opens_one_case(db):
+    hotels = [EstablishmentFactory(partner=PartnerFactory()) for _ in range(3)]
+    reps = [report(h, guest_email="jean@example.org") for h in hotels]
+
+    for rep in reps:
+        reports_link(report_ids=[rep.id])
+
+    case = Case.objects.get()
+    assert case.reviews.count() == 0
+    assert case.establishments.count() == 3
+
+
+# --- Owner credibility and false reports ------------------------------------------
+
+
+def _dismissed_reports(owner, establishment, n):
+    for _ in range(n):
+        report(establishment, reporter=owner, guest_name="Someone Else",
+               status=ThreatReport.Status.DISMISSED)
+
+
+def test_false_report_from_a_low_credibility_owner_holds_nothing_and_is_flagged(hotel):
+    owner = OwnerFactory()
+    _dismissed_reports(owner, hotel, 3)
+    honest = guest_review(hotel, email="critic@example.org", rating=2, text=HONEST)
+    rep = report(hotel, reporter=owner, guest_email="critic@example.org",
+                 message_text="This guest complained a lot.")
+
+    outcome = reports_link(report_ids=[rep.id])
+
+    assert outcome.held == 0
+    assert refreshed(honest).status == Review.Status.PUBLISHED
+    case = Case.objects.get()
+    assert "low_credibility_report" in {r["code"] for r in case.reasons}
+
+
+def test_honest_review_stays_published_after_the_case_is_dismissed(hotel):
+    owner = OwnerFactory()
+    honest = guest_review(hotel, email="critic@example.org", rating=2, text=HONEST)
+    rep = report(hotel, reporter=owner, guest_email="critic@example.org")
+    reports_link(report_ids=[rep.id])
+    case = Case.objects.get()
+    assert refreshed(honest).status == Review.Status.HELD  # a new owner is believed at first
+
+    case_decide(case=case, decision="dismissed", actor=None, note="Detailed, genuine stay.")
+    second = report(hotel, reporter=owner, guest_email="critic@example.org",
+                    received_at=T0 + timedelta(days=1))
+    reports_link(report_ids=[second.id])
+
+    assert refreshed(rep).status == ThreatReport.Status.DISMISSED
+    assert refreshed(honest).status == Review.Status.PUBLISHED
+
+
+def test_confirmed_case_confirms_its_reports(hotel):
+    guest_review(hotel, email="jean@example.org")
+    rep = report(hotel, guest_email="jean@example.org")
+    reports_link(report_ids=[rep.id])
+
+    case_decide(case=Case.objects.get(), decision="confirmed", actor=None, note="Clear threat.")
+
+    assert refreshed(rep).status == ThreatReport.Status.CONFIRMED
+    assert refreshed(rep).decided_at is not None
