@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "apps.reviews",
     "apps.detection",
     "apps.cases",
-    "apps.reports",
 ]
 
 MIDDLEWARE = [
@@ -194,13 +193,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.detection.tasks.sweep_pending_reviews",
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=30.0),
     },
-    "link-unlinked-threat-reports": {
-        "task": "apps.reports.tasks.sweep_unlinked_reports",
-        "schedule": 120.0,
-    },
     "retry-due-webhooks": {
         "task": "apps.partners.tasks.sweep_due_webhooks",
         "schedule": 60.0,
+    },
+    # Rings, bursts and the anomaly ensemble over the whole table (issue 6).
+    "batch-detection": {
+        "task": "apps.detection.tasks.run_batch_detection",
+        "schedule": env.float("BATCH_DETECTION_INTERVAL_SECONDS", default=3600.0),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

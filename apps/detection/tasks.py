@@ -42,3 +42,35 @@ def sweep_pending_reviews(older_than_seconds: int | None = None) -> int:
         reviews_mark_enqueued(review_ids=ids)
         enqueue_scoring(review_ids=ids)
     return len(ids)
+
+
+@shared_task(
+    # Acknowledged on receipt: a run outlasting the broker's visibility timeout
+    # must not be delivered again, and a lost run is redone by the next beat.
+    acks_late=False,
+    ignore_result=True,
+    # A million reviews take minutes, not the default five.
+    time_limit=3 * 3600,
+    soft_time_limit=3 * 3600 - 120,
+)
+def run_batch_detection(since: str | None = None) -> dict:
+    """The periodic batch: rings, bursts, anomalous reviewers -> cases, one DetectionRun.
+
+    Skipped while another run started in the last three hours is still
+    running (beat and a manual ``manage.py detect`` may overlap).
+    """
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from .batch import BatchParameters
+    from .batch import run_batch_detection as run_batch
+    from .models import DetectionRun
+
+    recent = timezone.now() - timedelta(hours=3)
+    if DetectionRun.objects.filter(status=DetectionRun.Status.RUNNING,
+                                   started_at__gte=recent).exists():
+        return {"skipped": "another run is in progress"}
+    params = BatchParameters(since=datetime.fromisoformat(since) if since else None)
+    run = run_batch(params=params)
+    return {"run": run.pk, "counts": run.counts}

@@ -1,0 +1,590 @@
+"""Batch detection: the whole review table -> ml/ ring, burst and anomaly detectors -> cases.
+
+Reading streams plain values from a server-side cursor in chunks and turns each
+chunk into numpy columns, so a million reviews never become a million model
+instances (nor a million 64-character hash strings held at once: identifier
+hashes become 60-bit integer codes as they are read). Every finding becomes a
+case through ``case_upsert``, keyed on its members, so a re-run extends the
+cases it opened instead of opening twins. Each run is recorded as a
+DetectionRun with its parameters, counts, timings and model versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import resource
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from django.db import connection
+from django.utils import timezone
+
+from apps.cases.models import Case
+from apps.cases.services import CaseFinding, case_upsert_outcome
+from apps.establishments.models import Establishment
+from apps.reviews.models import Review, Reviewer
+from ml.anomaly import AnomalyEnsemble
+from ml.bursts import BurstDetector
+from ml.features import FeatureMatrix, ReviewColumns, review_features, reviewer_features
+from ml.fusion import REASONS as FUSION_REASONS
+from ml.rings import RingDetector
+
+from .models import DetectionRun
+from .services import reason_dicts
+
+logger = logging.getLogger(__name__)
+
+
+# --- Parameters and progress -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchParameters:
+    since: datetime | None = None  # only findings touching reviews written since then
+    lookback_days: float = 93.0  # history read before ``since`` (burst baseline + window)
+    chunk_size: int = 20_000  # rows per fetch from the server-side cursor
+    ring_text: bool = True  # near-duplicate text as ring evidence (the costliest part)
+    anomaly_threshold: float = 0.995  # reviewer anomaly rank that opens a case
+    anomaly_max_cases: int = 50  # at most this many anomalous-reviewer cases per run
+    anomaly_min_reviews: int = 2  # one-review accounts are left to the per-review path
+    detectors: tuple[str, ...] = ("rings", "bursts", "anomaly")
+    random_state: int = 0
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["since"] = self.since.isoformat() if self.since else None
+        data["detectors"] = list(self.detectors)
+        return data
+
+
+class Progress(Protocol):
+    """What the command's progress bar implements; the Celery task passes none."""
+
+    def stage(self, name: str, total: int | None = None) -> None: ...
+    def describe(self, text: str) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def close(self) -> None: ...
+
+
+class _NoProgress:
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def describe(self, text: str) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchColumns:
+    """The reviews as columns: database ids beside the ml/ columns, row-aligned."""
+
+    review_ids: np.ndarray  # int64
+    partner_ids: np.ndarray  # int64
+    columns: ReviewColumns  # reviewer / establishment codes are database ids
+
+    def __len__(self) -> int:
+        return len(self.review_ids)
+
+
+class LazyTexts(Sequence):
+    """Review texts fetched from the database only for the rows asked for.
+
+    The burst detector compares the texts of a burst's few reviews; holding
+    every text of a million reviews for that would cost hundreds of megabytes.
+    """
+
+    def __init__(self, review_ids: np.ndarray) -> None:
+        self._ids = review_ids
+        self._cache: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        review_id = int(self._ids[index])
+        if review_id not in self._cache:
+            self.prefetch([index])
+        return self._cache[review_id]
+
+    def prefetch(self, rows: Sequence[int]) -> None:
+        wanted = [int(self._ids[i]) for i in rows if int(self._ids[i]) not in self._cache]
+        for start in range(0, len(wanted), 5_000):
+            chunk = wanted[start : start + 5_000]
+            self._cache.update(Review.objects.filter(id__in=chunk).values_list("id", "text"))
+
+
+def _code(value: str | None) -> int:
+    """A 64-hex-digit identifier hash -> a 60-bit integer code; "" or NULL -> -1."""
+    return int(value[:15], 16) if value else -1
+
+
+def _read_sql(*, with_text: bool, since: datetime | None) -> tuple[str, list]:
+    review, reviewer = Review._meta.db_table, Reviewer._meta.db_table
+    text = "r.text" if with_text else "''"
+    where, params = "", []
+    if since is not None:
+        where, params = "WHERE r.created_at >= %s", [since]
+    if connection.vendor == "postgresql":
+        # The server does the conversions: epochs as floats, hashes as bigint codes.
+        def code(column: str) -> str:
+            return (f"CASE WHEN {column} = '' THEN -1 "
+                    f"ELSE ('x' || substr({column}, 1, 15))::bit(60)::bigint END")
+
+        select = f"""
+            SELECT r.id, r.partner_id, r.reviewer_id, r.establishment_id, r.rating,
+                   extract(epoch FROM r.created_at)::float8,
+                   extract(epoch FROM rv.account_created_at)::float8,
+                   r.booking_ref_hash <> '',
+                   {code('rv.email_hash')}, {code('r.device_hash')},
+                   {code('r.ip_hash')}, {code('r.ip24_hash')}, {text}
+            """  # noqa: S608 - column names are literals here, values go as params
+    else:
+        select = f"""
+            SELECT r.id, r.partner_id, r.reviewer_id, r.establishment_id, r.rating,
+                   r.created_at, rv.account_created_at, r.booking_ref_hash,
+                   rv.email_hash, r.device_hash, r.ip_hash, r.ip24_hash, {text}
+            """
+    sql = f"{select} FROM {review} r JOIN {reviewer} rv ON rv.id = r.reviewer_id {where} ORDER BY r.id"
+    return sql, params
+
+
+def _epoch(value) -> float:
+    if value is None:
+        return np.nan
+    if isinstance(value, str):  # SQLite hands raw text to a plain cursor
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _chunk_arrays(rows: list[tuple], *, converted: bool) -> list[np.ndarray | list]:
+    cols = list(zip(*rows, strict=True))
+    if converted:
+        created = np.asarray(cols[5], dtype=np.float64)
+        account = np.array([np.nan if v is None else v for v in cols[6]], dtype=np.float64)
+        stay = np.asarray(cols[7], dtype=bool)
+        codes = [np.asarray(cols[k], dtype=np.int64) for k in (8, 9, 10, 11)]
+    else:
+        created = np.fromiter((_epoch(v) for v in cols[5]), np.float64, len(rows))
+        account = np.fromiter((_epoch(v) for v in cols[6]), np.float64, len(rows))
+        stay = np.fromiter((bool(v) for v in cols[7]), bool, len(rows))
+        codes = [np.fromiter((_code(v) for v in cols[k]), np.int64, len(rows))
+                 for k in (8, 9, 10, 11)]
+    return [
+        np.asarray(cols[0], dtype=np.int64),
+        np.asarray(cols[1], dtype=np.int64),
+        np.asarray(cols[2], dtype=np.int64),
+        np.asarray(cols[3], dtype=np.int64),
+        np.asarray(cols[4], dtype=np.float64),
+        created, account, stay, *codes,
+        list(cols[12]),
+    ]
+
+
+def read_batch_columns(*, since: datetime | None = None, chunk_size: int = 20_000,
+                       with_text: bool = True, progress: Progress | None = None) -> BatchColumns:
+    """Every review written since ``since`` (all when None), as columns, ordered by id."""
+    progress = progress or _NoProgress()
+    queryset = Review.objects.all()
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    progress.stage("reading reviews", total=queryset.count())
+    sql, params = _read_sql(with_text=with_text, since=since)
+    converted = connection.vendor == "postgresql"
+    parts: list[list] = []
+    # A server-side cursor on PostgreSQL: rows arrive chunk by chunk.
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            parts.append(_chunk_arrays(rows, converted=converted))
+            progress.advance(len(rows))
+    if not parts:
+        parts = [[np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 3 + [np.zeros(0, bool)]
+                 + [np.zeros(0, np.int64)] * 4 + [[]]]
+    merged = [np.concatenate([p[k] for p in parts]) for k in range(12)]
+    texts: Sequence[str] = (
+        [t for p in parts for t in p[12]] if with_text else LazyTexts(merged[0])
+    )
+    del parts
+    (ids, partners, reviewers, establishments, rating, created, account, stay,
+     email, device, ip, ip24) = merged
+    return BatchColumns(
+        review_ids=ids,
+        partner_ids=partners,
+        columns=ReviewColumns(
+            reviewer=reviewers,
+            establishment=establishments,
+            rating=rating,
+            created_at=created,
+            account_created_at=account,
+            verified_stay=stay,
+            email=email,
+            device=device,
+            ip=ip,
+            ip24=ip24,
+            text=texts,
+        ),
+    )
+
+
+# --- Findings -----------------------------------------------------------------------
+
+
+# Directions of the behavioural features for the anomaly ensemble: +1 high is
+# suspicious, -1 low is, 0 both tails. Unknown (new) features get 0.
+_DIRECTIONS = {
+    "rating_deviation": 0,
+    "rating_extremity": 1,
+    "account_age_days": -1,
+    "reviewer_review_count": 0,
+    "reviewer_establishment_count": 0,
+    "reviewer_max_reviews_per_day": 1,
+    "first_review_of_account": 1,
+    "establishment_review_count": 0,
+    "verified_stay": -1,
+    "email_shared_reviewers": 1,
+    "device_shared_reviewers": 1,
+    "ip_shared_reviewers": 1,
+    "ip24_shared_reviewers": 1,
+}
+_FEATURE_WORDS = {
+    "rating_deviation": ("distance from the establishment's usual rating",
+                         "écart à la note habituelle de l'établissement"),
+    "rating_extremity": ("extreme ratings", "notes extrêmes"),
+    "account_age_days": ("account age", "âge du compte"),
+    "reviewer_review_count": ("number of reviews", "nombre d'avis"),
+    "reviewer_establishment_count": ("number of establishments reviewed",
+                                     "nombre d'établissements notés"),
+    "reviewer_max_reviews_per_day": ("reviews written within 24 hours",
+                                     "avis écrits en 24 heures"),
+    "first_review_of_account": ("first reviews of an account", "premiers avis d'un compte"),
+    "establishment_review_count": ("size of the establishments reviewed",
+                                   "taille des établissements notés"),
+    "verified_stay": ("verified stays", "séjours vérifiés"),
+    "email_shared_reviewers": ("accounts sharing the email", "comptes partageant l'e-mail"),
+    "device_shared_reviewers": ("accounts sharing the device", "comptes partageant l'appareil"),
+    "ip_shared_reviewers": ("accounts sharing the IP address", "comptes partageant l'adresse IP"),
+    "ip24_shared_reviewers": ("accounts sharing the IP network",
+                              "comptes partageant le réseau IP"),
+}
+
+
+def _direction(name: str) -> int:
+    if name == "review_count":
+        return 0
+    base = name.rsplit("_", 1)[0] if name.endswith(("_mean", "_max")) else name
+    return _DIRECTIONS.get(base, 0)
+
+
+def _feature_reason(name: str, z: float) -> dict:
+    base, _, stat = name.rpartition("_")
+    if stat not in ("mean", "max"):
+        base, stat = name, ""
+    en_words, fr_words = _FEATURE_WORDS.get(base, (base.replace("_", " "), base.replace("_", " ")))
+    return {
+        "code": f"anomaly_{name}",
+        "score": round(min(1.0, z / 10.0), 4),
+        "en": f"Unusual {en_words}{' (highest review)' if stat == 'max' else ''}: "
+              f"{z:.1f} robust standard deviations from typical reviewers.",
+        "fr": f"Valeur inhabituelle : {fr_words}{' (avis le plus marqué)' if stat == 'max' else ''}, "
+              f"à {z:.1f} écarts-types robustes des auteurs habituels.",
+    }
+
+
+def _anomaly_rank_reason(score: float) -> dict:
+    en, fr = FUSION_REASONS["anomaly_rank"]
+    return {"code": "anomaly_rank", "score": round(score, 4),
+            "en": en.format(value=score), "fr": fr.format(value=score)}
+
+
+def _unique(values: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.unique(values[values >= 0]))
+
+
+def _day(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
+
+
+@dataclass
+class _Findings:
+    findings: list[CaseFinding] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    info: dict = field(default_factory=dict)
+
+
+def _recent(rows: np.ndarray, created: np.ndarray, since_epoch: float | None) -> bool:
+    return since_epoch is None or bool((created[rows] >= since_epoch).any())
+
+
+def ring_findings(data: BatchColumns, detector: RingDetector, since_epoch: float | None) -> _Findings:
+    out = _Findings()
+    cols = data.columns
+    for ring in detector.rings_:
+        rows = np.asarray(ring.reviews, dtype=np.int64)
+        out.counts["rings"] += 1
+        if not _recent(rows, cols.created_at, since_epoch):
+            continue
+        members = tuple(int(m) for m in ring.members)
+        establishments = tuple(int(e) for e in ring.establishments)
+        out.findings.append(CaseFinding(
+            kind=Case.Kind.SOCK_PUPPET_RING,
+            member_keys=tuple(f"reviewer:{m}" for m in members),
+            severity=float(ring.score),
+            reasons=reason_dicts(ring.reasons),
+            summary=(f"Ring of {len(members)} reviewers: {len(rows)} reviews, "
+                     f"{len(establishments)} establishments targeted"),
+            review_ids=tuple(int(i) for i in data.review_ids[rows]),
+            reviewer_ids=members,
+            establishment_ids=establishments or _unique(cols.establishment[rows]),
+            partner_ids=_unique(data.partner_ids[rows]),
+        ))
+    return out
+
+
+def burst_findings(data: BatchColumns, detector: BurstDetector, since_epoch: float | None) -> _Findings:
+    out = _Findings(info={"organic_bursts": []})
+    cols = data.columns
+    names = dict(Establishment.objects.filter(
+        id__in={b.establishment for b in detector.bursts_}).values_list("id", "name"))
+    for burst in detector.bursts_:
+        rows = np.asarray(burst.reviews, dtype=np.int64)
+        out.counts[f"bursts_{burst.label}"] += 1
+        if not _recent(rows, cols.created_at, since_epoch):
+            continue
+        window = f"{_day(burst.start)} to {_day(burst.end)}"
+        if burst.label != "bombing":
+            # Organic outrage is information, never a fraud case.
+            if len(out.info["organic_bursts"]) < 100:
+                out.info["organic_bursts"].append({
+                    "establishment": burst.establishment, "start": _day(burst.start),
+                    "end": _day(burst.end), "reviews": len(rows),
+                    "coordination": round(burst.coordination, 3),
+                })
+            continue
+        out.findings.append(CaseFinding(
+            kind=Case.Kind.REVIEW_BOMBING,
+            member_keys=tuple(f"review:{int(i)}" for i in data.review_ids[rows]),
+            severity=float(burst.coordination),
+            reasons=reason_dicts(burst.reasons),
+            summary=(f"{len(rows)} negative reviews against "
+                     f"{names.get(burst.establishment, burst.establishment)}, {window}"),
+            review_ids=tuple(int(i) for i in data.review_ids[rows]),
+            reviewer_ids=_unique(cols.reviewer[rows]),
+            establishment_ids=(int(burst.establishment),),
+            partner_ids=_unique(data.partner_ids[rows]),
+        ))
+    return out
+
+
+@dataclass(frozen=True)
+class AnomalyResult:
+    reviewers: np.ndarray  # reviewer codes
+    scores: np.ndarray  # rank in [0, 1]
+    reasons: list[list[tuple[str, float]]]  # per flagged reviewer
+    flagged: np.ndarray  # indices into reviewers, strongest first
+
+
+def detect_anomalies(cols: ReviewColumns, params: BatchParameters) -> AnomalyResult:
+    """Rank reviewers with the PyOD ensemble on their aggregated behaviour."""
+    features = review_features(cols)
+    codes, matrix = reviewer_features(cols.reviewer, features)
+    count = matrix.column("review_count")
+    # A feature nobody has (no e-mails sent by any partner, say) tells nothing.
+    informative = ~np.isnan(matrix.values).all(axis=0)
+    matrix = FeatureMatrix(
+        tuple(n for n, keep in zip(matrix.names, informative, strict=True) if keep),
+        matrix.values[:, informative],
+    )
+    model = AnomalyEnsemble(
+        directions=[_direction(n) for n in matrix.names], random_state=params.random_state
+    ).fit(matrix.values)
+    scores = model.decision_scores_
+    eligible = (codes >= 0) & (count >= params.anomaly_min_reviews)
+    candidates = np.flatnonzero(eligible & (scores >= params.anomaly_threshold))
+    flagged = candidates[np.argsort(-scores[candidates], kind="stable")][: params.anomaly_max_cases]
+    reasons = (
+        model.reasons(matrix.values[flagged], feature_names=matrix.names, top_k=3)
+        if len(flagged) else []
+    )
+    return AnomalyResult(codes, scores, reasons, flagged)
+
+
+def anomaly_findings(data: BatchColumns, result: AnomalyResult,
+                     since_epoch: float | None) -> _Findings:
+    out = _Findings()
+    cols = data.columns
+    reviewer = np.asarray(cols.reviewer, dtype=np.int64)
+    out.counts["reviewers_ranked"] = int((result.reviewers >= 0).sum())
+    if not len(result.flagged):
+        return out
+    flagged_codes = result.reviewers[result.flagged]
+    order = np.argsort(reviewer, kind="stable")
+    start = np.searchsorted(reviewer[order], flagged_codes, side="left")
+    stop = np.searchsorted(reviewer[order], flagged_codes, side="right")
+    handles = dict(Reviewer.objects.filter(id__in=flagged_codes.tolist())
+                   .values_list("id", "display_name"))
+    for k, index in enumerate(result.flagged.tolist()):
+        rows = np.sort(order[start[k] : stop[k]])
+        out.counts["anomalous_reviewers"] += 1
+        if not _recent(rows, cols.created_at, since_epoch):
+            continue
+        code, score = int(result.reviewers[index]), float(result.scores[index])
+        out.findings.append(CaseFinding(
+            kind=Case.Kind.ANOMALOUS_REVIEWER,
+            member_keys=(f"reviewer:{code}",),  # the same key as the per-review path
+            # It ranks, it does not accuse: below rings and bombings in the queue.
+            severity=round(0.6 * score, 4),
+            reasons=[_anomaly_rank_reason(score)]
+            + [_feature_reason(name, z) for name, z in result.reasons[k]],
+            summary=(f"Reviewer {handles.get(code) or code}: unusual behaviour over "
+                     f"{len(rows)} reviews (rank {score:.3f})"),
+            review_ids=tuple(int(i) for i in data.review_ids[rows]),
+            reviewer_ids=(code,),
+            establishment_ids=_unique(cols.establishment[rows]),
+            partner_ids=_unique(data.partner_ids[rows]),
+        ))
+    return out
+
+
+# --- The run ------------------------------------------------------------------------
+
+
+def _module_version(name: str) -> str:
+    """A detector's version: its class name and a hash of its module's source."""
+    import ml
+
+    source = Path(ml.__file__).with_name(f"{name}.py")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12] if source.exists() else "?"
+    return digest
+
+
+def _peak_memory_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux: the process's peak resident set.
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_batch_detection(*, params: BatchParameters | None = None,
+                        progress: Progress | None = None) -> DetectionRun:
+    """Read, detect, upsert cases; returns the finished DetectionRun (failed runs re-raise)."""
+    params = params or BatchParameters()
+    progress = progress or _NoProgress()
+    run = DetectionRun.objects.create(
+        parameters=params.as_json(),
+        model_versions={
+            "rings": f"RingDetector@{_module_version('rings')}",
+            "bursts": f"BurstDetector@{_module_version('bursts')}",
+            "anomaly": f"AnomalyEnsemble@{_module_version('anomaly')}",
+            "features": f"features@{_module_version('features')}",
+        },
+    )
+    started = time.monotonic()
+    metrics: dict = {}
+    try:
+        read_from = (params.since - timedelta(days=params.lookback_days)
+                     if params.since else None)
+        since_epoch = params.since.timestamp() if params.since else None
+        t0 = time.monotonic()
+        data = read_batch_columns(since=read_from, chunk_size=params.chunk_size,
+                                  with_text=params.ring_text, progress=progress)
+        metrics["seconds_reading"] = round(time.monotonic() - t0, 3)
+        cols = data.columns
+        counts: Counter = Counter(
+            reviews=len(data),
+            reviewers=len(np.unique(cols.reviewer)),
+            establishments=len(np.unique(cols.establishment)),
+        )
+        results: list[_Findings] = []
+        detecting = 0.0
+        progress.stage("detecting", total=len(params.detectors))
+        for name in params.detectors:
+            progress.describe(name)
+            t0 = time.monotonic()
+            if name == "rings":
+                ring_cols = cols if params.ring_text else _without_text(cols)
+                detector = RingDetector(random_state=params.random_state).fit(ring_cols)
+                found = ring_findings(data, detector, since_epoch)
+            elif name == "bursts":
+                texts = cols.text
+                detector = BurstDetector(random_state=params.random_state)
+                if isinstance(texts, LazyTexts):
+                    detector = _fit_bursts_lazily(detector, cols, texts)
+                else:
+                    detector.fit(cols)
+                found = burst_findings(data, detector, since_epoch)
+            elif name == "anomaly":
+                found = anomaly_findings(data, detect_anomalies(cols, params), since_epoch)
+            else:
+                raise ValueError(f"unknown detector {name!r}")
+            seconds = time.monotonic() - t0
+            metrics[f"seconds_{name}"] = round(seconds, 3)
+            detecting += seconds
+            progress.advance()
+            results.append(found)
+        metrics["seconds_detecting"] = round(detecting, 3)
+
+        t0 = time.monotonic()
+        findings = [f for r in results for f in r.findings]
+        progress.stage("writing cases", total=len(findings))
+        outcomes: Counter = Counter()
+        for finding in findings:
+            result = case_upsert_outcome(finding=finding)
+            outcomes[f"{finding.kind}:{result.outcome}"] += 1
+            progress.advance()
+        metrics["seconds_writing"] = round(time.monotonic() - t0, 3)
+        for r in results:
+            counts.update(r.counts)
+            metrics.update(r.info)
+        counts["findings"] = len(findings)
+        metrics["cases"] = dict(sorted(outcomes.items()))
+        metrics["seconds_total"] = round(time.monotonic() - started, 3)
+        metrics["peak_memory_mb"] = _peak_memory_mb()
+        run.status = DetectionRun.Status.SUCCEEDED
+        run.counts = dict(counts)
+    except Exception as exc:
+        metrics["seconds_total"] = round(time.monotonic() - started, 3)
+        run.status = DetectionRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:5000]
+        raise
+    finally:
+        run.metrics = metrics
+        run.finished_at = timezone.now()
+        run.save()
+        progress.close()
+    logger.info("batch detection run %s: %s in %.1f s", run.pk, dict(run.counts),
+                metrics["seconds_total"])
+    return run
+
+
+def _without_text(cols: ReviewColumns) -> ReviewColumns:
+    return ReviewColumns(**{**{f: getattr(cols, f) for f in cols.__dataclass_fields__},
+                            "text": None})
+
+
+def _fit_bursts_lazily(detector: BurstDetector, cols: ReviewColumns,
+                       texts: LazyTexts) -> BurstDetector:
+    """Find bursts without texts, then fetch only the bursts' texts and describe again."""
+    detector.fit(_without_text(cols))
+    rows = sorted({int(i) for b in detector.bursts_ for i in b.reviews})
+    if not rows:
+        return detector
+    texts.prefetch(rows)
+    return detector.fit(cols)

@@ -1,0 +1,170 @@
+"""Batch detection over the database: a planted ring becomes one case, re-runs add no twin."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from apps.cases.models import Case
+from apps.cases.services import case_decide
+from apps.detection.batch import BatchParameters, read_batch_columns, run_batch_detection
+from apps.detection.models import DetectionRun
+from apps.reviews.models import Review
+from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
+from tests.factories_cases import moderator
+
+pytestmark = pytest.mark.django_db
+NOW = datetime.now(UTC)
+RINGS_ONLY = BatchParameters(detectors=("rings",))
+
+
+@pytest.fixture
+def partner():
+    return PartnerFactory()
+
+
+@pytest.fixture
+def background(partner):
+    """Ordinary guests: each reviews two of twelve establishments, weeks apart."""
+    establishments = [EstablishmentFactory(partner=partner) for _ in range(12)]
+    for k in range(40):
+        reviewer = ReviewerFactory(partner=partner)
+        for j in range(2):
+            ReviewFactory(partner=partner, reviewer=reviewer,
+                          establishment=establishments[(k + 5 * j) % 12],
+                          rating=3 + (k + j) % 3, status=Review.Status.PUBLISHED,
+                          device_hash=f"{k:02d}{j}".ljust(64, "a"),
+                          created_at=NOW - timedelta(days=10 + 7 * j + k % 30))
+    return establishments
+
+
+def plant_ring(partner, establishments, *, members=5, device="d" * 64):
+    """Members sharing one device, all praising the same three establishments the same day."""
+    reviewers = [ReviewerFactory(partner=partner) for _ in range(members)]
+    for i, reviewer in enumerate(reviewers):
+        for j, est in enumerate(establishments[:3]):
+            ReviewFactory(partner=partner, reviewer=reviewer, establishment=est, rating=5,
+                          status=Review.Status.PUBLISHED, device_hash=device,
+                          created_at=NOW - timedelta(days=2, hours=i + j))
+    return reviewers
+
+
+def ring_cases():
+    return Case.objects.filter(kind=Case.Kind.SOCK_PUPPET_RING)
+
+
+def test_reading_returns_one_row_per_review_with_codes(partner, background):
+    data = read_batch_columns()
+    assert len(data) == Review.objects.count()
+    assert sorted(data.review_ids.tolist()) == sorted(Review.objects.values_list("id", flat=True))
+    assert (data.columns.device >= 0).all()
+    assert (data.columns.email == -1).all()  # no e-mails in the factories
+
+
+def test_planted_ring_opens_one_ring_case(partner, background):
+    reviewers = plant_ring(partner, background)
+    run_batch_detection(params=RINGS_ONLY)
+    case = ring_cases().get()
+    assert set(case.reviewers.values_list("id", flat=True)) == {r.id for r in reviewers}
+    assert case.reviews.count() == 15
+    assert {r["code"] for r in case.reasons} >= {"ring_shared_device"}
+
+
+def test_rerun_opens_no_twin(partner, background):
+    plant_ring(partner, background)
+    run_batch_detection(params=RINGS_ONLY)
+    second = run_batch_detection(params=RINGS_ONLY)
+    assert ring_cases().count() == 1
+    assert second.metrics["cases"] == {"sock_puppet_ring:unchanged": 1}
+
+
+def test_grown_ring_extends_its_case(partner, background):
+    plant_ring(partner, background)
+    run_batch_detection(params=RINGS_ONLY)
+    plant_ring(partner, background, members=2)  # two more accounts on the same device
+    run = run_batch_detection(params=RINGS_ONLY)
+    assert run.metrics["cases"] == {"sock_puppet_ring:extended": 1}
+    assert ring_cases().get().reviewers.count() == 7
+
+
+def test_dismissed_ring_stays_dismissed_on_rerun(partner, background):
+    plant_ring(partner, background)
+    run_batch_detection(params=RINGS_ONLY)
+    case_decide(case=ring_cases().get(), decision="dismissed", actor=moderator(),
+                note="A tour group on one tablet.")
+    run_batch_detection(params=RINGS_ONLY)
+    assert ring_cases().get().status == Case.Status.DISMISSED
+
+
+def test_run_is_recorded_with_counts_timings_and_versions(partner, background):
+    plant_ring(partner, background)
+    run = run_batch_detection()
+    assert run.status == DetectionRun.Status.SUCCEEDED
+    assert run.counts["reviews"] == Review.objects.count()
+    assert run.counts["rings"] == 1
+    for key in ("seconds_reading", "seconds_detecting", "seconds_rings", "seconds_bursts",
+                "seconds_anomaly", "seconds_writing", "peak_memory_mb"):
+        assert run.metrics[key] >= 0
+    assert set(run.model_versions) >= {"rings", "bursts", "anomaly"}
+    assert run.parameters["detectors"] == ["rings", "bursts", "anomaly"]
+
+
+def test_since_ignores_findings_older_than_the_date(partner, background):
+    plant_ring(partner, background)
+    run_batch_detection(params=BatchParameters(detectors=("rings",), since=NOW - timedelta(hours=1)))
+    assert not ring_cases().exists()
+
+
+def test_burst_of_new_accounts_opens_a_bombing_case(partner, background):
+    target = background[0]
+    for k in range(8):
+        reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=2))
+        ReviewFactory(partner=partner, reviewer=reviewer, establishment=target, rating=1,
+                      device_hash="b" * 64, text="Dirty, rude staff, avoid this place!",
+                      created_at=NOW - timedelta(hours=20 - k))
+    run_batch_detection(params=BatchParameters(detectors=("bursts",)))
+    case = Case.objects.get(kind=Case.Kind.REVIEW_BOMBING)
+    assert case.reviews.count() == 8
+    assert list(case.establishments.all()) == [target]
+
+
+def test_command_prints_the_run_summary(partner, background, capsys):
+    plant_ring(partner, background)
+    call_command("detect", "--no-progress", "--detectors", "rings")
+    out = capsys.readouterr().out
+    assert "DetectionRun #" in out and "succeeded" in out
+    assert ring_cases().count() == 1
+
+
+def test_failed_run_is_recorded(partner, background, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("detector crashed")
+
+    monkeypatch.setattr("apps.detection.batch.RingDetector.fit", boom)
+    with pytest.raises(RuntimeError):
+        run_batch_detection(params=RINGS_ONLY)
+    run = DetectionRun.objects.get()
+    assert (run.status, run.error) == (DetectionRun.Status.FAILED, "RuntimeError: detector crashed")
+
+
+def test_beat_task_runs_a_batch(partner, background):
+    from apps.detection.tasks import run_batch_detection as task
+
+    plant_ring(partner, background)
+    result = task()
+    assert DetectionRun.objects.get(pk=result["run"]).status == DetectionRun.Status.SUCCEEDED
+    assert ring_cases().count() == 1
+
+
+def test_beat_task_skips_while_another_run_is_in_progress():
+    from apps.detection.tasks import run_batch_detection as task
+
+    DetectionRun.objects.create()  # running
+    assert task() == {"skipped": "another run is in progress"}
+    assert DetectionRun.objects.count() == 1
+
+
+def test_beat_schedule_runs_the_batch_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["batch-detection"]
+    assert entry["task"] == "apps.detection.tasks.run_batch_detection"
+    assert entry["schedule"] == 3600.0
