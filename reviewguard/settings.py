@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.reviews",
     "apps.detection",
     "apps.cases",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-reviews": {
         "task": "apps.detection.tasks.sweep_pending_reviews",
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=30.0),
+    },
+    "link-unlinked-threat-reports": {
+        "task": "apps.reports.tasks.sweep_unlinked_reports",
+        "schedule": 120.0,
     },
     "retry-due-webhooks": {
         "task": "apps.partners.tasks.sweep_due_webhooks",
