@@ -31,6 +31,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("portal/", include("apps.reports.portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler404 = "apps.core.exceptions.json_404"
