@@ -22,7 +22,7 @@ from apps.reviews.models import Review
 from ml.extortion import cue_strength
 from ml.features import review_features
 from ml.fusion import Reason, RiskResult, review_risk
-from ml.text import extortion_cues, guess_language
+from ml.text import NearDuplicateDetector, extortion_cues, guess_language
 
 from .columns import load_review_context
 
@@ -132,7 +132,27 @@ def _risk_of(reviews: list[Review]) -> RiskResult:
     # Demand-and-threat language in the review itself ("refund me or this stays"),
     # EN/FR; a complaint that merely mentions a refund has no cue.
     text = cue_strength(extortion_cues([f"{r.title}\n{r.text}" for r in reviews]))
-    return review_risk(features.take(rows), extra={"extortion_text": text})
+    copied = _near_duplicate_similarity(loaded.columns)[rows]
+    return review_risk(
+        features.take(rows), extra={"extortion_text": text, "near_duplicate_text": copied}
+    )
+
+
+#: Shorter texts ("Great stay!") coincide innocently and are not compared.
+MIN_DUPLICATE_TEXT_CHARS = 60
+
+
+def _near_duplicate_similarity(columns) -> np.ndarray:
+    """Per row, the highest MinHash similarity of its text to another reviewer's review
+    among the loaded context (the establishments' and reviewers' history); 0 when none."""
+    texts = [t if len(t) >= MIN_DUPLICATE_TEXT_CHARS else "" for t in columns.text]
+    best = np.zeros(len(texts), dtype=np.float64)
+    detector = NearDuplicateDetector(threshold=0.6).fit(texts)
+    i, j, similarity = detector.pairs_
+    other = columns.reviewer[i] != columns.reviewer[j]
+    np.maximum.at(best, i[other], similarity[other])
+    np.maximum.at(best, j[other], similarity[other])
+    return best
 
 
 def _fill_missing_languages(reviews: list[Review]) -> None:

@@ -116,3 +116,42 @@ def test_given_language_is_kept():
     reviews_score(review_ids=[review.id])
     review.refresh_from_db()
     assert review.language == "en"
+
+
+COPIED = (
+    "Worst hotel in town, the staff were rude, the room was dirty and the breakfast was cold. "
+    "Avoid at all costs!"
+)
+
+
+def test_text_copied_from_another_reviewer_is_a_reason():
+    partner = PartnerFactory()
+    est = EstablishmentFactory(partner=partner)
+    ReviewFactory(partner=partner, establishment=est, text=COPIED, status=Review.Status.PUBLISHED)
+    copy = ReviewFactory(partner=partner, establishment=est, text=COPIED.replace("town", "the city"))
+    reviews_score(review_ids=[copy.id])
+    copy.refresh_from_db()
+    assert "near_duplicate_text" in {r["code"] for r in copy.risk_reasons}
+
+
+def test_same_reviewer_repeating_themself_is_not_a_copy():
+    partner = PartnerFactory()
+    est = EstablishmentFactory(partner=partner)
+    reviewer = ReviewerFactory(partner=partner)
+    ReviewFactory(partner=partner, establishment=est, reviewer=reviewer, text=COPIED,
+                  status=Review.Status.PUBLISHED)
+    again = ReviewFactory(partner=partner, establishment=est, reviewer=reviewer, text=COPIED)
+    reviews_score(review_ids=[again.id])
+    again.refresh_from_db()
+    assert "near_duplicate_text" not in {r["code"] for r in again.risk_reasons}
+
+
+def test_short_common_phrases_are_not_copies():
+    partner = PartnerFactory()
+    est = EstablishmentFactory(partner=partner)
+    ReviewFactory(partner=partner, establishment=est, text="Great stay, thank you!",
+                  status=Review.Status.PUBLISHED)
+    same = ReviewFactory(partner=partner, establishment=est, text="Great stay, thank you!")
+    reviews_score(review_ids=[same.id])
+    same.refresh_from_db()
+    assert "near_duplicate_text" not in {r["code"] for r in same.risk_reasons}
