@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     name = "apps.cases"
     label = "cases"
-    verbose_name = "Cases"
+    verbose_name = "Moderation"

@@ -11,10 +11,10 @@ from apps.reviews.models import Review, Reviewer
 
 class Case(models.Model):
     class Kind(models.TextChoices):
-        EXTORTION = "extortion"
-        SOCK_PUPPET_RING = "sock_puppet_ring"
-        REVIEW_BOMBING = "review_bombing"
-        ANOMALOUS_REVIEWER = "anomalous_reviewer"
+        EXTORTION = "extortion", "Extortion"
+        SOCK_PUPPET_RING = "sock_puppet_ring", "Sock-puppet ring"
+        REVIEW_BOMBING = "review_bombing", "Review bombing"
+        ANOMALOUS_REVIEWER = "anomalous_reviewer", "Anomalous reviewer"
 
     class Status(models.TextChoices):
         OPEN = "open"

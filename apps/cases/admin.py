@@ -1,0 +1,487 @@
+"""The moderator console: the case queue, the case page with its evidence and
+decisions, and the read-only audit trail."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+
+from apps.core.exceptions import ApplicationError
+
+from .evidence import case_evidence
+from .models import Case, CaseEvent, DecisionLabel
+from .services import case_assign, case_decide, cases_decide_bulk
+
+admin.site.site_header = "ReviewGuard moderation"
+admin.site.site_title = "ReviewGuard"
+admin.site.index_title = "Moderation"
+# The queue and the evidence need the whole width more than a second menu.
+admin.site.enable_nav_sidebar = False
+
+KIND_LABELS = {
+    Case.Kind.EXTORTION: "Extortion",
+    Case.Kind.SOCK_PUPPET_RING: "Sock-puppet ring",
+    Case.Kind.REVIEW_BOMBING: "Review bombing",
+    Case.Kind.ANOMALOUS_REVIEWER: "Anomalous reviewer",
+}
+
+
+def severity_level(severity: float) -> str:
+    return "high" if severity >= 0.75 else "medium" if severity >= 0.45 else "low"
+
+
+# --- Filters ----------------------------------------------------------------------
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The queue shows open cases unless asked otherwise."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*Case.Status.choices, ("all", "All")]
+
+    def choices(self, changelist):
+        current = self.value() or Case.Status.OPEN
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or Case.Status.OPEN
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned to"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Me"), ("nobody", "Nobody")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class PartnerFilter(admin.RelatedOnlyFieldListFilter):
+    """Partners that have cases; every case has one, so no "empty" choice."""
+
+    @property
+    def include_empty_choice(self) -> bool:
+        return False
+
+
+class EstablishmentFilter(admin.ListFilter):
+    """A search box, not a list: there are far too many establishments to list."""
+
+    title = "establishment"
+    parameter_name = "establishment"
+    template = "admin/cases/input_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        value = params.pop(self.parameter_name, None)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        self.value = (value or "").strip()
+        if self.value:
+            self.used_parameters[self.parameter_name] = self.value
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self):
+        return [self.parameter_name]
+
+    def queryset(self, request, queryset):
+        if not self.value:
+            return queryset
+        return queryset.filter(
+            Q(establishments__name__icontains=self.value)
+            | Q(establishments__external_id=self.value)
+        ).distinct()
+
+    def choices(self, changelist):
+        others = [
+            (key, value)
+            for key, values in changelist.params.items()
+            if key not in (self.parameter_name, "p")
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        yield {
+            "value": self.value,
+            "parameter": self.parameter_name,
+            "others": others,
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+# --- Forms ------------------------------------------------------------------------
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("confirmed", "Confirm"), ("dismissed", "Dismiss")])
+    note = forms.CharField(widget=forms.Textarea, strip=True)
+
+
+class BulkDecisionForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), strip=True,
+        help_text="The same note is recorded on every case.",
+    )
+
+
+# --- Case -------------------------------------------------------------------------
+
+
+def _count(through, column: str):
+    return Coalesce(
+        Subquery(
+            through.objects.filter(case_id=OuterRef("pk"))
+            .values("case_id")
+            .annotate(n=Count(column))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = (
+        "case_link", "severity_display", "reasons_display", "members_display",
+        "status_display", "opened_display",
+    )
+    list_display_links = ("case_link",)
+    list_filter = (
+        StatusFilter,
+        "kind",
+        AssignedFilter,
+        ("partners", PartnerFilter),
+        EstablishmentFilter,
+        ("opened_at", admin.DateFieldListFilter),
+    )
+    search_fields = (
+        "=id", "summary", "reviewers__display_name", "reviewers__external_id",
+        "establishments__name", "establishments__external_id", "reviews__external_id",
+    )
+    search_help_text = "Case number, summary, reviewer, establishment or review id."
+    ordering = ("-severity", "-opened_at")
+    actions = ("assign_to_me", "confirm_selected", "dismiss_selected")
+    list_per_page = 50
+    show_facets = admin.ShowFacets.NEVER
+    change_list_template = "admin/cases/case/change_list.html"
+
+    # Cases come from detectors and leave only by decision.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_decide_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("cases.decide_case")
+
+    def has_bulk_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cases.bulk_decide_case")
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request)
+            .select_related("assigned_to")
+            .prefetch_related("partners")
+            .annotate(
+                n_reviews=_count(Case.reviews.through, "review_id"),
+                n_reviewers=_count(Case.reviewers.through, "reviewer_id"),
+                n_establishments=_count(Case.establishments.through, "establishment_id"),
+            )
+        )
+
+    # -- columns
+
+    @admin.display(description="Case", ordering="id")
+    def case_link(self, case: Case):
+        return format_html("<strong>#{}</strong>", case.pk)
+
+    @admin.display(description="Severity", ordering="-severity")
+    def severity_display(self, case: Case):
+        level = severity_level(case.severity)
+        value = f"{case.severity:.2f}"
+        return format_html(
+            '<span class="rg-sev rg-sev-{}" title="severity {}">'
+            '<span class="rg-sev-bar"><span style="width:{}%"></span></span>'
+            '<span class="rg-sev-num">{}</span></span>',
+            level, value, round(case.severity * 100), value,
+        )
+
+    @admin.display(description="Finding")
+    def reasons_display(self, case: Case):
+        reasons = case.reasons[:2]
+        items = format_html_join(
+            "", '<li title="{}">{}</li>',
+            ((r.get("code", ""), Truncator(r.get("en") or r.get("code", "")).chars(130))
+             for r in reasons),
+        )
+        more = len(case.reasons) - len(reasons)
+        return format_html(
+            '<div class="rg-why"><span class="rg-kind rg-kind-{}">{}</span> '
+            '<span class="rg-summary">{}</span><ul>{}</ul>{}</div>',
+            case.kind, KIND_LABELS.get(case.kind, case.kind), case.summary or "", items,
+            format_html('<span class="rg-more">+{} more reason{}</span>', more,
+                        "s" if more > 1 else "") if more > 0 else "",
+        )
+
+    @admin.display(description="Members")
+    def members_display(self, case: Case):
+        def plural(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        return format_html(
+            '<span class="rg-members">{}<br>{}<br>{}</span><div class="rg-partners">{}</div>',
+            plural(case.n_reviews, "review"), plural(case.n_reviewers, "reviewer"),
+            plural(case.n_establishments, "establishment"),
+            ", ".join(p.name for p in case.partners.all()),
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, case: Case):
+        assigned = case.assigned_to.get_username() if case.assigned_to else ""
+        return format_html(
+            '<span class="rg-status rg-status-{}">{}</span>{}', case.status,
+            case.get_status_display(),
+            format_html('<div class="rg-assigned">→ {}</div>', assigned) if assigned
+            else mark_safe('<div class="rg-assigned rg-muted">unassigned</div>'),
+        )
+
+    @admin.display(description="Opened", ordering="opened_at")
+    def opened_display(self, case: Case):
+        return format_html('<span title="{}">{}</span>', case.opened_at.isoformat(),
+                           case.opened_at.strftime("%d %b %Y %H:%M"))
+
+    # -- queue
+
+    def changelist_view(self, request, extra_context=None):
+        open_counts = dict(
+            Case.objects.filter(status=Case.Status.OPEN)
+            .values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+        )
+        base = reverse("admin:cases_case_changelist")
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Case queue",
+            "kind_counts": [
+                {"kind": kind, "label": KIND_LABELS[kind], "count": open_counts.get(kind, 0),
+                 "url": f"{base}?status=open&kind={kind}",
+                 "active": request.GET.get("kind") == kind}
+                for kind in Case.Kind.values
+            ],
+            "open_total": sum(open_counts.values()),
+            "mine_total": Case.objects.filter(status=Case.Status.OPEN,
+                                              assigned_to=request.user).count(),
+            "queue_url": base,
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+    # -- actions
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        assigned = skipped = 0
+        for case in queryset:
+            try:
+                assigned += case_assign(case=case, assignee=request.user, actor=request.user)
+            except ApplicationError:
+                skipped += 1
+        self.message_user(request, f"{assigned} case(s) assigned to you."
+                          + (f" {skipped} already decided, left alone." if skipped else ""))
+
+    @admin.action(description="Confirm selected cases (bulk)", permissions=["bulk_decide"])
+    def confirm_selected(self, request, queryset):
+        return self._bulk_decide(request, queryset, "confirmed")
+
+    @admin.action(description="Dismiss selected cases (bulk)", permissions=["bulk_decide"])
+    def dismiss_selected(self, request, queryset):
+        return self._bulk_decide(request, queryset, "dismissed")
+
+    def _bulk_decide(self, request, queryset, decision: str):
+        form = BulkDecisionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            result = cases_decide_bulk(cases=list(queryset.order_by("id")), decision=decision,
+                                       actor=request.user, note=form.cleaned_data["note"])
+            moved = sum(len(o.reviews_moved) for o in result.decided)
+            self.message_user(
+                request,
+                f"{len(result.decided)} case(s) {decision}; {moved} review(s) changed status."
+                + (f" Skipped {len(result.skipped)} already decided." if result.skipped else ""),
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{'Confirm' if decision == 'confirmed' else 'Dismiss'} "
+                     f"{queryset.count()} case(s)",
+            "cases": queryset.order_by("-severity"),
+            "decision": decision,
+            "action": request.POST.get("action"),
+            "form": form,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/cases/case/bulk_decide.html", context)
+
+    # -- the case page
+
+    def get_urls(self):
+        urls = super().get_urls()
+        mine = [
+            path("<path:object_id>/decide/", self.admin_site.admin_view(self.decide_view),
+                 name="cases_case_decide"),
+            path("<path:object_id>/assign/", self.admin_site.admin_view(self.assign_view),
+                 name="cases_case_assign"),
+        ]
+        return mine + urls
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Case #{case.pk} · {KIND_LABELS.get(case.kind, case.kind)}",
+            "case": case,
+            "kind_label": KIND_LABELS.get(case.kind, case.kind),
+            "severity_level": severity_level(case.severity),
+            "severity_pct": round(case.severity * 100),
+            "partners": list(case.partners.all()),
+            "establishments": list(case.establishments.all()[:20]),
+            "events": case.events.select_related("actor").order_by("-at", "-id"),
+            "can_decide": case.status == Case.Status.OPEN
+            and self.has_decide_permission(request, case),
+            "can_assign": case.status == Case.Status.OPEN
+            and self.has_change_permission(request, case),
+            "decision_form": DecisionForm(),
+            **case_evidence(case),
+        }
+        return TemplateResponse(request, "admin/cases/case/evidence.html", context)
+
+    def _case_url(self, case: Case) -> str:
+        return reverse("admin:cases_case_change", args=[case.pk])
+
+    def decide_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[object_id]))
+        case = get_object_or_404(Case, pk=unquote(object_id))
+        if not self.has_decide_permission(request, case):
+            raise PermissionDenied
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            self.message_user(request, f"Nothing decided — {errors}", messages.ERROR)
+            return HttpResponseRedirect(self._case_url(case))
+        try:
+            outcome = case_decide(case=case, decision=form.cleaned_data["decision"],
+                                  actor=request.user, note=form.cleaned_data["note"])
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(self._case_url(case))
+        moved = len(outcome.reviews_moved)
+        verb = "removed" if outcome.decision == "confirmed" else "published"
+        self.message_user(
+            request,
+            f"Case #{case.pk} {outcome.decision}: {moved} review(s) {verb}"
+            + (f", {len(outcome.reviewers_flagged)} reviewer(s) flagged"
+               if outcome.reviewers_flagged else "") + ".",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._case_url(case))
+
+    def assign_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[object_id]))
+        case = get_object_or_404(Case, pk=unquote(object_id))
+        if not self.has_change_permission(request, case):
+            raise PermissionDenied
+        assignee = None if request.POST.get("unassign") else request.user
+        try:
+            case_assign(case=case, assignee=assignee, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Case #{case.pk} "
+                              + ("unassigned." if assignee is None else "assigned to you."),
+                              messages.SUCCESS)
+        return HttpResponseRedirect(self._case_url(case))
+
+
+# --- Audit ------------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible to whoever may view it, writable by nobody, superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "case_link", "action", "actor", "change_display", "note_display")
+    list_filter = ("action", ("at", admin.DateFieldListFilter))
+    search_fields = ("=case__id", "note", "actor__username")
+    list_select_related = ("case", "actor")
+    ordering = ("-at", "-id")
+    show_facets = admin.ShowFacets.NEVER
+
+    @admin.display(description="Case", ordering="case_id")
+    def case_link(self, event: CaseEvent):
+        return format_html('<a href="{}">#{}</a>',
+                           reverse("admin:cases_case_change", args=[event.case_id]), event.case_id)
+
+    @admin.display(description="Before → after")
+    def change_display(self, event: CaseEvent):
+        before = event.before.get("status") or event.before.get("assigned_to")
+        after = event.after.get("status") or event.after.get("assigned_to")
+        if before is None and after is None:
+            return "—"
+        return f"{before if before is not None else '—'} → {after if after is not None else '—'}"
+
+    @admin.display(description="Note")
+    def note_display(self, event: CaseEvent):
+        return Truncator(event.note).chars(120)
+
+
+@admin.register(DecisionLabel)
+class DecisionLabelAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "case", "kind", "label", "decided_by")
+    list_filter = ("kind", "label")
+    list_select_related = ("case", "decided_by")

@@ -1,0 +1,82 @@
+"""Reviews and reviewers in the moderator console: read-only (they change by decision)."""
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from .models import Review, Reviewer
+
+
+class ReadOnly:
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("external_id", "stars", "status", "risk", "establishment", "reviewer",
+                    "partner", "created_at", "text_start")
+    list_filter = ("status", "rating", "partner", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=external_id", "reviewer__display_name", "=reviewer__external_id",
+                     "establishment__name")
+    list_select_related = ("establishment", "reviewer", "partner")
+    # A million rows: no full count, no facets, newest first by primary key.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ("-id",)
+    fields = ("external_id", "partner", "establishment", "reviewer", "rating", "title", "text",
+              "language", "visit_date", "created_at", "received_at", "status",
+              "status_changed_at", "risk_score", "reasons", "scored_at", "cases_list")
+    readonly_fields = fields
+
+    @admin.display(description="Rating", ordering="rating")
+    def stars(self, review: Review) -> str:
+        return "★" * review.rating + "☆" * (5 - review.rating)
+
+    @admin.display(description="Risk", ordering="risk_score")
+    def risk(self, review: Review) -> str:
+        return "—" if review.risk_score is None else f"{review.risk_score:.2f}"
+
+    @admin.display(description="Text")
+    def text_start(self, review: Review) -> str:
+        return Truncator(review.text).chars(80)
+
+    @admin.display(description="Reasons")
+    def reasons(self, review: Review):
+        if not review.risk_reasons:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html("".join(
+            format_html("<li>{} <code>{}</code></li>", r.get("en", ""), r.get("code", ""))
+            for r in review.risk_reasons)))
+
+    @admin.display(description="Cases")
+    def cases_list(self, review: Review):
+        from django.urls import reverse
+
+        links = [format_html('<a href="{}">#{} {}</a>',
+                             reverse("admin:cases_case_change", args=[c.pk]), c.pk,
+                             c.get_kind_display())
+                 for c in review.cases.all()]
+        return format_html(", ".join(links)) if links else "—"
+
+
+@admin.register(Reviewer)
+class ReviewerAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("__str__", "external_id", "partner", "flagged", "account_created_at",
+                    "created_at")
+    list_filter = ("flagged", "partner")
+    search_fields = ("display_name", "=external_id")
+    list_select_related = ("partner",)
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ("-id",)
+    # The e-mail is only a keyed hash; it means nothing to a moderator.
+    fields = ("external_id", "display_name", "partner", "account_created_at", "flagged",
+              "created_at")
+    readonly_fields = fields
