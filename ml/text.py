@@ -28,6 +28,7 @@ __all__ = [
     "near_duplicate_groups",
     "near_duplicate_pairs",
     "normalize",
+    "shingle_text",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -226,60 +227,159 @@ def _mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def _shingle_hashes(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of all character ``size``-grams of the normalised texts, and their text ids.
+def _byte_tables() -> tuple[np.ndarray, np.ndarray]:
+    # Continuation byte after 0xC3 (U+00C0..U+00FF) -> its unaccented lower-case
+    # ASCII letter, or a space; and the byte map of the folded corpus: ASCII
+    # letters lower-cased, digits kept, the separator 0 and the drop mark 0xFF
+    # kept, anything else a space.
+    latin1 = np.full(256, 32, dtype=np.uint8)
+    for code in range(0xC0, 0x100):
+        base = unicodedata.normalize("NFKD", chr(code).casefold())
+        base = "".join(c for c in base if not unicodedata.combining(c))
+        if len(base) >= 1 and base[0].isascii() and base[0].isalnum():
+            latin1[0x80 + code - 0xC0] = ord(base[0])
+    table = np.full(256, 32, dtype=np.uint8)
+    table[ord("0") : ord("9") + 1] = np.arange(ord("0"), ord("9") + 1)
+    table[ord("a") : ord("z") + 1] = np.arange(ord("a"), ord("z") + 1)
+    table[ord("A") : ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
+    table[0], table[0xFF] = 0, 0xFF
+    return latin1, table
 
-    The whole corpus is concatenated once and hashed with vectorised polynomial
-    rolling; windows that cross a text boundary are dropped. A non-empty text
-    shorter than ``size`` is padded to one shingle. Empty texts get no shingles.
+
+_LATIN1_FOLD, _BYTE_MAP = _byte_tables()
+
+
+def _corpus_codes(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle text of every text as one uint8 array, and each text's length.
+
+    Shingle text: lower case, Latin-1 accents stripped, "oe" for the French
+    ligature, ASCII letters and digits only, single spaces, no leading or
+    trailing space. Computed on the joined UTF-8 corpus with numpy (no per-text
+    Python work); other scripts are dropped, which suits English and French.
     """
-    norm = [normalize(t or "") for t in texts]
-    norm = [t.ljust(size) if 0 < len(t) < size else t for t in norm]
-    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
-    if lengths.sum() == 0:
-        return np.empty(0, np.uint64), np.empty(0, np.int64)
-    codes = np.frombuffer("".join(norm).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(texts)
+    joined = "\x00".join(t or "" for t in texts)
+    if joined.count("\x00") != max(n - 1, 0):
+        joined = "\x00".join((t or "").replace("\x00", " ") for t in texts)
+    a = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8).copy()
+    if len(a):
+        lead = np.flatnonzero(a[:-1] == 0xC3)
+        a[lead + 1] = _LATIN1_FOLD[a[lead + 1]]
+        a[lead] = 0xFF
+        oe = np.flatnonzero((a[:-1] == 0xC5) & ((a[1:] == 0x92) | (a[1:] == 0x93)))
+        a[oe], a[oe + 1] = ord("o"), ord("e")
+        a = _BYTE_MAP[a]
+        a = a[a != 0xFF]
+        space = a == 32
+        before = np.r_[np.uint8(0), a[:-1]]
+        a = a[~(space & ((before == 32) | (before == 0)))]
+        after = np.r_[a[1:], np.uint8(0)]
+        a = a[~((a == 32) & (after == 0))]
+    separators = np.flatnonzero(a == 0)
+    ends = np.r_[separators, len(a)]
+    starts = np.r_[0, separators + 1]
+    return a[a != 0], (ends - starts).astype(np.int64)
+
+
+def shingle_text(texts: Sequence[str | None]) -> list[str]:
+    """The text that MinHash shingles, per text (see ``_corpus_codes``)."""
+    codes, lengths = _corpus_codes(texts)
+    pieces = np.split(codes, np.cumsum(lengths)[:-1]) if len(lengths) else []
+    return [p.tobytes().decode("ascii") for p in pieces]
+
+
+def _shingle_hashes(
+    codes: np.ndarray, lengths: np.ndarray, size: int, sample: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mixed hashes of the character ``size``-grams of each text, and their text ids.
+
+    Polynomial rolling hash over the whole array; windows that run past the end
+    of their text are dropped. With ``sample`` > 1 only hashes divisible by
+    ``sample`` are kept (the same shingles in every text, so Jaccard estimates
+    stay consistent, at 1/sample of the cost). Texts shorter than ``size`` have
+    no shingles.
+    """
     n_windows = len(codes) - size + 1
-    rolling = np.zeros(max(n_windows, 0), dtype=np.uint64)
+    if n_windows <= 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    rolling = np.zeros(n_windows, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(size):
             rolling = rolling * np.uint64(1_000_003) + codes[j : j + n_windows]
-    per_text = np.maximum(lengths - size + 1, 0)
-    text_id = np.repeat(np.arange(len(norm), dtype=np.int64), per_text)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    first = np.repeat(starts, per_text)
-    within = np.arange(len(text_id), dtype=np.int64) - np.repeat(
-        np.concatenate(([0], np.cumsum(per_text)[:-1])), per_text
-    )
-    return _mix64(rolling[first + within]), text_id
+    hashes = _mix64(rolling)
+    del rolling
+    ends = np.cumsum(lengths)
+    text_id = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)[:n_windows]
+    keep = np.arange(n_windows) + size <= ends[text_id]
+    if sample > 1:
+        keep &= hashes % np.uint64(sample) == 0
+    return hashes[keep], text_id[keep]
 
 
 def minhash_signatures(
-    texts: Sequence[str], *, num_perm: int = 128, shingle_size: int = 5, random_state: int = 0
+    texts: Sequence[str],
+    *,
+    num_perm: int = 128,
+    shingle_size: int = 5,
+    sample: int = 1,
+    random_state: int = 0,
 ) -> np.ndarray:
     """MinHash signatures of ``texts``, shape ``(n, num_perm)``, uint64.
 
-    Shingles are character ``shingle_size``-grams of ``normalize(text)``. The
+    Shingles are character ``shingle_size``-grams of the shingle text (lower
+    case, no accents, letters and digits, single spaces; a hash-consistent
+    1/``sample`` of them when ``sample`` > 1). One-permutation hashing: each
+    shingle hash (salted by ``random_state``) falls in one of ``num_perm`` bins,
+    a bin keeps its minimum, and empty bins borrow from the next non-empty one
+    (rotation densification), so the cost is one pass over the shingles. The
     fraction of equal columns between two rows estimates the Jaccard similarity
-    of their shingle sets. Empty texts get a row of ``2**64 - 1`` (matches nothing).
+    of their shingle sets. A text without shingles gets a row of ``2**64 - 1``
+    (matches nothing). The corpus is processed in chunks of ~8M characters.
     """
-    n = len(texts)
+    codes, lengths = _corpus_codes(texts)
+    n = len(lengths)
     signatures = np.full((n, num_perm), _EMPTY, dtype=np.uint64)
-    hashes, text_id = _shingle_hashes(texts, shingle_size)
-    if len(hashes) == 0:
-        return signatures
-    rng = np.random.default_rng(random_state)
-    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    present, seg_start = np.unique(text_id, return_index=True)
-    # Bound the temporary to ~32 MB whatever the corpus size.
-    block = int(max(1, min(num_perm, 4_000_000 // len(hashes))))
-    with np.errstate(over="ignore"):
-        for lo in range(0, num_perm, block):
-            hi = min(num_perm, lo + block)
-            permuted = hashes[:, None] * a[None, lo:hi] + b[None, lo:hi]
-            signatures[present, lo:hi] = np.minimum.reduceat(permuted, seg_start, axis=0)
+    salt = np.random.default_rng(random_state).integers(0, 2**63, dtype=np.uint64)
+    offsets = np.r_[0, np.cumsum(lengths)]
+    cut = np.searchsorted(offsets, np.arange(0, offsets[-1] + 1, 8_000_000)[1:], side="left")
+    bounds = np.unique(np.r_[0, cut, n].clip(0, n))
+    k = np.uint64(num_perm)
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        chunk = codes[offsets[lo] : offsets[hi]]
+        hashes, text_id = _shingle_hashes(chunk, lengths[lo:hi], shingle_size, sample)
+        if len(hashes) == 0:
+            continue
+        with np.errstate(over="ignore"):
+            hashes = _mix64(hashes ^ salt)
+            bins = (((hashes >> np.uint64(32)) * k) >> np.uint64(32)).astype(np.int64)
+        block = np.full((hi - lo) * num_perm, _EMPTY, dtype=np.uint64)
+        np.minimum.at(block, text_id * num_perm + bins, hashes)
+        signatures[lo:hi] = _densify(block.reshape(hi - lo, num_perm))
     return signatures
+
+
+def _densify(sig: np.ndarray) -> np.ndarray:
+    """Fill each empty bin from the next non-empty bin to its right (circularly),
+    shifted by a constant per step, so two texts agree on it as often as on a
+    real bin. Rows with no shingle at all stay empty."""
+    n, k = sig.shape
+    out = sig.copy()
+    step = np.uint64(0x9E3779B97F4A7C15)
+    for lo in range(0, n, 20_000):
+        rows = sig[lo : lo + 20_000]
+        empty = rows == _EMPTY
+        if not empty.any():
+            continue
+        doubled = np.concatenate((rows, rows), axis=1)
+        position = np.where(np.concatenate((~empty, ~empty), axis=1), np.arange(2 * k), 2 * k)
+        nearest = np.minimum.accumulate(position[:, ::-1], axis=1)[:, ::-1][:, :k]
+        found = nearest < 2 * k
+        distance = (nearest - np.arange(k)).astype(np.uint64)
+        filled = np.take_along_axis(doubled, np.minimum(nearest, 2 * k - 1), axis=1)
+        with np.errstate(over="ignore"):
+            filled = filled + distance * step
+        out[lo : lo + 20_000] = np.where(empty & found, filled, rows)
+    return out
 
 
 def _run_pairs(members: np.ndarray, run_start: np.ndarray, run_size: np.ndarray, max_bucket: int):
@@ -313,7 +413,12 @@ def _run_pairs(members: np.ndarray, run_start: np.ndarray, run_size: np.ndarray,
 
 
 def near_duplicate_pairs(
-    signatures: np.ndarray, *, threshold: float = 0.5, bands: int = 32, max_bucket: int = 200
+    signatures: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    bands: int = 32,
+    max_bucket: int = 200,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``(i, j, similarity)`` of rows whose estimated Jaccard is >= ``threshold``.
 
@@ -321,6 +426,7 @@ def near_duplicate_pairs(
     band are candidates, verified on the full signature. ``i < j``; similarity is
     the fraction of equal MinHash values. Buckets larger than ``max_bucket`` are
     only linked to their first member (enough for groups, bounded in cost).
+    With ``groups`` (an int64 label per row), only rows of the same group pair.
     """
     n, num_perm = signatures.shape
     rows = num_perm // bands
@@ -329,10 +435,15 @@ def near_duplicate_pairs(
         empty = np.empty(0, np.int64)
         return empty, empty, np.empty(0, np.float64)
     sig = signatures[nonempty]
+    seed = (
+        np.zeros(len(sig), dtype=np.uint64)
+        if groups is None
+        else _mix64(np.asarray(groups, dtype=np.int64)[nonempty].astype(np.uint64))
+    )
     lefts, rights = [], []
     with np.errstate(over="ignore"):
         for band in range(bands):
-            key = np.zeros(len(sig), dtype=np.uint64)
+            key = seed.copy()
             for col in range(band * rows, (band + 1) * rows):
                 key = _mix64(key * np.uint64(0x9E3779B97F4A7C15) + sig[:, col])
             order = np.argsort(key, kind="stable")
@@ -378,7 +489,8 @@ def near_duplicate_groups(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 class NearDuplicateDetector:
     """Near-duplicate texts by MinHash + LSH (scikit-learn style).
 
-    Parameters are stored unchanged; ``fit(texts)`` sets ``signatures_``,
+    Parameters are stored unchanged (``sample``: keep 1 shingle in ``sample``,
+    see ``minhash_signatures``); ``fit(texts)`` sets ``signatures_``,
     ``pairs_`` (i, j, similarity arrays, i < j), ``labels_`` (group per text,
     -1 when none) and ``similarity_`` (per text, the highest similarity to
     another text, 0 when none).
@@ -391,24 +503,34 @@ class NearDuplicateDetector:
         threshold: float = 0.5,
         bands: int = 32,
         max_bucket: int = 200,
+        sample: int = 1,
         random_state: int = 0,
     ) -> None:
         self.num_perm = num_perm
         self.shingle_size = shingle_size
+        self.sample = sample
         self.threshold = threshold
         self.bands = bands
         self.max_bucket = max_bucket
         self.random_state = random_state
 
-    def fit(self, texts: Sequence[str], y: object = None) -> NearDuplicateDetector:
+    def fit(
+        self, texts: Sequence[str], y: object = None, *, groups: np.ndarray | None = None
+    ) -> NearDuplicateDetector:
+        """``groups`` (optional int label per text) restricts pairs to texts of one group."""
         self.signatures_ = minhash_signatures(
             texts,
             num_perm=self.num_perm,
             shingle_size=self.shingle_size,
+            sample=self.sample,
             random_state=self.random_state,
         )
         i, j, sim = near_duplicate_pairs(
-            self.signatures_, threshold=self.threshold, bands=self.bands, max_bucket=self.max_bucket
+            self.signatures_,
+            threshold=self.threshold,
+            bands=self.bands,
+            max_bucket=self.max_bucket,
+            groups=groups,
         )
         self.pairs_ = (i, j, sim)
         self.labels_ = near_duplicate_groups(len(texts), i, j)
@@ -459,7 +581,8 @@ _DEMAND_EN = (
     r"(?:refund\w*|reimburs\w*|compensat\w*|money\s+back|pay\s+(?:me|us)\b|"
     r"(?:free|complimentary|comped?)\s+(?:nights?|stays?|rooms?|meals?|dinners?|lunch|breakfast|"
     r"upgrades?|drinks?|bottles?|desserts?)|upgrade\w*|discount\w*|vouchers?|gift\s+cards?|credit|"
-    r"comp\s+(?:my|our|the)\s+\w+)"
+    r"comp\s+(?:my|our|the)\s+\w+|(?:until\s+\w+(?:\s+\w+)?\s+to|please|must|need\s+to|have\s+to|better)\s+make\s+(?:this|it|things)\s+"
+    r"right)"
 )
 _DEMAND_VERB_EN = r"(?:refund|reimburse|compensate|pay|give|offer|comp|upgrade|discount|make\s+(?:this|it)\s+right)"
 _THREAT_EN = (
@@ -473,12 +596,14 @@ _THREAT_EN = (
     r"|this\s+(?:stays|remains|goes\s+(?:up|live|public|online))"
     r"|(?:a\s+)?(?:1|one|0|zero)[-\s]?stars?"
     r"|(?:bad|negative|terrible|horrible|scathing|damning)\s+reviews?"
-    r"|(?:everyone|the\s+whole\s+world|all\s+my\s+\w+)\s+will\s+(?:know|hear|see))"
+    r"|(?:everyone|the\s+whole\s+world|all\s+my\s+\w+)\s+will\s+(?:know|hear|see)"
+    r"|(?:tripadvisor|google|yelp|booking(?:\.com)?|facebook|instagram|tiktok|the\s+internet|social\s+media)"
+    r"\s+(?:will\s+)?(?:hears?|knows?|sees?|learns?|gets?\s+the\s+(?:full\s+)?story)\b)"
 )
 _DEMAND_FR = (
     r"(?:rembours\w*|dedommag\w*|indemnis\w*|compens\w*|geste(?:\s+commercial)?|"
     r"(?:nuit|nuitee|sejour|repas|diner|dejeuner|petit-dejeuner|chambre|surclassement)s?\s+"
-    r"(?:offert|gratuit)e?s?|surclassement|reduction|ristourne|bon\s+d'achat|mon\s+argent|payez)"
+    r"(?:offert|gratuit)e?s?|surclassement|reduction|ristourne|bon\s+d'achat|mon\s+argent|payez|arranger\s+(?:ca|cela|les\s+choses))"
 )
 _DEMAND_VERB_FR = r"(?:rembours|dedommag|indemnis|compens|propos|offr|fai|accord|donn|geste)\w*"
 _THREAT_FR = (
@@ -492,6 +617,8 @@ _THREAT_FR = (
     r"|(?:une|1|0|zero)\s+etoile"
     r"|(?:mauvais|sale)\s+(?:avis|pub\w*|commentaire)"
     r"|tout\s+le\s+monde\s+(?:saura|va\s+savoir|le\s+saura)"
+    r"|(?:tripadvisor|google|booking|facebook|instagram|tiktok|internet|les\s+reseaux)\s+(?:saura|sauront|"
+    r"va\s+savoir|vont\s+savoir|entendra)"
     r"|mes\s+(?:\w+\s+)?abonnes\s+(?:sauront|vont\s+savoir|seront))"
 )
 _AMOUNT = r"\d[\d\s.,]*\s*(?:k|m|000|thousand|million|mille|millions?)?"
@@ -502,13 +629,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # "refund me or I will post ...", "free night or a 1-star review", "refund me or this stays"
         (
             "demand_with_threat",
-            rf"\b{_DEMAND_EN}{_END}{{0,40}}?\b(?:or(?:\s+else)?|otherwise|else)\b{_FEW_WORDS}{_THREAT_EN}",
+            rf"\b{_DEMAND_EN}{_END}{{0,40}}?\b(?:or(?:\s+else)?|otherwise|else|after\s+that|failing\s+that|if\s+not)\b{_FEW_WORDS}"
+            rf"{_THREAT_EN}",
         ),
         # "remboursez-moi sinon je publie ...", "geste commercial ou mon avis reste"
         (
             "demand_with_threat",
             rf"\b{_DEMAND_FR}{_END}{{0,40}}?\b(?:sinon|ou(?:\s+bien|\s+alors)?|faute\s+de\s+quoi|a\s+defaut|"
-            rf"autrement|sans\s+quoi)\b{_FEW_WORDS}{_THREAT_FR}",
+            rf"autrement|sans\s+quoi|apres(?:\s+(?:ca|quoi|cela))?|passe\s+ce\s+delai)\b{_FEW_WORDS}{_THREAT_FR}",
         ),
         # "if you don't refund me, I will post ...", "unless you give me a free night I'll ..."
         (
@@ -587,11 +715,44 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+# Every pattern needs one of these word stems (a necessary condition, checked
+# with plain substring tests); a text without any is skipped, as most are.
+_STEMS = {
+    "demand_en": (
+        "refund", "reimburs", "compensat", "money", "pay", "free", "complimentary", "comp",
+        "upgrade", "discount", "voucher", "gift", "credit", "right",
+    ),
+    "demand_fr": (
+        "rembours", "dedommag", "indemnis", "compens", "geste", "offert", "gratuit", "surclass",
+        "reduction", "ristourne", "bon", "argent", "payez", "arranger",
+    ),
+    "audience": (
+        "follower", "subscriber", "reader", "fans", "influenc", "blogg", "vlogg", "youtub",
+        "critic", "writer", "abonne", "lecteur", "blogueu",
+    ),
+}  # fmt: skip
+_WORD_TRIGGERS = {
+    "if_en": re.compile(r"\b(?:if|unless)\b"),
+    "si_fr": re.compile(r"\b(?:si|s'ils?|a\s+moins|sauf)\b"),
+}
+_PATTERN_TRIGGER = (
+    "demand_en", "demand_fr", "if_en", "demand_en", "si_fr", "demand_fr", "demand_en",
+    "demand_en", "demand_fr", "demand_fr", "audience", "audience", "audience", "audience",
+    "audience", "audience",
+)  # fmt: skip
+assert len(_PATTERN_TRIGGER) == len(_PATTERNS)
+
+
 def _cues_of(text: str) -> list[Cue]:
     folded = fold(text)
+    triggered = {name for name, stems in _STEMS.items() if any(x in folded for x in stems)}
+    triggered |= {name for name, t in _WORD_TRIGGERS.items() if t.search(folded)}
     found: list[tuple[int, int, str]] = []
-    for code, pattern in _PATTERNS:
-        found.extend((m.start(), m.end(), code) for m in pattern.finditer(folded))
+    if not triggered:
+        return []
+    for (code, pattern), trigger in zip(_PATTERNS, _PATTERN_TRIGGER, strict=True):
+        if trigger in triggered:
+            found.extend((m.start(), m.end(), code) for m in pattern.finditer(folded))
     found.sort()
     cues: list[Cue] = []
     for start, end, code in found:

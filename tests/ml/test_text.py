@@ -109,6 +109,8 @@ def test_detector_reports_best_similarity_per_text():
         "I want my money back, otherwise I'll make sure everyone knows.",
         "Remboursez-moi sinon je publie un avis sur TripAdvisor.",
         "Un geste commercial ou mon avis reste en ligne.",
+        "You have until Monday to make this right, after that TripAdvisor hears everything.",
+        "Vous avez jusqu'à lundi pour arranger ça, après tout le monde saura.",
     ],
 )
 def test_demand_followed_by_threat_is_a_cue(text):
@@ -173,6 +175,7 @@ def test_audience_brandished_is_a_cue(text):
         "Remboursement refusé, une étoile.",
         "The manager even gave us a free upgrade, or maybe it was luck.",
         "If they had refunded me I would have given 3 stars.",
+        "They tried to make things right, after that everyone will know how good they are.",
         "Refund me or I will write to your head office.",
         "Si vous ne me remboursez pas, j'écrirai à la direction générale.",
         "Si vous voulez faire une bonne affaire, je vous laisse découvrir cet hôtel.",

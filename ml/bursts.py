@@ -1,0 +1,300 @@
+"""Negative-review bursts per establishment: coordinated bombing versus organic outrage.
+
+A burst is a stretch of negative reviews of one establishment that its own
+recent past makes improbable (Poisson tail of the count in a short window
+against the trailing baseline rate). Each burst is then characterised by who
+wrote it: new accounts without stays, on shared infrastructure, with similar
+texts make a coordinated bombing; established reviewers with verified stays and
+diverse texts make organic outrage, which is reported as information and never
+scored as fraud.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import poisson
+
+from ml.features import SECONDS_PER_DAY, ReviewColumns
+from ml.fusion import Reason
+from ml.text import NearDuplicateDetector
+
+__all__ = ["BURST_REASONS", "Burst", "BurstDetector"]
+
+
+@dataclass(frozen=True)
+class Burst:
+    establishment: int  # establishment code
+    start: float  # POSIX seconds of the first review in the burst
+    end: float  # POSIX seconds of the last review
+    reviews: np.ndarray  # int64 row indices of the burst's negative reviews
+    label: str  # "bombing" or "organic"
+    coordination: float  # 0..1, share of coordination signals (>= threshold: bombing)
+    log10p: float  # -log10 chance probability of the burst's peak window
+    reasons: list[Reason]
+
+
+#: code -> (English, French) templates.
+BURST_REASONS: dict[str, tuple[str, str]] = {
+    "burst_detected": (
+        "{count} negative reviews within {window:.0f} days, against a usual {expected:.2f} (chance probability 1e-{log10p:.0f}).",
+        "{count} avis négatifs en {window:.0f} jours, contre {expected:.2f} habituellement (probabilité due au hasard 1e-{log10p:.0f}).",
+    ),
+    "burst_new_accounts": (
+        "{pct:.0f}% of the burst's accounts were less than {days:.0f} days old.",
+        "{pct:.0f} % des comptes de la vague avaient moins de {days:.0f} jours.",
+    ),
+    "burst_unverified": (
+        "{pct:.0f}% of the burst's reviews have no verified stay.",
+        "{pct:.0f} % des avis de la vague n'ont pas de séjour vérifié.",
+    ),
+    "burst_shared_infrastructure": (
+        "{pct:.0f}% of the burst's accounts share an email, a device or an IP network with another of them.",
+        "{pct:.0f} % des comptes de la vague partagent une adresse e-mail, un appareil ou un réseau IP avec un autre d'entre eux.",
+    ),
+    "burst_similar_text": (
+        "{pct:.0f}% of the burst's reviews nearly duplicate another review of the burst.",
+        "{pct:.0f} % des avis de la vague reproduisent presque un autre avis de la vague.",
+    ),
+    "burst_one_shot_accounts": (
+        "{pct:.0f}% of the burst's accounts wrote no other review.",
+        "{pct:.0f} % des comptes de la vague n'ont écrit aucun autre avis.",
+    ),
+    "burst_organic": (
+        "The burst comes mostly from established reviewers with diverse texts: organic outrage, shown as information, not as fraud.",
+        "La vague vient surtout d'auteurs établis aux textes variés : une colère spontanée, signalée pour information et non comme une fraude.",
+    ),
+}
+
+
+def _reason(code: str, score: float, **values: object) -> Reason:
+    en, fr = BURST_REASONS[code]
+    return Reason(code, float(score), en.format(**values), fr.format(**values))
+
+
+class BurstDetector:
+    """Negative-review bursts per establishment, labelled bombing or organic (scikit-learn style).
+
+    Parameters (stored unchanged):
+    - ``negative_max_rating``: a review at or below this rating is negative.
+    - ``window_days``: the burst window; ``baseline_days``: the trailing period
+      before it that sets the establishment's usual rate (or the rate over the
+      rest of its history, when higher); ``prior_rate``: the least negative
+      reviews per day assumed (so a quiet or new establishment still has a
+      baseline).
+    - ``alpha``: chance probability (Poisson tail of the window count) under
+      which a window is a burst; ``min_count``: least negative reviews in it.
+    - ``new_account_days``: accounts younger than this are new.
+    - ``text_threshold``: MinHash similarity for near-duplicates in a burst.
+    - ``bombing_threshold``: coordination at or above which a burst is bombing.
+
+    ``fit(cols)`` sets ``bursts_`` (list of Burst), ``review_burst_`` (burst
+    index per row, -1 none) and ``review_score_`` (per row, the coordination of
+    a bombing burst, 0 otherwise, organic outrage included; fusion component
+    ``review_bombing``).
+    """
+
+    def __init__(
+        self,
+        negative_max_rating: float = 2.0,
+        window_days: float = 3.0,
+        baseline_days: float = 90.0,
+        prior_rate: float = 1.0 / 60.0,
+        alpha: float = 1e-6,
+        min_count: int = 5,
+        new_account_days: float = 30.0,
+        text_threshold: float = 0.5,
+        bombing_threshold: float = 0.5,
+        random_state: int = 0,
+    ) -> None:
+        self.negative_max_rating = negative_max_rating
+        self.window_days = window_days
+        self.baseline_days = baseline_days
+        self.prior_rate = prior_rate
+        self.alpha = alpha
+        self.min_count = min_count
+        self.new_account_days = new_account_days
+        self.text_threshold = text_threshold
+        self.bombing_threshold = bombing_threshold
+        self.random_state = random_state
+
+    def fit(self, cols: ReviewColumns, y: object = None) -> BurstDetector:
+        n = len(cols)
+        establishment = np.asarray(cols.establishment, dtype=np.int64)
+        rating = np.asarray(cols.rating, dtype=np.float64)
+        day = np.asarray(cols.created_at, dtype=np.float64) / SECONDS_PER_DAY
+        negative = np.flatnonzero(
+            (rating <= self.negative_max_rating) & (establishment >= 0) & ~np.isnan(day)
+        )
+        self.bursts_: list[Burst] = []
+        self.review_burst_ = np.full(n, -1, dtype=np.int64)
+        self.review_score_ = np.zeros(n, dtype=np.float64)
+        if len(negative) == 0:
+            return self
+
+        # Negative reviews sorted by (establishment, time) on one exact float key.
+        origin = day[negative].min() - self.baseline_days - self.window_days - 1.0
+        width = day[negative].max() - origin + 1.0
+        _, est = np.unique(establishment[negative], return_inverse=True)
+        key = est * width + (day[negative] - origin)
+        order = np.argsort(key, kind="stable")
+        rows, key = negative[order], key[order]
+        w, b = self.window_days, self.baseline_days
+        in_window = np.arange(len(key)) - np.searchsorted(key, key - w, side="right") + 1
+        baseline = np.searchsorted(key, key - w, side="right") - np.searchsorted(
+            key, key - w - b, side="right"
+        )
+        # Usual rate: the trailing baseline, or the establishment's rate over the
+        # rest of its history when that is higher (the start of a busy place's
+        # history has no trailing baseline yet), never below the prior.
+        segment = np.flatnonzero(np.r_[True, est[order][1:] != est[order][:-1]])
+        size = np.diff(np.r_[segment, len(key)])
+        first_day = np.repeat(key[segment], size)
+        last_day = np.repeat(key[np.r_[segment[1:], len(key)] - 1], size)
+        elsewhere = (np.repeat(size, size) - in_window) / np.maximum(last_day - first_day - w, w)
+        expected = w * np.maximum(np.maximum(baseline / b, elsewhere), self.prior_rate)
+        log10p = -np.log10(np.maximum(poisson.sf(in_window - 1, expected), 1e-300))
+        anchor = (in_window >= self.min_count) & (log10p >= -np.log10(self.alpha))
+        if not anchor.any():
+            return self
+
+        # Burst intervals: each anchor covers (t - w, t]; merge overlapping ones
+        # of the same establishment (sorted keys make this a running maximum).
+        idx = np.flatnonzero(anchor)
+        lo, hi = key[idx] - w, key[idx]
+        new_run = np.r_[True, lo[1:] > np.maximum.accumulate(hi)[:-1]]
+        run = np.cumsum(new_run) - 1
+        run_lo = np.minimum.reduceat(lo, np.flatnonzero(new_run))
+        run_hi = np.maximum.reduceat(hi, np.flatnonzero(new_run))
+        run_p = np.maximum.reduceat(log10p[idx], np.flatnonzero(new_run))
+        run_count = np.maximum.reduceat(in_window[idx], np.flatnonzero(new_run))
+        run_expected = expected[idx][np.flatnonzero(new_run)]
+        first = np.searchsorted(key, run_lo, side="right")
+        last = np.searchsorted(key, run_hi, side="right")
+        del run
+
+        context = _Context(cols, self)
+        for k in range(len(run_lo)):
+            members = np.sort(rows[first[k] : last[k]])
+            burst = context.describe(
+                members, float(run_p[k]), int(run_count[k]), float(run_expected[k])
+            )
+            self.review_burst_[members] = len(self.bursts_)
+            if burst.label == "bombing":
+                self.review_score_[members] = burst.coordination
+            self.bursts_.append(burst)
+        return self
+
+
+class _Context:
+    """Per-reviewer facts shared by every burst of one fit."""
+
+    def __init__(self, cols: ReviewColumns, params: BurstDetector) -> None:
+        self.cols = cols
+        self.params = params
+        reviewer = np.asarray(cols.reviewer, dtype=np.int64)
+        _, inverse, counts = np.unique(reviewer, return_inverse=True, return_counts=True)
+        self.reviews_by_reviewer = np.where(reviewer >= 0, counts[inverse], 1)
+        establishment = np.asarray(cols.establishment, dtype=np.int64)
+        self.by_establishment = np.argsort(establishment, kind="stable")
+        self.sorted_establishment = establishment[self.by_establishment]
+        self.age_days = (
+            np.asarray(cols.created_at, dtype=np.float64)
+            - np.asarray(cols.account_created_at, dtype=np.float64)
+        ) / SECONDS_PER_DAY
+
+    def describe(self, members: np.ndarray, log10p: float, count: int, expected: float) -> Burst:
+        cols, p = self.cols, self.params
+        signals: list[tuple[str, float, float]] = []  # (code, share, weight)
+        age = self.age_days[members]
+        if (~np.isnan(age)).any():
+            signals.append(("burst_new_accounts", float(np.nanmean(age < p.new_account_days)), 1.0))
+        if cols.verified_stay is not None:
+            stay = np.asarray(cols.verified_stay, dtype=bool)[members]
+            signals.append(("burst_unverified", float(np.mean(~stay)), 1.0))
+        shared = self._shared_infrastructure(members)
+        if shared is not None:
+            signals.append(("burst_shared_infrastructure", shared, 1.0))
+        if cols.text is not None:
+            signals.append(("burst_similar_text", self._similar_text(members), 1.0))
+        one_shot = float(np.mean(self.reviews_by_reviewer[members] == 1))
+        signals.append(("burst_one_shot_accounts", one_shot, 0.5))
+
+        total_weight = sum(s[2] for s in signals)
+        coordination = sum(s[1] * s[2] for s in signals) / total_weight
+        label = "bombing" if coordination >= p.bombing_threshold else "organic"
+        days = np.asarray(cols.created_at, dtype=np.float64)[members]
+        reasons = [
+            _reason(
+                "burst_detected",
+                min(1.0, log10p / 10.0),
+                count=count,
+                window=p.window_days,
+                expected=expected,
+                log10p=np.floor(log10p),
+            )
+        ]
+        for code, share, _ in signals:
+            if share > 0:
+                reasons.append(_reason(code, share, pct=100 * share, days=p.new_account_days))
+        if label == "organic":
+            reasons.append(_reason("burst_organic", 1.0 - coordination))
+        reasons.sort(key=lambda r: -r.score)
+        return Burst(
+            establishment=int(cols.establishment[members[0]]),
+            start=float(np.nanmin(days)),
+            end=float(np.nanmax(days)),
+            reviews=members,
+            label=label,
+            coordination=float(coordination),
+            log10p=log10p,
+            reasons=reasons,
+        )
+
+    def _shared_infrastructure(self, members: np.ndarray) -> float | None:
+        columns = [
+            getattr(self.cols, name)
+            for name in ("email", "device", "ip", "ip24")
+            if getattr(self.cols, name) is not None
+        ]
+        if not columns:
+            return None
+        all_reviewers = np.asarray(self.cols.reviewer, dtype=np.int64)
+        reviewer = all_reviewers[members]
+        # The venue's own wifi is shared by its honest guests too: identifiers
+        # that two or more other reviewers of this establishment used outside
+        # the burst are the venue's, not the crew's.
+        e = int(self.cols.establishment[members[0]])
+        lo, hi = np.searchsorted(self.sorted_establishment, [e, e + 1])
+        others = self.by_establishment[lo:hi]
+        others = others[~np.isin(others, members)]
+        sharing = np.zeros(len(members), dtype=bool)
+        for column in columns:
+            column = np.asarray(column, dtype=np.int64)
+            values = column[members]
+            venue = _values_of_many(column[others], all_reviewers[others])
+            known = (values >= 0) & ~np.isin(values, venue)
+            if known.sum() < 2:
+                continue
+            # A value used by two or more distinct reviewers of the burst.
+            multi = _values_of_many(np.where(known, values, -1), reviewer)
+            sharing[known] |= np.isin(values[known], multi)
+        return float(sharing.mean())
+
+    def _similar_text(self, members: np.ndarray) -> float:
+        texts = [self.cols.text[i] or "" for i in members.tolist()]
+        detector = NearDuplicateDetector(
+            threshold=self.params.text_threshold, random_state=self.params.random_state
+        ).fit(texts)
+        return float(np.mean(detector.labels_ >= 0))
+
+
+def _values_of_many(values: np.ndarray, reviewer: np.ndarray, least: int = 2) -> np.ndarray:
+    """Known values used by at least ``least`` distinct reviewers."""
+    known = values >= 0
+    if known.sum() < least:
+        return np.empty(0, np.int64)
+    pairs = np.unique(np.stack((values[known], reviewer[known]), axis=1), axis=0)
+    uniq, counts = np.unique(pairs[:, 0], return_counts=True)
+    return uniq[counts >= least]

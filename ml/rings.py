@@ -1,0 +1,664 @@
+"""Sock-puppet rings: reviewers tied by identifiers, lockstep co-reviewing, copied text, dense blocks.
+
+Pairs of reviewers are tied by evidence points (a shared email or device, a
+lockstep co-reviewing pattern too regular for chance, near-identical texts; a
+shared IP or /24 only corroborates). Connected components of the ties are the
+candidate rings; each is refined by camouflage-resistant greedy peeling
+(FRAUDAR, column weights 1/log(c + degree)) of its reviewer x establishment
+block, so that only members attached to the dense core stay. Everything above
+the per-component refinement is a sort-and-search or sparse-matrix operation
+over the whole batch; components are independent, so a batch can also be
+partitioned by component.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import poisson
+
+from ml.features import SECONDS_PER_DAY, ReviewColumns
+from ml.fusion import Reason
+from ml.text import NearDuplicateDetector
+
+__all__ = [
+    "RING_REASONS",
+    "Ring",
+    "RingDetector",
+    "Ties",
+    "greedy_peel",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Dense-block peeling
+
+
+def greedy_peel(
+    matrix: sparse.spmatrix, col_weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """FRAUDAR greedy peeling: the block of ``matrix`` with the highest weighted density.
+
+    ``matrix`` is a binary rows x columns incidence (reviewers x establishments);
+    an edge in column j weighs ``col_weight[j]`` (FRAUDAR's ``1 / log(c + deg_j)``,
+    so camouflage on popular columns adds little). Density of a node set S is
+    ``sum of edge weights inside S / |S|``. Nodes (rows and columns) are removed
+    one at a time, always the one with the least weighted degree, with a heap of
+    lazily invalidated entries; the densest intermediate set is returned as
+    (row mask, column mask, density). O(E log N).
+    """
+    csr = sparse.csr_matrix(matrix, dtype=np.float64)
+    csr.data = np.asarray(col_weight, dtype=np.float64)[csr.indices]
+    csc = csr.tocsc()
+    m, k = csr.shape
+    priority = np.concatenate(
+        (np.asarray(csr.sum(axis=1)).ravel(), np.asarray(csr.sum(axis=0)).ravel())
+    )
+    total = float(csr.data.sum())
+    size = m + k
+    if size == 0:
+        return np.zeros(0, bool), np.zeros(0, bool), 0.0
+    alive = np.ones(size, dtype=bool)
+    heap = list(zip(priority.tolist(), range(size), strict=True))
+    heapq.heapify(heap)
+    removed: list[int] = []
+    best, best_step = total / size, 0
+    while heap:
+        value, node = heapq.heappop(heap)
+        if not alive[node] or value != priority[node]:
+            continue  # stale entry
+        alive[node] = False
+        removed.append(node)
+        total -= priority[node]
+        size -= 1
+        if node < m:
+            lo, hi = csr.indptr[node], csr.indptr[node + 1]
+            neighbours, weights = csr.indices[lo:hi] + m, csr.data[lo:hi]
+        else:
+            lo, hi = csc.indptr[node - m], csc.indptr[node - m + 1]
+            neighbours, weights = csc.indices[lo:hi], csc.data[lo:hi]
+        live = alive[neighbours]
+        neighbours, weights = neighbours[live], weights[live]
+        priority[neighbours] -= weights
+        for value_, node_ in zip(priority[neighbours].tolist(), neighbours.tolist(), strict=True):
+            heapq.heappush(heap, (value_, node_))
+        if size and total / size > best + 1e-12:
+            best, best_step = total / size, len(removed)
+    keep = np.ones(m + k, dtype=bool)
+    keep[removed[:best_step]] = False
+    return keep[:m], keep[m:], float(best)
+
+
+# --------------------------------------------------------------------------- #
+# Ties between reviewers
+
+# Evidence points; a tie needs ``edge_points`` (3) in total.
+_POINTS = {
+    "email": 3.0,
+    "device": 3.0,
+    "ip": 1.5,
+    "ip24": 0.75,
+    "lockstep_strong": 3.0,
+    "lockstep_weak": 1.5,
+    "text_many": 3.0,
+    "text_one": 2.0,
+}
+
+
+@dataclass(frozen=True)
+class Ties:
+    """Candidate reviewer pairs (dense reviewer indices a < b) and their evidence."""
+
+    a: np.ndarray
+    b: np.ndarray
+    points: np.ndarray  # float64 total evidence points
+    email: np.ndarray  # bool: share an email
+    device: np.ndarray  # bool
+    ip: np.ndarray  # bool
+    ip24: np.ndarray  # bool
+    lockstep: np.ndarray  # int64 establishments co-reviewed within the window
+    lockstep_log10p: np.ndarray  # float64 -log10 chance probability of that lockstep
+    text_pairs: np.ndarray  # int64 near-duplicate review pairs between the two
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def _factorize(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unique known codes, dense index per row with -1 for unknown)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    known = codes >= 0
+    uniq, inverse = np.unique(codes[known], return_inverse=True)
+    dense = np.full(len(codes), -1, dtype=np.int64)
+    dense[known] = inverse
+    return uniq, dense
+
+
+def _pairs_within_groups(group: np.ndarray, member: np.ndarray, max_size: int):
+    """All member pairs (a < b) sharing a group, over groups of 2..max_size distinct members."""
+    key = np.unique(group * np.int64(member.max() + 1) + member)
+    g, mem = key // (member.max() + 1), key % (member.max() + 1)
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(g)])
+    ok = (sizes >= 2) & (sizes <= max_size)
+    starts, sizes = starts[ok], sizes[ok]
+    pos = np.repeat(starts, sizes) + (
+        np.arange(sizes.sum(), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    )
+    end = np.repeat(starts + sizes, sizes)
+    count = end - pos - 1
+    left = np.repeat(pos, count)
+    right = (
+        left
+        + 1
+        + (np.arange(count.sum(), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count))
+    )
+    a, b = mem[left], mem[right]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _incidence(row: np.ndarray, col: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    matrix = sparse.csr_matrix(
+        (np.ones(len(row), dtype=np.float64), (row, col)), shape=shape, dtype=np.float64
+    )
+    matrix.data[:] = 1.0  # duplicates summed by the constructor: back to binary
+    return matrix
+
+
+def _rowwise_dot(left: sparse.csr_matrix, right: sparse.csr_matrix, a, b, chunk=200_000):
+    """``left[a[i]] . right[b[i]]`` for every i, in chunks."""
+    out = np.zeros(len(a), dtype=np.float64)
+    for s in range(0, len(a), chunk):
+        out[s : s + chunk] = np.asarray(
+            left[a[s : s + chunk]].multiply(right[b[s : s + chunk]]).sum(axis=1)
+        ).ravel()
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# Rings
+
+
+@dataclass(frozen=True)
+class Ring:
+    members: np.ndarray  # int64 reviewer codes (as in ReviewColumns.reviewer), sorted
+    reviews: np.ndarray  # int64 row indices of every review written by the members
+    establishments: np.ndarray  # int64 establishment codes of the dense block (the targets)
+    score: float  # strength in [0, 1]
+    reasons: list[Reason]  # what ties the members, strongest first
+
+
+#: code -> (English, French) templates of the reasons a ring carries.
+RING_REASONS: dict[str, tuple[str, str]] = {
+    "ring_shared_email": (
+        "{members} member accounts share an email address with another member.",
+        "{members} comptes membres partagent une adresse e-mail avec un autre membre.",
+    ),
+    "ring_shared_device": (
+        "{members} member accounts share a device with another member.",
+        "{members} comptes membres partagent un appareil avec un autre membre.",
+    ),
+    "ring_shared_ip": (
+        "{members} member accounts share an IP address or an IP network (/24) with another member.",
+        "{members} comptes membres partagent une adresse IP ou un réseau IP (/24) avec un autre membre.",
+    ),
+    "ring_lockstep": (
+        "{pairs} pairs of members reviewed the same establishments within {window:.0f} days of each other (up to {most} establishments; chance probability 1e-{log10p:.0f}).",
+        "{pairs} paires de membres ont noté les mêmes établissements à moins de {window:.0f} jours d'intervalle (jusqu'à {most} établissements ; probabilité due au hasard 1e-{log10p:.0f}).",
+    ),
+    "ring_near_duplicate_text": (
+        "{pairs} pairs of members wrote near-identical review texts.",
+        "{pairs} paires de membres ont écrit des textes d'avis presque identiques.",
+    ),
+    "ring_dense_block": (
+        "The {members} members wrote {reviews} reviews of the same {establishments} establishments, {lift:.0f} times what chance predicts for accounts this active.",
+        "Les {members} membres ont écrit {reviews} avis sur les mêmes {establishments} établissements, {lift:.0f} fois ce que le hasard prévoit pour des comptes aussi actifs.",
+    ),
+    "ring_new_accounts": (
+        "{new} of the {members} accounts were less than {days:.0f} days old at their first review.",
+        "{new} des {members} comptes avaient moins de {days:.0f} jours lors de leur premier avis.",
+    ),
+}
+
+
+def _reason(code: str, score: float, **values: object) -> Reason:
+    en, fr = RING_REASONS[code]
+    return Reason(code, float(score), en.format(**values), fr.format(**values))
+
+
+class RingDetector:
+    """Find sock-puppet rings in a batch of reviews (scikit-learn style).
+
+    Parameters (stored unchanged):
+    - ``window_days``: lockstep window; two reviews of one establishment within
+      it are "together".
+    - ``lockstep_alpha`` / ``lockstep_weak_alpha``: chance probability below
+      which lockstep earns 3 / 1.5 points: Poisson tail of the number of
+      establishments two reviewers reviewed within the window, against a
+      configuration model (b reviews e with probability ``d_b deg_e / E``, then
+      falls within the window of a's review with the share of e's reviews that
+      fall there, so busy moments such as an incident or a campaign count
+      little).
+    - ``text_threshold``, ``min_text_chars``, ``num_perm``, ``bands``,
+      ``text_sample``: MinHash near-duplicate search over texts of at least
+      ``min_text_chars`` characters, between reviews of one establishment.
+    - ``max_shared``: identifiers shared by more reviewers are ignored (kiosks,
+      carrier NAT); ``edge_points``: evidence a tie needs; ``attach_points``:
+      evidence (summed over ties) that merges two groups or adds a reviewer to
+      a group, for ``attach_rounds`` rounds.
+    - ``min_size``, ``min_establishments``: a ring has at least this many
+      members and targets (a crew that hit one establishment is a burst,
+      ``ml.bursts``). ``c``: FRAUDAR's column-weight constant.
+    - ``new_account_days``: accounts younger than this at their first review are
+      counted in the reasons.
+
+    ``fit(cols)`` sets ``rings_`` (list of Ring), ``ties_`` (Ties, dense
+    reviewer indices into ``reviewers_``), ``reviewers_`` (the reviewer codes),
+    ``review_ring_`` (ring index per row, -1 none) and ``review_score_`` (the
+    ring's score per row, 0 none; fusion component ``ring_member``).
+    """
+
+    def __init__(
+        self,
+        window_days: float = 7.0,
+        lockstep_alpha: float = 1e-5,
+        lockstep_weak_alpha: float = 1e-3,
+        text_threshold: float = 0.5,
+        min_text_chars: int = 60,
+        num_perm: int = 64,
+        bands: int = 16,
+        text_sample: int = 2,
+        max_shared: int = 100,
+        edge_points: float = 3.0,
+        attach_points: float = 6.0,
+        attach_rounds: int = 3,
+        min_size: int = 3,
+        min_establishments: int = 2,
+        c: float = 5.0,
+        new_account_days: float = 30.0,
+        max_neighbours: int = 50,
+        random_state: int = 0,
+    ) -> None:
+        self.window_days = window_days
+        self.lockstep_alpha = lockstep_alpha
+        self.lockstep_weak_alpha = lockstep_weak_alpha
+        self.text_threshold = text_threshold
+        self.min_text_chars = min_text_chars
+        self.num_perm = num_perm
+        self.bands = bands
+        self.text_sample = text_sample
+        self.max_shared = max_shared
+        self.edge_points = edge_points
+        self.attach_points = attach_points
+        self.attach_rounds = attach_rounds
+        self.min_size = min_size
+        self.min_establishments = min_establishments
+        self.c = c
+        self.new_account_days = new_account_days
+        self.max_neighbours = max_neighbours
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, cols: ReviewColumns, y: object = None) -> RingDetector:
+        n = len(cols)
+        self.reviewers_, reviewer = _factorize(cols.reviewer)
+        _, establishment = _factorize(cols.establishment)
+        n_rev = len(self.reviewers_)
+        n_est = int(establishment.max()) + 1 if n and (establishment >= 0).any() else 0
+        day = np.asarray(cols.created_at, dtype=np.float64) / SECONDS_PER_DAY
+        usable = (reviewer >= 0) & (establishment >= 0)
+        self._incidence = _incidence(reviewer[usable], establishment[usable], (n_rev, n_est))
+        degree = np.asarray(self._incidence.sum(axis=0)).ravel()
+        self._col_weight = 1.0 / np.log(self.c + degree)
+
+        self.ties_ = self._ties(cols, reviewer, establishment, day, n_rev, n_est)
+        self.rings_ = self._rings(cols, reviewer, establishment, day, n_rev)
+        self.review_ring_ = np.full(n, -1, dtype=np.int64)
+        self.review_score_ = np.zeros(n, dtype=np.float64)
+        for k, ring in enumerate(self.rings_):
+            self.review_ring_[ring.reviews] = k
+            self.review_score_[ring.reviews] = ring.score
+        del self._incidence, self._col_weight
+        return self
+
+    # ----------------------------------------------------------------- ties
+    def _lockstep_pairs(self, reviewer, establishment, day, n_rev):
+        ok = (reviewer >= 0) & (establishment >= 0) & ~np.isnan(day)
+        rows = np.flatnonzero(ok)
+        if len(rows) < 2:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty, np.zeros(n_rev)
+        origin = day[rows].min() - 1.0
+        width = day[rows].max() - origin + self.window_days + 2.0
+        key = establishment[rows] * width + (day[rows] - origin)
+        order = np.argsort(key, kind="stable")
+        key, rows = key[order], rows[order]
+        hi = np.searchsorted(key, key + self.window_days, side="right")
+        lo = np.searchsorted(key, key - self.window_days, side="left")
+        # Other reviews of the same establishment within the window of each
+        # review: at a busy moment (an incident, a campaign) being "together"
+        # is cheap, so this is what the chance model charges for it.
+        near = np.bincount(reviewer[rows], weights=hi - lo - 1, minlength=n_rev)
+        pos = np.arange(len(key), dtype=np.int64)
+        count = np.minimum(hi - pos - 1, self.max_neighbours)
+        left = np.repeat(pos, count)
+        right = (
+            left
+            + 1
+            + (np.arange(count.sum(), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count))
+        )
+        ra, rb = reviewer[rows[left]], reviewer[rows[right]]
+        est = establishment[rows[left]]
+        diff = ra != rb
+        a, b, est = np.minimum(ra, rb)[diff], np.maximum(ra, rb)[diff], est[diff]
+        pair = a * np.int64(n_rev) + b
+        # Distinct establishments per pair.
+        width_e = np.int64(max(int(establishment.max()) + 1, 1))
+        pe = np.unique(pair * width_e + est) if len(pair) else pair
+        pair_of = pe // width_e
+        uniq, together = np.unique(pair_of, return_counts=True)
+        return uniq // n_rev, uniq % n_rev, together.astype(np.int64), near
+
+    def _text_pairs(self, cols, reviewer, establishment, n_rev):
+        if cols.text is None:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        lengths = np.fromiter(
+            (len(t or "") for t in cols.text), dtype=np.int64, count=len(cols.text)
+        )
+        eligible = np.flatnonzero(
+            (lengths >= self.min_text_chars) & (reviewer >= 0) & (establishment >= 0)
+        )
+        # Only copies about the same establishment tie two reviewers (generic
+        # phrasing recurs across a big corpus, a copied review of one place does
+        # not), so LSH buckets are keyed by establishment too.
+        detector = NearDuplicateDetector(
+            num_perm=self.num_perm,
+            threshold=self.text_threshold,
+            bands=self.bands,
+            sample=self.text_sample,
+            random_state=self.random_state,
+        ).fit([cols.text[i] for i in eligible.tolist()], groups=establishment[eligible])
+        i, j, _ = detector.pairs_
+        ra, rb = reviewer[eligible[i]], reviewer[eligible[j]]
+        diff = ra != rb
+        pair = np.minimum(ra, rb)[diff] * np.int64(n_rev) + np.maximum(ra, rb)[diff]
+        uniq, count = np.unique(pair, return_counts=True)
+        return uniq // n_rev, uniq % n_rev, count.astype(np.int64)
+
+    def _ties(self, cols, reviewer, establishment, day, n_rev, n_est) -> Ties:
+        parts_a, parts_b = [], []
+        strong: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name in ("email", "device"):
+            values = getattr(cols, name)
+            if values is None:
+                continue
+            values = np.asarray(values, dtype=np.int64)
+            ok = (values >= 0) & (reviewer >= 0)
+            if ok.sum() < 2:
+                continue
+            _, group = np.unique(values[ok], return_inverse=True)
+            a, b = _pairs_within_groups(group.astype(np.int64), reviewer[ok], self.max_shared)
+            strong[name] = (a, b)
+            parts_a.append(a)
+            parts_b.append(b)
+        la, lb, together, near = self._lockstep_pairs(reviewer, establishment, day, n_rev)
+        lock_keep = together >= 2
+        la, lb, together = la[lock_keep], lb[lock_keep], together[lock_keep]
+        ta, tb, text_count = self._text_pairs(cols, reviewer, establishment, n_rev)
+        parts_a += [la, ta]
+        parts_b += [lb, tb]
+
+        pair = np.unique(np.concatenate(parts_a) * np.int64(n_rev) + np.concatenate(parts_b))
+        a, b = pair // max(n_rev, 1), pair % max(n_rev, 1)
+
+        def flag(pa, pb):
+            out = np.zeros(len(pair), dtype=bool)
+            out[np.searchsorted(pair, pa * np.int64(n_rev) + pb)] = True
+            return out
+
+        def value(pa, pb, v):
+            out = np.zeros(len(pair), dtype=np.int64)
+            out[np.searchsorted(pair, pa * np.int64(n_rev) + pb)] = v
+            return out
+
+        email = flag(*strong["email"]) if "email" in strong else np.zeros(len(pair), bool)
+        device = flag(*strong["device"]) if "device" in strong else np.zeros(len(pair), bool)
+        lockstep = value(la, lb, together)
+        text_pairs = value(ta, tb, text_count)
+
+        # Chance of the lockstep under a configuration model: b reviews the
+        # establishment e of a's review i with probability d_b deg_e / E, and then
+        # lands within the window of i with probability near_i / deg_e (near_i:
+        # the other reviews of e within the window of i). Summed over a's reviews
+        # (and symmetrised) this is the expected together-count; Poisson tail.
+        log10p = np.zeros(len(pair))
+        has_lock = lockstep >= 2
+        if has_lock.any() and n_est:
+            activity = np.asarray(self._incidence.sum(axis=1)).ravel()
+            exposure = near / max(float(self._incidence.sum()), 1.0)
+            pa, pb = a[has_lock], b[has_lock]
+            lam = 0.5 * (activity[pb] * exposure[pa] + activity[pa] * exposure[pb])
+            sf = poisson.sf(lockstep[has_lock] - 1, np.maximum(lam, 1e-12))
+            log10p[has_lock] = -np.log10(np.maximum(sf, 1e-300))
+
+        ip = self._shares(cols.ip, reviewer, n_rev, a, b)
+        ip24 = self._shares(cols.ip24, reviewer, n_rev, a, b) & ~ip
+        points = np.maximum(email * _POINTS["email"], device * _POINTS["device"])
+        points += np.where(
+            log10p >= -np.log10(self.lockstep_alpha),
+            _POINTS["lockstep_strong"],
+            np.where(log10p >= -np.log10(self.lockstep_weak_alpha), _POINTS["lockstep_weak"], 0),
+        )
+        points += np.where(
+            text_pairs >= 2, _POINTS["text_many"], np.where(text_pairs == 1, _POINTS["text_one"], 0)
+        )
+        points += ip * _POINTS["ip"] + ip24 * _POINTS["ip24"]
+        return Ties(a, b, points, email, device, ip, ip24, lockstep, log10p, text_pairs)
+
+    def _shares(self, values, reviewer, n_rev, a, b) -> np.ndarray:
+        """Whether each pair (a, b) shares a value of ``values`` used by <= max_shared reviewers."""
+        if values is None or len(a) == 0:
+            return np.zeros(len(a), dtype=bool)
+        values = np.asarray(values, dtype=np.int64)
+        ok = (values >= 0) & (reviewer >= 0)
+        if not ok.any():
+            return np.zeros(len(a), dtype=bool)
+        _, group = np.unique(values[ok], return_inverse=True)
+        incidence = _incidence(reviewer[ok], group, (n_rev, int(group.max()) + 1))
+        users = np.asarray(incidence.sum(axis=0)).ravel()
+        incidence = incidence[:, np.flatnonzero(users <= self.max_shared)].tocsr()
+        return _rowwise_dot(incidence, incidence, a, b) > 0
+
+    # ----------------------------------------------------------------- rings
+    def _rings(self, cols, reviewer, establishment, day, n_rev) -> list[Ring]:
+        ties = self.ties_
+        edge = ties.points >= self.edge_points
+        if not edge.any():
+            return []
+        # Symmetric matrix of evidence points over every tie, weak ones included.
+        weights = sparse.coo_matrix((ties.points, (ties.a, ties.b)), shape=(n_rev, n_rev)).tocsr()
+        weights = (weights + weights.T).tocsr()
+        strong = sparse.coo_matrix(
+            (np.ones(int(edge.sum())), (ties.a[edge], ties.b[edge])), shape=(n_rev, n_rev)
+        )
+        _, component = connected_components(strong, directed=False)
+        tied = np.zeros(n_rev, dtype=bool)
+        tied[ties.a[edge]] = True
+        tied[ties.b[edge]] = True
+        group = np.where(tied, component, -1)
+        group = self._merge_and_attach(group, weights)
+
+        # Rows of every reviewer, grouped by reviewer (for ring review lists).
+        row_order = np.argsort(reviewer, kind="stable")
+        row_start = np.searchsorted(reviewer[row_order], np.arange(n_rev + 1))
+        members_of = np.argsort(group, kind="stable")
+        sorted_group = group[members_of]
+        rings = []
+        for g in np.unique(group[group >= 0]).tolist():
+            lo, hi = np.searchsorted(sorted_group, [g, g + 1])
+            members = members_of[lo:hi]
+            if len(members) < self.min_size:
+                continue
+            ring = self._refine(members, weights)
+            if ring is None:
+                continue
+            core, targets = ring
+            rows = np.concatenate([row_order[row_start[m] : row_start[m + 1]] for m in core])
+            rings.append(self._describe(cols, core, np.sort(rows), targets))
+        rings.sort(key=lambda r: (-r.score, -len(r.members)))
+        return rings
+
+    def _merge_and_attach(self, group: np.ndarray, weights: sparse.csr_matrix) -> np.ndarray:
+        """Grow groups with the evidence that weak ties add up to.
+
+        A reviewer with many weak ties into a group (two shared targets with
+        each of several members) is as tied as one with a strong tie, so:
+        groups whose ties to each other total ``attach_points`` merge, and a
+        reviewer whose ties into one group total ``attach_points`` joins it.
+        """
+        n_rev = len(group)
+        for _ in range(self.attach_rounds):
+            _, dense = np.unique(np.where(group >= 0, group, -1), return_inverse=True)
+            dense = dense - (1 if (group < 0).any() else 0)
+            k = int(dense.max()) + 1 if (dense >= 0).any() else 0
+            if k == 0:
+                return group
+            member = np.flatnonzero(dense >= 0)
+            membership = sparse.csr_matrix(
+                (np.ones(len(member)), (member, dense[member])), shape=(n_rev, k)
+            )
+            into = (weights @ membership).tocsr()  # reviewer x group: points into the group
+            between = (membership.T @ into).tocoo()  # group x group
+            keep = (between.row != between.col) & (between.data >= self.attach_points)
+            merged = sparse.coo_matrix(
+                (np.ones(int(keep.sum())), (between.row[keep], between.col[keep])), shape=(k, k)
+            )
+            _, label = connected_components(merged, directed=False)
+            new_group = np.where(dense >= 0, label[np.maximum(dense, 0)], -1)
+            # Outsiders join the group they have the most points into.
+            into = into.tocoo()
+            outside = new_group[into.row] < 0
+            rows, cols, pts = into.row[outside], label[into.col[outside]], into.data[outside]
+            if len(rows):
+                per = sparse.coo_matrix((pts, (rows, cols)), shape=(n_rev, k)).tocsr()
+                best = np.asarray(per.argmax(axis=1)).ravel()
+                best_pts = np.asarray(per.max(axis=1).todense()).ravel()
+                join = (best_pts >= self.attach_points) & (new_group < 0)
+                new_group[join] = best[join]
+            if np.array_equal(new_group >= 0, group >= 0) and np.array_equal(new_group, group):
+                break
+            group = new_group
+        return group
+
+    def _refine(self, members, weights):
+        block = self._incidence[members]
+        cols_used = np.flatnonzero(np.asarray(block.sum(axis=0)).ravel() > 0)
+        block = block[:, cols_used]
+        row_mask, col_mask, _ = greedy_peel(block, self._col_weight[cols_used])
+        core = members[row_mask]
+        # Keep every member whose ties into the dense core are worth an edge;
+        # drop chains hanging off it.
+        into_core = np.asarray(weights[members][:, core].sum(axis=1)).ravel()
+        kept = members[row_mask | (into_core >= self.edge_points)]
+        targets = cols_used[col_mask]
+        # Targets: block columns that at least two kept members reviewed.
+        per_target = np.asarray(self._incidence[kept][:, targets].sum(axis=0)).ravel()
+        targets = targets[per_target >= 2]
+        if len(kept) < self.min_size or len(targets) < self.min_establishments:
+            return None
+        return np.sort(kept), targets
+
+    def _describe(self, cols, core, rows, targets) -> Ring:
+        ties = self.ties_
+        in_ring = np.zeros(len(self.reviewers_), dtype=bool)
+        in_ring[core] = True
+        inside = in_ring[ties.a] & in_ring[ties.b]
+        reasons: list[Reason] = []
+        evidence = []
+
+        def members_with(mask):
+            return len(np.unique(np.concatenate((ties.a[inside & mask], ties.b[inside & mask]))))
+
+        for code, mask, strength in (
+            ("ring_shared_email", ties.email, 0.9),
+            ("ring_shared_device", ties.device, 0.9),
+            ("ring_shared_ip", ties.ip | ties.ip24, 0.4),
+        ):
+            k = members_with(mask)
+            if k:
+                reasons.append(_reason(code, strength, members=k))
+                evidence.append(strength)
+        lock = inside & (ties.lockstep_log10p >= -np.log10(self.lockstep_weak_alpha))
+        if lock.any():
+            log10p = float(ties.lockstep_log10p[lock].max())
+            strength = min(1.0, log10p / 10.0)
+            reasons.append(
+                _reason(
+                    "ring_lockstep",
+                    strength,
+                    pairs=int(lock.sum()),
+                    window=self.window_days,
+                    most=int(ties.lockstep[lock].max()),
+                    log10p=np.floor(log10p),
+                )
+            )
+            evidence.append(strength)
+        text = inside & (ties.text_pairs > 0)
+        if text.any():
+            reasons.append(_reason("ring_near_duplicate_text", 0.8, pairs=int(text.sum())))
+            evidence.append(0.8)
+        establishment = np.asarray(cols.establishment, dtype=np.int64)
+        est_codes = np.unique(establishment[establishment >= 0])
+        # Lift: reviews inside the block over those a configuration model expects
+        # between these reviewers and these establishments.
+        block = self._incidence[core]
+        block_reviews = int(block[:, targets].sum())
+        degree = np.asarray(self._incidence.sum(axis=0)).ravel()
+        expected = block.sum() * degree[targets].sum() / max(degree.sum(), 1.0)
+        lift = block_reviews / max(expected, 1e-12)
+        strength = float(np.clip(np.log10(max(lift, 1.0)) / 3.0, 0.0, 0.6))
+        reasons.append(
+            _reason(
+                "ring_dense_block",
+                strength,
+                members=len(core),
+                reviews=block_reviews,
+                establishments=len(targets),
+                lift=lift,
+            )
+        )
+        evidence.append(strength)
+        age_days = (
+            np.asarray(cols.created_at, dtype=np.float64)[rows]
+            - np.asarray(cols.account_created_at, dtype=np.float64)[rows]
+        ) / SECONDS_PER_DAY
+        reviewer_rows = np.searchsorted(self.reviewers_, np.asarray(cols.reviewer)[rows])
+        first_age = np.full(len(self.reviewers_), np.inf)
+        np.minimum.at(first_age, reviewer_rows, np.nan_to_num(age_days, nan=np.inf))
+        new = int((first_age[core] < self.new_account_days).sum())
+        if new:
+            share = new / len(core)
+            reasons.append(
+                _reason(
+                    "ring_new_accounts",
+                    0.3 * share,
+                    new=new,
+                    members=len(core),
+                    days=self.new_account_days,
+                )
+            )
+            evidence.append(0.3 * share)
+        score = 1.0 - float(np.prod([1.0 - e for e in evidence]))
+        reasons.sort(key=lambda r: -r.score)
+        return Ring(
+            members=self.reviewers_[core],
+            reviews=rows,
+            establishments=est_codes[targets],
+            score=score,
+            reasons=reasons,
+        )

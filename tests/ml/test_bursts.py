@@ -1,0 +1,140 @@
+"""Negative-review bursts: found against the establishment's own baseline, then told apart."""
+
+import numpy as np
+
+from ml.bursts import BurstDetector
+from ml.features import ReviewColumns
+
+DAY = 86_400.0
+T0 = 1_600_000_000.0
+COMPLAINT = (
+    "Terrible stay, the room was filthy and the manager laughed at us when we complained. "
+    "Never again, avoid this place at all costs."
+)
+DIVERSE = [
+    "Cold shower for three days and nobody at the desk cared at all.",
+    "Our booking was cancelled the night before, we slept in the car.",
+    "The breakfast buffet made half of our group sick the next morning.",
+    "Bed bugs in room 12, we showed photos and got a shrug.",
+    "Fire alarm went off at 3am twice and there was no explanation.",
+    "They charged my card twice and still have not refunded the second charge.",
+    "Mould on the bathroom ceiling and a broken window that would not close.",
+    "Waited two hours for a table we had reserved weeks in advance.",
+]
+
+
+def baseline(n_days=200, per_day_negative=0.1, seed=0):
+    """An establishment (code 5) with a steady trickle of reviews, 1 in 4 negative."""
+    rng = np.random.default_rng(seed)
+    n = int(n_days * per_day_negative * 4)
+    return dict(
+        reviewer=np.arange(n),
+        establishment=np.full(n, 5),
+        rating=np.where(rng.random(n) < 0.25, 1.0, 5.0),
+        created_at=T0 + np.sort(rng.uniform(0, n_days, n)) * DAY,
+        account_created_at=T0 - 500 * DAY + np.zeros(n),
+        verified_stay=rng.random(n) < 0.6,
+        device=np.arange(n) + 10_000,
+        text=[DIVERSE[i % len(DIVERSE)] + f" Visit {i}." for i in range(n)],
+    )
+
+
+def wave(start, count, *, new_accounts, verified, device, texts, first_reviewer=5000):
+    times = T0 + (start + np.linspace(0, 1.5, count)) * DAY
+    return dict(
+        reviewer=np.arange(first_reviewer, first_reviewer + count),
+        establishment=np.full(count, 5),
+        rating=np.ones(count),
+        created_at=times,
+        account_created_at=times - (2 if new_accounts else 800) * DAY,
+        verified_stay=np.full(count, verified),
+        device=np.asarray(device),
+        text=list(texts),
+    )
+
+
+def columns(*parts):
+    def cat(key):
+        return np.concatenate([np.asarray(p[key]) for p in parts])
+
+    return ReviewColumns(
+        reviewer=cat("reviewer").astype(np.int64),
+        establishment=cat("establishment").astype(np.int64),
+        rating=cat("rating"),
+        created_at=cat("created_at"),
+        account_created_at=cat("account_created_at"),
+        verified_stay=cat("verified_stay").astype(bool),
+        device=cat("device").astype(np.int64),
+        text=[t for p in parts for t in p["text"]],
+    )
+
+
+def bombing(count=20):
+    return wave(
+        210, count, new_accounts=True, verified=False, device=np.arange(count) % 3 + 1,
+        texts=[COMPLAINT + (" !" * (i % 3)) for i in range(count)],
+    )  # fmt: skip
+
+
+def outrage(count=20):
+    # Established guests with verified stays: reviewers who also reviewed elsewhere.
+    return wave(
+        210, count, new_accounts=False, verified=True, device=np.arange(count) + 90_000,
+        texts=[DIVERSE[i % len(DIVERSE)] + f" Room {i}, booking {i * 7}." for i in range(count)],
+        first_reviewer=0,
+    )  # fmt: skip
+
+
+def test_coordinated_wave_is_one_bombing_burst():
+    bg = baseline()
+    detector = BurstDetector().fit(columns(bg, bombing()))
+    (burst,) = detector.bursts_
+    assert burst.label == "bombing"
+    assert len(burst.reviews) == 20
+    assert burst.establishment == 5
+
+
+def test_bombing_reviews_get_the_coordination_as_score():
+    bg = baseline()
+    detector = BurstDetector().fit(columns(bg, bombing()))
+    n = len(bg["reviewer"])
+    assert (detector.review_score_[n:] > 0.5).all()
+    assert (detector.review_score_[:n] == 0).all()
+
+
+def test_established_verified_diverse_wave_is_organic_and_never_scored():
+    detector = BurstDetector().fit(columns(baseline(), outrage()))
+    (burst,) = detector.bursts_
+    assert burst.label == "organic"
+    assert (detector.review_score_ == 0).all()
+    assert "burst_organic" in [r.code for r in burst.reasons]
+
+
+def test_usual_rate_of_complaints_is_no_burst():
+    # A busy establishment: 3 negative reviews a day, every day.
+    detector = BurstDetector().fit(columns(baseline(per_day_negative=3.0)))
+    assert detector.bursts_ == []
+
+
+def test_same_wave_is_a_burst_only_where_it_is_unusual():
+    # 20 negatives in 1.5 days: unusual at 0.1 a day, ordinary at 15 a day.
+    quiet = BurstDetector().fit(columns(baseline(), bombing()))
+    busy = BurstDetector().fit(columns(baseline(per_day_negative=15.0), bombing()))
+    assert len(quiet.bursts_) == 1
+    assert all(len(b.reviews) != 20 or b.log10p < quiet.bursts_[0].log10p for b in busy.bursts_)
+
+
+def test_venue_wifi_shared_by_honest_guests_is_not_shared_infrastructure():
+    bg = baseline()
+    wifi = 777
+    bg["device"] = np.where(np.arange(len(bg["device"])) % 5 == 0, wifi, bg["device"])
+    guests = outrage()
+    guests["device"] = np.full(20, wifi)
+    (burst,) = BurstDetector().fit(columns(bg, guests)).bursts_
+    assert "burst_shared_infrastructure" not in [r.code for r in burst.reasons]
+
+
+def test_burst_reasons_come_in_english_and_french():
+    (burst,) = BurstDetector().fit(columns(baseline(), bombing())).bursts_
+    assert burst.reasons[0].code == "burst_detected"
+    assert all(r.en and r.fr and r.en != r.fr for r in burst.reasons)
