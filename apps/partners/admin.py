@@ -26,6 +26,11 @@ class PartnerAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
     inlines = (ApiKeyInline,)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "webhook_url":
+            kwargs["assume_scheme"] = "https"  # webhooks go to HTTPS endpoints
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def has_add_permission(self, request) -> bool:
         return False  # `manage.py create_partner` creates the key and the secret
 
