@@ -2,7 +2,7 @@
 
 Linkage runs both ways in time: a new report is matched against the reviews
 already written at its establishment (``reports_link``), and a newly scored
-review against the undecided reports of its establishment
+review against the live reports of its establishment
 (``reports_link_reviews``). Both end in the same place: ml/extortion.py links,
 groups the reports of one guest across establishments and partners, weighs
 each report by its owner's record, and scores the reviews; a linked review
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
@@ -33,6 +33,8 @@ from apps.reviews.models import Review
 from apps.reviews.services import review_set_status
 from ml.extortion import (
     EXTORTION_REASONS,
+    METHOD_BITS,
+    Links,
     ReviewGuests,
     ThreatReports,
     link_reports_to_reviews,
@@ -55,10 +57,16 @@ LINK_DAYS_AFTER = 30.0
 CASE_MAX_RATING = 3
 #: Severity of a serial-extortion case that has no review yet.
 SERIAL_ONLY_SEVERITY = 0.6
+#: A name match this close (0-100) at the report's own establishment and time
+#: tells who the author is, like an identifier (it may join the guest's reports).
+NAME_IDENTITY_SCORE = 95.0
 #: Bound on the reports considered together (one guest's family of reports).
 MAX_FAMILY = 500
 
 UNDECIDED = (ThreatReport.Status.OPEN, ThreatReport.Status.LINKED)
+# Reports that still act on new reviews: a confirmed threat keeps holding what the
+# guest posts afterwards; only a dismissed report never counts again.
+LIVE = (*UNDECIDED, ThreatReport.Status.CONFIRMED)
 
 
 # --------------------------------------------------------------------------- #
@@ -172,43 +180,56 @@ class LinkOutcome:
 
 
 def reports_link_reviews(*, review_ids: list[int]) -> LinkOutcome:
-    """Match newly scored reviews against the undecided reports of their establishments."""
+    """Match newly scored reviews against the live reports of their establishments."""
     windows = (
         Review.objects.filter(id__in=review_ids)
         .values("establishment_id")
         .annotate(first=Min("created_at"), last=Max("created_at"))
     )
+    # A review written at t links to reports received in [t - AFTER, t + BEFORE].
     where = Q()
     for w in windows:
         where |= Q(
             establishment_id=w["establishment_id"],
-            received_at__gte=w["first"] - timedelta(days=LINK_DAYS_BEFORE),
-            received_at__lte=w["last"] + timedelta(days=LINK_DAYS_AFTER),
+            received_at__gte=w["first"] - timedelta(days=LINK_DAYS_AFTER),
+            received_at__lte=w["last"] + timedelta(days=LINK_DAYS_BEFORE),
         )
     if not where:
         return LinkOutcome()
     report_ids = list(
-        ThreatReport.objects.filter(where, status__in=UNDECIDED).values_list("id", flat=True)
+        ThreatReport.objects.filter(where, status__in=LIVE).values_list("id", flat=True)
     )
     if not report_ids:
         return LinkOutcome()
     return reports_link(report_ids=report_ids)
 
 
-def _family(report_ids: Iterable[int]) -> list[ThreatReport]:
-    """The reports plus every other non-dismissed report naming the same guest, anywhere.
+def _family(report_ids: Iterable[int], *, emails: Iterable[str] = ()) -> list[ThreatReport]:
+    """The reports plus every other live report naming the same guest, anywhere.
 
-    Same hashed e-mail, same handle at the same partner, or the same full name
-    (two words or more); repeated until nothing new joins. Dismissed reports
-    never count as evidence against anyone.
+    Joined on identifiers: the same hashed e-mail, the same handle at the same
+    partner, or a link to a review whose author has that e-mail (an exact link,
+    or a near-certain name match at the report's own establishment and time);
+    repeated until nothing new joins. Names alone never join reports of
+    different establishments: "Marie Martin" is two people more often than one,
+    and a case's decision applies to all of it. Dismissed reports never count.
     """
-    live = ThreatReport.objects.exclude(status=ThreatReport.Status.DISMISSED)
+    live = ThreatReport.objects.filter(status__in=LIVE)
     found = {r.id: r for r in live.filter(id__in=list(report_ids))}
     frontier = list(found.values())
+    exact_links = ReportReviewLink.objects.filter(
+        ~Q(methods="name") | Q(name_score__gte=NAME_IDENTITY_SCORE)
+    )
+    known = set(emails)  # e-mails the caller already tied to this guest
     while frontier and len(found) < MAX_FAMILY:
-        emails = {r.guest_email_hash for r in frontier if r.guest_email_hash}
-        names = {r.guest_name_key for r in frontier if len(r.guest_name_key.split()) >= 2}
-        where = Q(guest_email_hash__in=emails) | Q(guest_name_key__in=names)
+        emails, known = {r.guest_email_hash for r in frontier if r.guest_email_hash} | known, set()
+        emails |= set(
+            exact_links.filter(report_id__in=[r.id for r in frontier])
+            .values_list("review__reviewer__email_hash", flat=True)
+        ) - {""}
+        where = Q(guest_email_hash__in=emails) | Q(
+            id__in=exact_links.filter(review__reviewer__email_hash__in=emails).values("report_id")
+        )
         for r in frontier:
             if r.guest_handle_hash:
                 where |= Q(partner_id=r.partner_id, guest_handle_hash=r.guest_handle_hash)
@@ -289,16 +310,8 @@ def owner_credibility_of(*, report: ThreatReport) -> float:
     return float(_credibility([report])[0])
 
 
-def reports_link(*, report_ids: list[int]) -> LinkOutcome:
-    """Link reports (and the rest of each guest's reports) to reviews; hold and open cases.
-
-    Idempotent: links are upserted, holds are guarded transitions, and a
-    guest's case is found again by its fingerprint (anchored on the guest's
-    oldest undecided report), so a re-run changes nothing.
-    """
-    reports = _family(report_ids)
-    if not any(r.status in UNDECIDED for r in reports):
-        return LinkOutcome()
+def _linkage_inputs(reports: list[ThreatReport]):
+    """Candidate review rows, and the columns ml/extortion.py links them with."""
     rows = _candidate_reviews(reports)
 
     email, booking, handle = _Codes(), _Codes(), _Codes()
@@ -337,7 +350,46 @@ def reports_link(*, report_ids: list[int]) -> LinkOutcome:
         report_cols, review_cols, guests=guests,
         days_after=LINK_DAYS_AFTER, days_before=LINK_DAYS_BEFORE,
     )
-    serial = serial_extortionists(report_cols, links=links, reviews=review_cols)
+    return rows, report_cols, review_cols, links
+
+
+def _identity_links(links: Links) -> np.ndarray:
+    """Links that say who the author is: exact identifiers, or a near-certain name."""
+    exact = (links.method & ~METHOD_BITS["name"]) != 0
+    return exact | (np.nan_to_num(links.name_score) >= NAME_IDENTITY_SCORE)
+
+
+def reports_link(*, report_ids: list[int]) -> LinkOutcome:
+    """Link reports (and the rest of each guest's reports) to reviews; hold and open cases.
+
+    Idempotent: links are upserted, holds are guarded transitions, and a
+    guest's case is found again by its member keys (the guest's reports), so a
+    re-run changes nothing. Dismissed reports take no part.
+    """
+    seen_emails: set[str] = set()
+    for _ in range(3):
+        reports = _family(report_ids, emails=seen_emails)
+        if not reports:
+            return LinkOutcome()
+        rows, report_cols, review_cols, links = _linkage_inputs(reports)
+        # The reviews found may reveal the guest's e-mail (a report that gave only a
+        # booking reference): then the guest's reports elsewhere join, and we link again.
+        identity = _identity_links(links)
+        found = {rows[int(rev)]["reviewer__email_hash"] for rev in links.review[identity]} - {""}
+        if found <= seen_emails:
+            break
+        seen_emails |= found
+    # Same rule as _family: identifiers group a guest's reports, names alone do not.
+    # A report known by name only takes the e-mail of the author its name matched.
+    resolved = report_cols.email.copy()
+    for k in np.flatnonzero(identity).tolist():
+        rep = int(links.report[k])
+        if resolved[rep] < 0:
+            resolved[rep] = review_cols.email[int(links.review[k])]
+    serial = serial_extortionists(
+        replace(report_cols, email=resolved), links=links, reviews=review_cols,
+        join_on_name=False,
+    )
     credibility = _credibility(reports)
     scores = score_extortion(
         report_cols, review_cols, links, credibility=credibility, serial=serial
@@ -375,7 +427,7 @@ def _serial_reason(establishments: int, partners: int, score: float) -> dict:
 
 def _apply(reports, rows, links, serial, scores, credibility) -> LinkOutcome:
     now = timezone.now()
-    undecided = np.array([r.status in UNDECIDED for r in reports], dtype=bool)
+    live_mask = np.array([r.status in LIVE for r in reports], dtype=bool)
     # Reviews a moderator already cleared of a (dismissed) report are never held
     # again by a report: the form must not be a way to bury honest criticism.
     review_ids = [x["id"] for x in rows]
@@ -385,7 +437,7 @@ def _apply(reports, rows, links, serial, scores, credibility) -> LinkOutcome:
         ).values_list("review_id", flat=True)
     )
 
-    # 1. Links (only for undecided reports: decided ones keep their history).
+    # 1. Links (dismissed reports are not in the family: they keep their history).
     existing = {
         (link.report_id, link.review_id): link
         for link in ReportReviewLink.objects.filter(
@@ -395,7 +447,7 @@ def _apply(reports, rows, links, serial, scores, credibility) -> LinkOutcome:
     link_rows: dict[int, list[int]] = defaultdict(list)  # report row -> link indices
     for k in range(len(links)):
         rep, rev = int(links.report[k]), int(links.review[k])
-        if not undecided[rep]:
+        if not live_mask[rep]:
             continue
         link_rows[rep].append(k)
         key = (reports[rep].id, rows[rev]["id"])
@@ -422,11 +474,11 @@ def _apply(reports, rows, links, serial, scores, credibility) -> LinkOutcome:
     case_ids: list[int] = []
     low_credibility = credibility < 0.5
     for members in groups.values():
-        live = [i for i in members if undecided[i]]
+        live = [i for i in members if live_mask[i]]
         if not live:
             continue
         is_serial = int(serial.group[members[0]]) >= 0
-        # Reviews linked to this guest's undecided reports that a moderator should see.
+        # Reviews linked to this guest's live reports that a moderator should see.
         in_case: dict[int, None] = {}
         to_hold: list[int] = []
         for i in live:
@@ -461,9 +513,10 @@ def _apply(reports, rows, links, serial, scores, credibility) -> LinkOutcome:
         group_reports = [reports[i] for i in members]
         finding = CaseFinding(
             kind=Case.Kind.EXTORTION,
-            # The guest's undecided reports: a report joining later shares keys with
-            # the case, so case_upsert extends it instead of opening a twin.
-            member_keys=tuple(f"threat_report:{reports[i].id}" for i in live),
+            # Every (non-dismissed) report of the guest: a report joining later shares
+            # keys with the guest's case, so case_upsert extends it, or reopens it if a
+            # moderator already decided it, instead of opening a twin.
+            member_keys=tuple(f"threat_report:{r.id}" for r in group_reports),
             severity=round(severity, 4),
             reasons=reasons,
             summary=_summary(group_reports, len(in_case), is_serial),
@@ -490,7 +543,7 @@ def _apply(reports, rows, links, serial, scores, credibility) -> LinkOutcome:
             )
 
     # 3. Report status: linked once a review of the guest is found.
-    live_ids = [r.id for r, u in zip(reports, undecided, strict=True) if u]
+    live_ids = [r.id for r, u in zip(reports, live_mask, strict=True) if u]
     linked_ids = [reports[i].id for i in link_rows]
     ThreatReport.objects.filter(id__in=linked_ids, status=ThreatReport.Status.OPEN).update(
         status=ThreatReport.Status.LINKED, updated_at=now

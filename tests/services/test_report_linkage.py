@@ -158,6 +158,16 @@ def test_review_arriving_after_the_report_is_held_when_scored(hotel):
     assert refreshed(rep).status == ThreatReport.Status.LINKED
 
 
+def test_review_three_weeks_after_the_report_is_still_linked(hotel):
+    rep = report(hotel, guest_email="jean@example.org")
+    review = guest_review(hotel, email="jean@example.org", days=21)
+
+    reports_link_reviews(review_ids=[review.id])
+
+    assert refreshed(review).status == Review.Status.HELD
+    assert refreshed(rep).status == ThreatReport.Status.LINKED
+
+
 def test_scoring_a_new_review_links_it_to_an_open_report(hotel):
     from apps.detection.services import reviews_score
 
@@ -244,12 +254,11 @@ def test_same_guest_at_two_partners_becomes_one_serial_case(db):
     hotel_a = EstablishmentFactory(partner=PartnerFactory())
     hotel_b = EstablishmentFactory(partner=PartnerFactory())
     review_a = guest_review(hotel_a, email="jean@example.org")
-    review_b = guest_review(hotel_b, booking_ref="ZX-9", name="JD")
+    review_b = guest_review(hotel_b, booking_ref="ZX-9", email="jean@example.org", name="JD")
     rep_a = report(hotel_a, guest_email="jean@example.org", guest_name="Jean Dupont")
     reports_link(report_ids=[rep_a.id])
-    # Partner B knows another e-mail, but the same person by name.
-    rep_b = report(hotel_b, guest_name="Dupont Jean", guest_booking_ref="ZX-9",
-                   received_at=T0 + timedelta(days=1))
+    # Partner B's owner only knows the booking: the guest's review there carries the e-mail.
+    rep_b = report(hotel_b, guest_booking_ref="ZX-9", received_at=T0 + timedelta(days=1))
 
     reports_link(report_ids=[rep_b.id])
 
@@ -260,6 +269,65 @@ def test_same_guest_at_two_partners_becomes_one_serial_case(db):
     serial = next(r for r in case.reasons if r["code"] == "serial_extortionist")
     assert "2 establishments (2 partner(s))" in serial["en"]
     assert set(rep_b.cases.all()) == {case}
+
+
+def test_a_name_only_report_joins_the_guest_through_the_review_it_matches(db):
+    hotel_a, hotel_b = EstablishmentFactory(), EstablishmentFactory()
+    guest_review(hotel_a, email="jean@example.org")
+    guest_review(hotel_b, email="jean@example.org", name="Jean Dupont")
+    reports_link(report_ids=[report(hotel_a, guest_email="jean@example.org").id])
+
+    reports_link(report_ids=[report(hotel_b, guest_name="DUPONT Jean").id])
+
+    case = Case.objects.get()
+    assert case.reviews.count() == 2
+    assert "serial_extortionist" in {r["code"] for r in case.reasons}
+
+
+def test_namesakes_at_two_establishments_are_not_merged(db):
+    hotel_a, hotel_b = EstablishmentFactory(), EstablishmentFactory()
+    guest_review(hotel_a, email="marie.1@example.org", name="Marie Martin")
+    guest_review(hotel_b, email="marie.2@example.org", name="Marie Martin")
+    rep_a = report(hotel_a, guest_name="Marie Martin", guest_email="marie.1@example.org")
+    rep_b = report(hotel_b, guest_name="Marie Martin")
+
+    reports_link(report_ids=[rep_a.id, rep_b.id])
+
+    assert Case.objects.count() == 2
+    assert not any(r["code"] == "serial_extortionist" for c in Case.objects.all()
+                   for r in c.reasons)
+
+
+def test_a_new_threat_after_a_confirmed_case_reopens_the_guests_case(db):
+    hotel_a = EstablishmentFactory(partner=PartnerFactory())
+    hotel_b = EstablishmentFactory(partner=PartnerFactory())
+    guest_review(hotel_a, email="jean@example.org")
+    reports_link(report_ids=[report(hotel_a, guest_email="jean@example.org").id])
+    case = Case.objects.get()
+    case_decide(case=case, decision="confirmed", actor=None, note="Clear threat.")
+    later = guest_review(hotel_b, email="jean@example.org", days=42)
+
+    reports_link(report_ids=[report(hotel_b, guest_email="jean@example.org",
+                                    received_at=T0 + timedelta(days=40)).id])
+
+    assert Case.objects.get() == case
+    assert refreshed(case).status == Case.Status.OPEN
+    assert later in case.reviews.all()
+    assert refreshed(later).status == Review.Status.HELD
+
+
+def test_a_confirmed_report_still_holds_the_review_posted_afterwards(hotel):
+    rep = report(hotel, guest_email="jean@example.org")
+    other = report(EstablishmentFactory(), guest_email="jean@example.org")  # serial: a case
+    reports_link(report_ids=[rep.id, other.id])
+    case_decide(case=Case.objects.get(), decision="confirmed", actor=None, note="Threats.")
+    review = guest_review(hotel, email="jean@example.org", days=6)
+
+    reports_link_reviews(review_ids=[review.id])
+
+    assert refreshed(rep).status == ThreatReport.Status.CONFIRMED
+    assert refreshed(review).status == Review.Status.HELD
+    assert refreshed(Case.objects.get()).status == Case.Status.OPEN  # reopened: new evidence
 
 
 def test_serial_guest_without_reviews_yet_still_opens_one_case(db):

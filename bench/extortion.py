@@ -1,0 +1,517 @@
+"""Extortion and false reports (issue 5): the real services on a throw-away test database.
+
+    .venv/bin/python -m bench.extortion                 # seed 0, prints a Markdown table
+    .venv/bin/python -m bench.extortion --seeds 0 1 2 --json
+
+Seeded synthetic scenario, played in time order through the production code
+paths: reviews go through ``reviews_ingest`` and the scorer (which fuses the
+review's own extortion language and links it to open threat reports), threat
+reports through ``threat_report_create`` and the linkage task (Celery in eager
+mode), and a simulated moderator decides every extortion case three days after
+it opens with ``case_decide`` (confirm if the guest really extorted, dismiss
+otherwise), which is what makes owners' credibility move.
+
+The world: two partners, 60 establishments with honest background reviews
+(some negative, some mentioning a refused refund); extortion guests who threaten
+and then post a low review, before or after the owner reports, identified by
+e-mail, booking reference, reviewer handle or a name variant only; serial guests
+threatening 2-3 establishments across both partners; dishonest owners filing
+several false reports against honest, detailed critics; and a few threats
+written in a review with no report at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+FIRST = ["Jean", "Marie", "Hélène", "Luc", "Sophie", "Pierre", "Camille", "Nicolas", "Julie",
+         "Thomas", "Claire", "Antoine", "Emma", "Louis", "Chloé", "Hugo", "Léa", "Paul",
+         "James", "Sarah", "Michael", "Laura", "David", "Anna", "Mark", "Olivia", "Peter",
+         "Rachel", "Daniel", "Grace"]
+LAST = ["Dupont", "Lefèvre", "Martin", "Bernard", "Moreau", "Fournier", "Girard", "Rousseau",
+        "Lambert", "Mercier", "Faure", "Bonnet", "François", "Chevalier", "Gauthier", "Perrin",
+        "Smith", "Johnson", "Brown", "Taylor", "Wilson", "Clarke", "Walker", "Hughes", "Wright",
+        "Green", "Baker", "Hall", "Turner", "Cooper", "Morel", "Roux", "Blanc", "Guérin"]
+
+GOOD = [
+    "Lovely stay, spotless room and a very friendly front desk.",
+    "Chambre impeccable, accueil chaleureux, petit-déjeuner copieux.",
+    "Great location, quiet at night, we will come back.",
+    "Très bon rapport qualité-prix, personnel aux petits soins.",
+    "Comfortable bed, good breakfast, helpful staff.",
+    "Repas délicieux et service attentionné, une belle adresse.",
+]
+MEH = [
+    "Fine for one night, the room was a bit small and the wifi slow.",
+    "Correct sans plus, la salle de bain mériterait un rafraîchissement.",
+]
+HONEST_NEGATIVE = [
+    "We stayed three nights. The room smelled of damp, the shower was cold every morning and "
+    "the front desk shrugged when we asked to change rooms. Not worth the price.",
+    "Nous avons attendu 50 minutes nos plats, qui sont arrivés froids. Le serveur ne s'est pas "
+    "excusé et l'addition comportait une bouteille que nous n'avions pas commandée.",
+    "I asked for a refund, they refused, so here is my review: the air conditioning never "
+    "worked and the noise from the bar kept us awake until 3am.",
+    "J'ai demandé un remboursement pour la chambre sale, on me l'a refusé. Je laisse donc cet "
+    "avis : moquette tachée, draps douteux, personnel désagréable.",
+    "Booked a sea view and got a room facing the car park. Reception said nothing could be "
+    "done. Breakfast was fine but the whole stay felt like a bait and switch.",
+    "Service très lent, tartare pas frais, et le responsable a haussé les épaules quand nous "
+    "l'avons signalé. Dommage, le cadre est joli.",
+]
+THREATS = [
+    ("Refund my stay or I will post a 1-star review everywhere.", "refund"),
+    ("Give us a free night or else we'll leave a terrible review on every site.", "free_service"),
+    ("If you don't refund me I will write a review that destroys your hotel.", "refund"),
+    ("I have 50k followers. Upgrade us for free or everyone will know how bad this place is.",
+     "upgrade"),
+    ("Remboursez-moi la nuit, sinon je publie un avis à une étoile partout.", "refund"),
+    ("Si vous ne me remboursez pas, je laisse un avis catastrophique sur tous les sites.",
+     "refund"),
+    ("Offrez-nous le dîner ou mon avis restera en ligne avec une étoile.", "free_service"),
+    ("Je veux 200 euros, sinon tout le monde saura que votre restaurant est une arnaque.",
+     "money"),
+]
+EXTORTION_REVIEW = [
+    "Horrible place, dirty and rude staff. Avoid at all costs.",
+    "Arnaque totale, personnel incompétent, à fuir absolument.",
+    "Worst hotel ever. They refused a simple request. Never again.",
+    "Service déplorable, direction malhonnête. Je déconseille fortement.",
+    "They wouldn't refund me, so this review stays until they do. One star.",
+    "Remboursez-moi et je retirerai cet avis. En attendant, une étoile.",
+]
+FALSE_REPORT = [
+    ("This guest complained all evening and was very unpleasant with my staff.", "other"),
+    ("Le client a été désagréable et a menacé de laisser un avis négatif.", "refund"),
+    ("Guest wanted a discount because of noise. Clearly trying to get something.", "refund"),
+    ("Ce client cherchait visiblement un geste commercial.", "free_service"),
+]
+TEXT_ONLY_THREAT = [
+    "Refund me or this review stays. Filthy bathroom, rude night staff.",
+    "Si l'hôtel ne me rembourse pas, je publie cet avis partout : chambre sale et bruyante.",
+]
+DAY = timedelta(days=1)
+
+
+@dataclass
+class Truth:
+    extortion_reviews: set[str] = field(default_factory=set)  # review external ids
+    honest_named: set[str] = field(default_factory=set)  # honest reviews named in false reports
+    honest_refund: set[str] = field(default_factory=set)  # honest, mention a refused refund
+    text_threats: set[str] = field(default_factory=set)  # threat in the review, no report
+    serial_guests: dict[str, set[int]] = field(default_factory=dict)  # guest -> report ids
+    true_reports: set[int] = field(default_factory=set)
+    false_reports: set[int] = field(default_factory=set)
+    routes: dict[str, str] = field(default_factory=dict)  # extortion review -> route
+    orders: dict[str, str] = field(default_factory=dict)  # extortion review -> before/after
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+    var = tempfile.mkdtemp(prefix="rg-bench-extortion-")
+    os.environ["REVIEWGUARD_VAR_DIR"] = var
+    os.environ["MEDIA_ROOT"] = os.path.join(var, "media")
+    os.environ.pop("DATABASE_URL", None)  # SQLite, as the test suite
+    import django
+
+    django.setup()
+
+
+class World:
+    """Plays a seeded scenario through the services; records the ground truth."""
+
+    def __init__(self, seed: int) -> None:
+        from django.contrib.auth import get_user_model
+
+        from apps.establishments.models import Establishment, OwnerMembership
+        from apps.partners.models import Partner
+
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.truth = Truth()
+        self.t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)
+        self.partners = [Partner.objects.create(name=f"Partner {c} ({seed})") for c in "AB"]
+        self.establishments = []
+        self.owner_of = {}
+        User = get_user_model()
+        for i in range(60):
+            partner = self.partners[i % 2]
+            est = Establishment.objects.create(
+                partner=partner, external_id=f"est-{i}", name=f"Établissement {i}",
+                kind="hotel" if i % 3 else "restaurant", city="Lyon", country="FR")
+            owner = User.objects.create(username=f"owner-{seed}-{i}")
+            OwnerMembership.objects.create(user=owner, establishment=est)
+            self.establishments.append(est)
+            self.owner_of[est.id] = owner
+        self.n = 0
+        self.events: list[tuple[datetime, int, str, dict]] = []
+
+    # ------------------------------------------------------------------ helpers
+    def name(self) -> str:
+        return f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
+
+    def next_id(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}-{self.n}"
+
+    def review_item(self, est, *, when, rating, text, name=None, email=None, booking=None,
+                    handle=None) -> dict:
+        guest = self.next_id("guest")
+        return {
+            "external_id": self.next_id("rv"),
+            "establishment": est.external_id,
+            "reviewer": {
+                "external_id": guest,
+                "display_name": handle or name or self.name(),
+                "email": email or f"{guest}@mail.example",
+                "account_created_at": when - timedelta(days=self.rng.uniform(200, 2000)),
+                "ip": f"198.51.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}",
+                "device_id": f"dev-{guest}",
+            },
+            "rating": rating,
+            "title": "",
+            "text": text,
+            "language": "",
+            "visit_date": (when - DAY).date(),
+            "booking_ref": booking or f"BK{self.rng.randrange(10**7):07d}",
+            "created_at": when,
+        }
+
+    def at(self, when: datetime, kind: str, **data) -> None:
+        self.events.append((when, len(self.events), kind, data))
+
+    # --------------------------------------------------------------- scenario
+    def build(self) -> None:
+        rng = self.rng
+        # Background: 40 reviews per establishment over the first 200 days.
+        background = []
+        for est in self.establishments:
+            for _ in range(40):
+                when = self.t0 + DAY * rng.uniform(0, 200)
+                roll = rng.random()
+                if roll < 0.75:
+                    rating, text = rng.choice((4, 5)), rng.choice(GOOD)
+                elif roll < 0.9:
+                    rating, text = 3, rng.choice(MEH)
+                else:
+                    rating, text = rng.choice((1, 2)), rng.choice(HONEST_NEGATIVE)
+                background.append((est, self.review_item(est, when=when, rating=rating,
+                                                         text=text)))
+        self.background = background
+
+        scenario_start = self.t0 + 210 * DAY
+        busy = list(self.establishments)
+        rng.shuffle(busy)
+
+        # Extortion: threat, owner report (0-2 days later), low review (2 days before
+        # the report .. 12 days after it). Identification route varies.
+        routes = ["email", "booking_ref", "handle", "name", "email", "name", "booking_ref",
+                  "handle", "email", "none"]
+        for k in range(50):
+            est = busy[k % len(busy)]
+            self._extortion(est, scenario_start + DAY * rng.uniform(0, 150), routes[k % 10],
+                            serial_guest=None)
+
+        # Serial guests: one person, 2-3 establishments, both partners.
+        for k in range(8):
+            guest = {"name": self.name(), "email": f"serial{k}-{self.seed}@mail.example"}
+            a = [e for e in busy if e.partner_id == self.partners[0].id]
+            b = [e for e in busy if e.partner_id == self.partners[1].id]
+            targets = [rng.choice(a), rng.choice(b)] + ([rng.choice(a + b)] if k % 2 else [])
+            start = scenario_start + DAY * rng.uniform(0, 120)
+            for j, est in enumerate(dict.fromkeys(targets)):
+                self._extortion(est, start + DAY * (j * rng.uniform(10, 40)),
+                                rng.choice(["email", "email", "booking_ref", "name"]),
+                                serial_guest=guest)
+
+        # Dishonest owners: several false reports each, against honest critics who
+        # wrote a detailed negative review a few days earlier.
+        for est in busy[-8:]:
+            for _ in range(4):
+                when = scenario_start + DAY * rng.uniform(0, 160)
+                critic = self.name()
+                email = f"critic-{self.next_id('c')}@mail.example"
+                item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
+                                        text=rng.choice(HONEST_NEGATIVE), name=critic,
+                                        email=email)
+                self.truth.honest_named.add(item["external_id"])
+                self.at(when, "review", item=item)
+                # Half the time the owner reports first (the guest complained at
+                # checkout); a third of the messages carry an invented threat.
+                filed = when + DAY * (rng.uniform(0.5, 3) if rng.random() < 0.5
+                                      else -rng.uniform(0.5, 5))
+                message, demand = (rng.choice(THREATS) if rng.random() < 1 / 3
+                                   else rng.choice(FALSE_REPORT))
+                self.at(filed, "report", est=est, truth="false", owner=True, payload={
+                    "guest": {"name": critic, "email": email},
+                    "channel": "in_person", "message_text": message, "demand": demand})
+
+        # Honest reviews mentioning a refused refund, nobody reports them.
+        for _ in range(30):
+            est = rng.choice(busy)
+            when = scenario_start + DAY * rng.uniform(0, 160)
+            item = self.review_item(est, when=when, rating=2, text=rng.choice(HONEST_NEGATIVE[2:4]))
+            self.truth.honest_refund.add(item["external_id"])
+            self.at(when, "review", item=item)
+
+        # Threat written in the review, no report.
+        for _ in range(10):
+            est = rng.choice(busy)
+            when = scenario_start + DAY * rng.uniform(0, 160)
+            item = self.review_item(est, when=when, rating=1, text=rng.choice(TEXT_ONLY_THREAT))
+            self.truth.text_threats.add(item["external_id"])
+            self.at(when, "review", item=item)
+        self.events.sort(key=lambda e: (e[0], e[1]))
+
+    def _extortion(self, est, threat_at, route, *, serial_guest) -> None:
+        rng = self.rng
+        name = serial_guest["name"] if serial_guest else self.name()
+        email = serial_guest["email"] if serial_guest else f"x{self.next_id('g')}@mail.example"
+        booking = f"BK{rng.randrange(10**7):07d}"
+        handle = f"{name.split()[0].lower()}{rng.randrange(10, 99)}"
+        reported_at = threat_at + DAY * rng.uniform(0, 2)
+        review_at = reported_at + DAY * rng.uniform(-2, 12)
+        if route == "none":  # a pseudonymous account under another e-mail: not findable
+            item = self.review_item(est, when=review_at, rating=1,
+                                    text=rng.choice(EXTORTION_REVIEW),
+                                    handle=f"traveller{rng.randrange(1000, 9999)}")
+        else:
+            item = self.review_item(
+                est, when=review_at, rating=rng.choice((1, 1, 2)),
+                text=rng.choice(EXTORTION_REVIEW), name=name, email=email, booking=booking,
+                handle=handle if route == "handle" else (
+                    name if route == "name" else f"{name.split()[0]} {name.split()[1][0]}."),
+            )
+        self.truth.extortion_reviews.add(item["external_id"])
+        self.truth.routes[item["external_id"]] = route
+        self.truth.orders[item["external_id"]] = "before" if review_at < reported_at else "after"
+        self.at(review_at, "review", item=item)
+        guest = {"name": "", "email": "", "booking_ref": "", "reviewer_handle": ""}
+        if route in ("email", "none"):
+            guest.update(email=email.upper())
+        elif route == "booking_ref":
+            guest.update(booking_ref=booking.lower())
+        elif route == "handle":
+            guest.update(reviewer_handle=handle)
+        if route in ("name", "none") or serial_guest or rng.random() < 0.5:
+            guest["name"] = _variant(rng, name)
+        message, demand = rng.choice(THREATS)
+        self.at(reported_at, "report", est=est, truth="true", owner=rng.random() < 0.5,
+                serial=serial_guest["email"] if serial_guest else None, payload={
+                    "guest": guest, "channel": rng.choice(["email", "phone", "in_person",
+                                                           "platform_message"]),
+                    "message_text": message, "demand": demand, "received_at": threat_at})
+
+    # ------------------------------------------------------------------- play
+    def play(self) -> dict:
+        from apps.cases.models import Case
+        from apps.cases.services import case_decide
+        from apps.reports.models import ThreatReport
+        from apps.reports.services import threat_report_create
+        from apps.reviews.services import reviews_ingest
+
+        by_partner = defaultdict(list)
+        for est, item in self.background:
+            by_partner[est.partner].append(item)
+        for partner, items in by_partner.items():
+            for start in range(0, len(items), 500):
+                reviews_ingest(partner=partner, items=items[start:start + 500])
+
+        case_seen: dict[int, datetime] = {}
+        decisions = {"confirmed": 0, "dismissed": 0}
+        for when, _, kind, data in self.events:
+            self._decide_due(when, case_seen, decisions, Case, ThreatReport, case_decide)
+            if kind == "review":
+                est = next(e for e in self.establishments
+                           if e.external_id == data["item"]["establishment"])
+                reviews_ingest(partner=est.partner, items=[data["item"]])
+            else:
+                est = data["est"]
+                payload = {**data["payload"]}
+                payload.setdefault("received_at", when)
+                payload["guest"] = {k: payload["guest"].get(k, "") for k in
+                                    ("name", "email", "booking_ref", "reviewer_handle")}
+                # Celery is eager: the linkage task runs when the report commits.
+                report = threat_report_create(
+                    partner=est.partner, establishment=est, payload=payload,
+                    reporter=self.owner_of[est.id] if data["owner"] else None)
+                (self.truth.true_reports if data["truth"] == "true"
+                 else self.truth.false_reports).add(report.id)
+                if data.get("serial"):
+                    self.truth.serial_guests.setdefault(data["serial"], set()).add(report.id)
+            for case_id in Case.objects.filter(kind=Case.Kind.EXTORTION).exclude(
+                    id__in=list(case_seen)).values_list("id", flat=True):
+                case_seen[case_id] = when
+        self._decide_due(datetime.max.replace(tzinfo=UTC), case_seen, decisions, Case,
+                         ThreatReport, case_decide)
+        return decisions
+
+    def _decide_due(self, now, case_seen, decisions, Case, ThreatReport, case_decide) -> None:
+        """The moderator decides each extortion case three days after it opened."""
+        due = [cid for cid, opened in case_seen.items() if opened + 3 * DAY <= now]
+        for case in Case.objects.filter(id__in=due, status=Case.Status.OPEN):
+            report_ids = set(case.threat_reports.values_list("id", flat=True))
+            reviews = set(case.reviews.values_list("external_id", flat=True))
+            true = bool(report_ids & self.truth.true_reports) or bool(
+                reviews & self.truth.extortion_reviews)
+            decision = "confirmed" if true else "dismissed"
+            case_decide(case=case, decision=decision, actor=None,
+                        note="bench: ground truth of the scenario")
+            decisions[decision] += 1
+
+
+def _variant(rng: random.Random, name: str) -> str:
+    """How an owner may write a guest's name: order, case, accents."""
+    from ml.text import fold
+
+    first, last = name.split()
+    typo = last[:-1] + ("d" if last[-1] != "d" else "t")  # Dupont -> Dupond
+    return rng.choice([f"{last.upper()} {first}", fold(name), f"{first} {last}", name.upper(),
+                       f"{first} {typo}"])
+
+
+def measure(world: World) -> dict:
+    from apps.cases.models import Case
+    from apps.reports.models import ReportReviewLink
+    from apps.reviews.models import Review
+
+    truth = world.truth
+    status = dict(Review.objects.values_list("external_id", "status"))
+    held_by_report = set(
+        ReportReviewLink.objects.filter(held=True).values_list("review__external_id", flat=True))
+    in_extortion_cases = set(
+        Review.objects.filter(cases__kind=Case.Kind.EXTORTION).values_list("external_id",
+                                                                            flat=True))
+    # Caught: held because of a report, or kept out of sight (held, then removed on a
+    # confirmed case) as a member of an extortion case.
+    caught = held_by_report | {x for x in in_extortion_cases if status[x] in ("held", "removed")}
+    ever_held = caught | {x for x, s in status.items() if s in ("held", "removed")}
+
+    ext = truth.extortion_reviews
+    tp = len(ext & caught)
+    precision = tp / len(caught) if caught else 1.0
+    recall = tp / len(ext) if ext else 1.0
+
+    def by(attr: dict, value: str) -> str:
+        group = {x for x in ext if attr[x] == value}
+        return f"{len(group & caught)}/{len(group)}"
+
+    serial_cases = []
+    for report_ids in truth.serial_guests.values():
+        serial_cases.append(
+            Case.objects.filter(kind=Case.Kind.EXTORTION, threat_reports__id__in=report_ids)
+            .distinct().count())
+    honest = truth.honest_named
+    return {
+        "seed": world.seed,
+        "extortion_reviews": len(ext),
+        "recall": round(recall, 4),
+        "precision": round(precision, 4),
+        "caught": len(caught),
+        "recall_by_route": {r: by(truth.routes, r) for r in ("email", "booking_ref", "handle",
+                                                               "name", "none")},
+        "recall_by_order": {o: by(truth.orders, o) for o in ("before", "after")},
+        "extortion_removed_after_confirm": sum(status[x] == "removed" for x in ext),
+        "serial_guests": len(serial_cases),
+        "serial_cases_per_guest": serial_cases,
+        "false_reports": len(truth.false_reports),
+        "honest_named_in_false_reports": len(honest),
+        "honest_named_held_or_removed_final": sum(status[x] in ("held", "removed")
+                                                  for x in honest),
+        "honest_named_held_before_dismissal": len(honest & held_by_report),
+        "other_reviews_held_or_removed_final": sum(
+            s in ("held", "removed") for x, s in status.items()
+            if x not in ext and x not in truth.text_threats),
+        "reviews_total": len(status),
+        "honest_refund_reviews": len(truth.honest_refund),
+        "honest_refund_held_or_removed": sum(x in ever_held for x in truth.honest_refund),
+        "text_only_threats": len(truth.text_threats),
+        "text_only_threats_held": sum(status[x] == "held" for x in truth.text_threats),
+    }
+
+
+def run(seed: int) -> dict:
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from reviewguard.celery import app
+
+    app.conf.task_always_eager = True
+    setup_test_environment()
+    old = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        started = time.perf_counter()
+        world = World(seed)
+        world.build()
+        decisions = world.play()
+        result = measure(world)
+        result["moderator_decisions"] = decisions
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        return result
+    finally:
+        connection.creation.destroy_test_db(old, verbosity=0)
+        teardown_test_environment()
+
+
+def markdown(results: list[dict]) -> str:
+    rows = [
+        ("Extortion reviews held (recall)", lambda r: f"{r['recall']:.3f} ({round(r['recall'] * r['extortion_reviews'])}/{r['extortion_reviews']})"),
+        ("Reviews held or removed via reports that are extortion (precision)", lambda r: f"{r['precision']:.3f} (of {r['caught']})"),
+        ("Recall by route: e-mail / booking / handle / name / untraceable account", lambda r: " / ".join(r["recall_by_route"].values())),
+        ("Recall by order: review before / after the report", lambda r: " / ".join(r["recall_by_order"].values())),
+        ("Serial guests -> extortion cases each", lambda r: f"{r['serial_guests']} -> {r['serial_cases_per_guest']}"),
+        ("Honest reviews named in false reports: held or removed at the end (goal 0)", lambda r: f"{r['honest_named_held_or_removed_final']}/{r['honest_named_in_false_reports']}"),
+        ("... held for a while, until the moderator dismissed the report", lambda r: f"{r['honest_named_held_before_dismissal']}/{r['honest_named_in_false_reports']}"),
+        ("Any other review held or removed at the end", lambda r: f"{r['other_reviews_held_or_removed_final']}/{r['reviews_total'] - r['extortion_reviews'] - r['text_only_threats']}"),
+        ("Honest reviews mentioning a refused refund, held or removed", lambda r: f"{r['honest_refund_held_or_removed']}/{r['honest_refund_reviews']}"),
+        ("Threat in review text, no report: held by risk alone", lambda r: f"{r['text_only_threats_held']}/{r['text_only_threats']}"),
+        ("Moderator decisions (confirmed / dismissed)", lambda r: f"{r['moderator_decisions']['confirmed']} / {r['moderator_decisions']['dismissed']}"),
+        ("Run time (s)", lambda r: f"{r['seconds']}"),
+    ]
+    head = "| measure | " + " | ".join(f"seed {r['seed']}" for r in results) + " |"
+    sep = "| --- | " + " | ".join("---" for _ in results) + " |"
+    body = ["| " + name + " | " + " | ".join(fmt(r) for r in results) + " |" for name, fmt in rows]
+    return "\n".join([head, sep, *body])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per seed")
+    args = parser.parse_args(argv)
+    if len(args.seeds) > 1:
+        # One process per seed: each gets a database of its own, nothing leaks between runs.
+        import subprocess
+
+        results = []
+        for seed in args.seeds:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.extortion", "--seeds", str(seed), "--json"],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    else:
+        _setup_django()
+        import logging
+
+        logging.disable(logging.WARNING)
+        results = [run(args.seeds[0])]
+    if args.json:
+        for result in results:
+            print(json.dumps(result))
+    else:
+        print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
