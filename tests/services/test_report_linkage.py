@@ -12,7 +12,7 @@ from apps.cases.services import case_decide
 from apps.partners.models import WebhookDelivery
 from apps.reports.models import ReportReviewLink, ThreatReport
 from apps.reports.services import reports_link, reports_link_reviews
-from apps.reports.tasks import link_threat_reports
+from apps.reports.tasks import link_threat_reports, sweep_unlinked_reports
 from apps.reviews import pii
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
@@ -392,3 +392,17 @@ def test_confirmed_case_confirms_its_reports(hotel):
 
     assert refreshed(rep).status == ThreatReport.Status.CONFIRMED
     assert refreshed(rep).decided_at is not None
+
+
+def test_the_sweep_re_enqueues_reports_whose_linkage_never_ran(hotel):
+    from unittest import mock
+
+    lost = report(hotel, guest_email="jean@example.org")
+    ThreatReport.objects.filter(id=lost.id).update(created_at=T0)
+    done = report(hotel, guest_email="other@example.org")
+    reports_link(report_ids=[done.id])
+
+    with mock.patch("apps.reports.tasks.link_threat_reports.delay") as delay:
+        assert sweep_unlinked_reports() == 1
+
+    delay.assert_called_once_with([lost.id])

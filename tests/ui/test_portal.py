@@ -60,13 +60,15 @@ def sign_in(page, live_server, *, french: bool = False):
     page.locator("form button[type=submit].btn-primary").click()
 
 
-def test_owner_signs_in_and_sees_their_establishments(live_server, page, portal):
+def test_owner_signs_in_and_sees_their_establishments(live_server, page, portal,
+                                                      screenshot_dir):
     sign_in(page, live_server)
 
     page.wait_for_url(f"{live_server.url}/portal/")
     assert page.get_by_role("heading", name="Hello, Claire Martin").is_visible()
     assert page.get_by_text("Hôtel Bellecour").is_visible()
     assert page.get_by_text("Le Bouchon des Terreaux").is_visible()
+    page.screenshot(path=str(screenshot_dir / "portal-dashboard.png"), full_page=True)
 
 
 def test_owner_files_a_report_in_french_and_sees_the_held_review(
