@@ -143,12 +143,18 @@ _SIGNALS: tuple[_Signal, ...] = (
     _Signal("shared_ip24", "ip24_shared_reviewers", 5.0, 25.0, 1.0, "identity"),
 )
 
-# Weights of components fused through ``extra``. A credible threat report linked
-# to the review is independent evidence from the owner, so it holds on its own
-# (sigmoid(-3.5 + 4.5) = 0.73); every other component needs corroboration.
+# Weights of components fused through ``extra``. Two kinds of evidence hold a
+# review on their own, for a moderator to decide (never removal):
+# - a credible threat report linked to the review, independent evidence from
+#   the owner (sigmoid(-3.5 + 4.5) = 0.73);
+# - the review's own text making an explicit demand with a threat ("refund me or
+#   this stays", cue strength 0.9: sigmoid(-3.5 + 5 * 0.9) = 0.73). The cue
+#   extractor does not fire on complaints that merely mention a refusal, and a
+#   weaker cue (audience leverage, 0.4 -> 0.18) still needs corroboration.
+# Every other component needs corroboration.
 EXTRA_WEIGHTS: dict[str, float] = {
     "extortion_report": 4.5,
-    "extortion_text": 2.0,
+    "extortion_text": 5.0,
     "near_duplicate_text": 2.0,
     "ring_member": 2.5,
     "review_bombing": 2.0,

@@ -112,3 +112,20 @@ def test_every_catalogue_entry_has_english_and_french():
     for code, (en, fr) in REASONS.items():
         assert code == code.lower() and " " not in code
         assert en and fr and en != fr
+
+
+def _plain_features(n: int = 1):
+    from ml.features import FeatureMatrix
+
+    return FeatureMatrix(names=("rating_deviation",), values=np.zeros((n, 1)))
+
+
+def test_explicit_demand_with_threat_in_the_text_alone_holds():
+    result = review_risk(_plain_features(), extra={"extortion_text": np.array([0.9])})
+    assert result.score[0] >= 0.7
+    assert result.reasons[0][0].code == "extortion_text"
+
+
+def test_audience_leverage_alone_does_not_hold():
+    result = review_risk(_plain_features(), extra={"extortion_text": np.array([0.4])})
+    assert result.score[0] < 0.3

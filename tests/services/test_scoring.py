@@ -155,3 +155,20 @@ def test_short_common_phrases_are_not_copies():
     reviews_score(review_ids=[same.id])
     same.refresh_from_db()
     assert "near_duplicate_text" not in {r["code"] for r in same.risk_reasons}
+
+
+def test_review_that_itself_demands_a_refund_under_threat_is_held():
+    review = ReviewFactory(text="Refund my stay or I will post this everywhere, I have 50k followers.",
+                           booking_ref_hash="abc")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.status == Review.Status.HELD
+    assert review.risk_reasons[0]["code"] == "extortion_text"
+
+
+def test_complaint_about_a_refused_refund_is_published():
+    review = ReviewFactory(rating=1, booking_ref_hash="abc",
+                           text="I asked for a refund, they refused, so here is my honest review.")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
