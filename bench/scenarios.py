@@ -95,7 +95,7 @@ def evaluate_rings(sc: Scenario, detector: RingDetector) -> dict:
 
 def evaluate_extortion(sc: Scenario) -> tuple[dict, dict]:
     links = link_reports_to_reviews(sc.reports, sc.reviews, guests=sc.guests)
-    serial = serial_extortionists(sc.reports, links=links, reviews=sc.reviews)
+    serial = serial_extortionists(sc.reports, links=links, reviews=sc.reviews, guests=sc.guests)
     cues = extortion_cues(sc.reviews.text)
     scores = score_extortion(
         sc.reports,

@@ -162,26 +162,27 @@ def _name_key(name: str) -> str:
 
 
 def _initials_match(left: str, right: str) -> bool:
-    """Same number of words, each equal or an initial of the other, one full word >= 3 letters."""
+    """Same number of words; each word of one name is an initial of a word of the
+    other, or close to it (rapidfuzz ratio >= 80: "Marford" for "Mraford"); at
+    least one word of three letters or more matched in full."""
     a, b = left.split(), right.split()
     if len(a) != len(b) or len(a) < 2 or not any(len(t) == 1 for t in a + b):
         return False
-    full = [t for t in a if len(t) > 1 and t in b and len(t) >= 3]
-    if not full:
-        return False
-    rest_a = sorted(t for t in a if t not in full)
-    rest_b = sorted(t for t in b if t not in full)
-    if len(rest_a) != len(rest_b):
-        return False
-    used = [False] * len(rest_b)
-    for t in rest_a:
-        for j, u in enumerate(rest_b):
-            if not used[j] and (t == u or ((len(t) == 1) != (len(u) == 1) and t[0] == u[0])):
-                used[j] = True
-                break
+    used = [False] * len(b)
+    full = 0
+    for t in sorted(a, key=len, reverse=True):
+        for j, u in enumerate(b):
+            if used[j]:
+                continue
+            if len(t) > 1 and len(u) > 1 and fuzz.ratio(t, u) >= 80:
+                full += min(len(t), len(u)) >= 3
+            elif not ((len(t) == 1) != (len(u) == 1) and t[0] == u[0]):
+                continue
+            used[j] = True
+            break
         else:
             return False
-    return True
+    return full >= 1
 
 
 def link_reports_to_reviews(
@@ -293,14 +294,18 @@ def serial_extortionists(
     *,
     links: Links | None = None,
     reviews: ReviewColumns | None = None,
+    guests: ReviewGuests | None = None,
     join_on_name: bool = True,
+    max_name_reviewers: int = 2,
     min_establishments: int = 2,
 ) -> SerialGroups:
     """Group reports naming the same guest; a group spans >= ``min_establishments``.
 
     Two reports share a guest when they share a hashed email or a handle, when
     their links reach the same reviewer or a reviewer with the same email, or
-    (``join_on_name``) the same normalised full name of two or more words.
+    (``join_on_name``) the same normalised full name of two or more words. With
+    ``reviews`` and ``guests.name``, a name that more than ``max_name_reviewers``
+    distinct reviewers carry is too common to join on ("John Smith").
     Groups are connected components of the report-identity graph, so identity
     chains (email at one partner, name at another) join into one group.
     """
@@ -325,6 +330,11 @@ def serial_extortionists(
     if join_on_name and reports.name is not None:
         keys = [_name_key(s or "") for s in reports.name]
         full = [k if len(k.split()) >= 2 else "" for k in keys]
+        if reviews is not None and guests is not None and guests.name is not None:
+            common = _common_names(
+                guests.name, np.asarray(reviews.reviewer, dtype=np.int64), max_name_reviewers
+            )
+            full = ["" if k in common else k for k in full]
         _, code = np.unique(np.array(full, dtype=object), return_inverse=True)
         code = np.where(np.array([bool(k) for k in full]), code, -1).astype(np.int64)
         add(2, rows, code)
@@ -348,6 +358,16 @@ def serial_extortionists(
     _, group = np.unique(np.where(serial, component, -1), return_inverse=True)
     group = np.where(serial, group - (0 if serial.all() else 1), -1).astype(np.int64)
     return SerialGroups(group, np.where(serial, n_est, 1), np.where(serial, n_partner, 1))
+
+
+def _common_names(names: Sequence[str], reviewer: np.ndarray, most: int) -> set[str]:
+    """Name keys carried by more than ``most`` distinct reviewers."""
+    keys = np.array([_name_key(s or "") for s in names], dtype=object)
+    _, key_code = np.unique(keys, return_inverse=True)
+    pairs = np.unique(np.stack((key_code, reviewer), axis=1), axis=0)
+    counts = np.bincount(pairs[:, 0], minlength=int(key_code.max()) + 1 if len(keys) else 0)
+    _, first = np.unique(key_code, return_index=True)
+    return {keys[first[k]] for k in np.flatnonzero(counts > most).tolist()}
 
 
 def _distinct_per(component: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -462,8 +482,10 @@ def score_extortion(
 
     Per link, ``strength = identity x timing x rating x report text x serial``:
     identity 1 for an exact identifier, 0.7-1 for a name by its score; timing 1
-    after the report, before it 0.85 when the reported message holds a threat
-    cue and 0.45 when not (the review may be what provoked the report); rating
+    after the report; before it (the review may be what provoked the report)
+    0.85 when the reported message holds a threat cue, 0.6 when the report has
+    no message (threats by phone or in person come without a transcript), 0.45
+    when its message describes no threat; rating
     1 at or below ``low_rating``, 0.6
     at 3 stars or unknown, 0.15 above; 0.85 when the reported message has no
     threat cue; a serial guest lifts it by half of what is missing. Then the
@@ -498,8 +520,13 @@ def score_extortion(
     # A review written before the report may be what provoked it (the report
     # form used against a critic), so it then needs threat language in the
     # reported message to count fully.
+    silent = np.array(
+        [not (t or "").strip() for t in (reports.message_text or [""] * m)], dtype=bool
+    )
     timing = np.where(
-        links.delay_days >= 0, 1.0, np.where(report_has_cue[links.report], 0.85, 0.45)
+        links.delay_days >= 0,
+        1.0,
+        np.where(report_has_cue[links.report], 0.85, np.where(silent[links.report], 0.6, 0.45)),
     )
     rating_factor = np.where(
         np.isnan(rating), 0.6, np.where(rating <= low_rating, 1.0, np.where(rating <= 3, 0.6, 0.15))

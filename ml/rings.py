@@ -97,15 +97,18 @@ def greedy_peel(
 # Ties between reviewers
 
 # Evidence points; a tie needs ``edge_points`` (3) in total.
+# A shared IP or /24 only corroborates (carrier NAT, hotel wifi): with a single
+# copied text or a weak lockstep it stays short of an edge; two independent
+# weak behaviours (weak lockstep + a copied text) make one.
 _POINTS = {
     "email": 3.0,
     "device": 3.0,
-    "ip": 1.5,
-    "ip24": 0.75,
+    "ip": 1.0,
+    "ip24": 0.5,
     "lockstep_strong": 3.0,
     "lockstep_weak": 1.5,
     "text_many": 3.0,
-    "text_one": 2.0,
+    "text_one": 1.5,
 }
 
 
@@ -237,7 +240,8 @@ class RingDetector:
     - ``window_days``: lockstep window; two reviews of one establishment within
       it are "together".
     - ``lockstep_alpha`` / ``lockstep_weak_alpha``: chance probability below
-      which lockstep earns 3 / 1.5 points: Poisson tail of the number of
+      which lockstep earns 3 points (with at least ``min_lockstep``
+      establishments together) / 1.5 points: Poisson tail of the number of
       establishments two reviewers reviewed within the window, against a
       configuration model (b reviews e with probability ``d_b deg_e / E``, then
       falls within the window of a's review with the share of e's reviews that
@@ -265,7 +269,8 @@ class RingDetector:
     def __init__(
         self,
         window_days: float = 7.0,
-        lockstep_alpha: float = 1e-5,
+        lockstep_alpha: float = 1e-6,
+        min_lockstep: int = 3,
         lockstep_weak_alpha: float = 1e-3,
         text_threshold: float = 0.5,
         min_text_chars: int = 60,
@@ -274,7 +279,7 @@ class RingDetector:
         text_sample: int = 2,
         max_shared: int = 100,
         edge_points: float = 3.0,
-        attach_points: float = 6.0,
+        attach_points: float = 4.5,
         attach_rounds: int = 3,
         min_size: int = 3,
         min_establishments: int = 2,
@@ -285,6 +290,7 @@ class RingDetector:
     ) -> None:
         self.window_days = window_days
         self.lockstep_alpha = lockstep_alpha
+        self.min_lockstep = min_lockstep
         self.lockstep_weak_alpha = lockstep_weak_alpha
         self.text_threshold = text_threshold
         self.min_text_chars = min_text_chars
@@ -450,7 +456,7 @@ class RingDetector:
         ip24 = self._shares(cols.ip24, reviewer, n_rev, a, b) & ~ip
         points = np.maximum(email * _POINTS["email"], device * _POINTS["device"])
         points += np.where(
-            log10p >= -np.log10(self.lockstep_alpha),
+            (log10p >= -np.log10(self.lockstep_alpha)) & (lockstep >= self.min_lockstep),
             _POINTS["lockstep_strong"],
             np.where(log10p >= -np.log10(self.lockstep_weak_alpha), _POINTS["lockstep_weak"], 0),
         )
@@ -477,20 +483,22 @@ class RingDetector:
     # ----------------------------------------------------------------- rings
     def _rings(self, cols, reviewer, establishment, day, n_rev) -> list[Ring]:
         ties = self.ties_
-        edge = ties.points >= self.edge_points
-        if not edge.any():
+        if len(ties) == 0:
             return []
         # Symmetric matrix of evidence points over every tie, weak ones included.
         weights = sparse.coo_matrix((ties.points, (ties.a, ties.b)), shape=(n_rev, n_rev)).tocsr()
         weights = (weights + weights.T).tocsr()
-        strong = sparse.coo_matrix(
-            (np.ones(int(edge.sum())), (ties.a[edge], ties.b[edge])), shape=(n_rev, n_rev)
-        )
-        _, component = connected_components(strong, directed=False)
-        tied = np.zeros(n_rev, dtype=bool)
-        tied[ties.a[edge]] = True
-        tied[ties.b[edge]] = True
-        group = np.where(tied, component, -1)
+        # Seeds: reviewers joined by edges, and among the others, those whose
+        # weak ties to one another keep adding up to ``attach_points`` each (a
+        # weighted core); groups that are tied to each other merge later.
+        seed = np.zeros(n_rev, dtype=bool)
+        edge = ties.points >= self.edge_points
+        seed[ties.a[edge]] = True
+        seed[ties.b[edge]] = True
+        core = self._weighted_core(weights) & ~seed
+        links = _edge_matrix(ties, edge, n_rev) + _restrict(weights, core)
+        _, component = connected_components(links, directed=False)
+        group = np.where(seed | core, component, -1)
         group = self._merge_and_attach(group, weights)
 
         # Rows of every reviewer, grouped by reviewer (for ring review lists).
@@ -512,6 +520,18 @@ class RingDetector:
             rings.append(self._describe(cols, core, np.sort(rows), targets))
         rings.sort(key=lambda r: (-r.score, -len(r.members)))
         return rings
+
+    def _weighted_core(self, weights: sparse.csr_matrix) -> np.ndarray:
+        """Reviewers left after repeatedly removing those whose ties to the
+        remaining ones total less than ``attach_points``."""
+        alive = np.asarray(weights.sum(axis=1)).ravel() >= self.attach_points
+        for _ in range(50):
+            degree = weights @ alive.astype(np.float64)
+            still = alive & (degree >= self.attach_points)
+            if np.array_equal(still, alive):
+                break
+            alive = still
+        return alive
 
     def _merge_and_attach(self, group: np.ndarray, weights: sparse.csr_matrix) -> np.ndarray:
         """Grow groups with the evidence that weak ties add up to.
@@ -561,10 +581,10 @@ class RingDetector:
         block = block[:, cols_used]
         row_mask, col_mask, _ = greedy_peel(block, self._col_weight[cols_used])
         core = members[row_mask]
-        # Keep every member whose ties into the dense core are worth an edge;
-        # drop chains hanging off it.
+        # Keep the dense core and every member tied into it as strongly as a
+        # reviewer joining a group; drop what merely hangs off it.
         into_core = np.asarray(weights[members][:, core].sum(axis=1)).ravel()
-        kept = members[row_mask | (into_core >= self.edge_points)]
+        kept = members[row_mask | (into_core >= self.attach_points)]
         targets = cols_used[col_mask]
         # Targets: block columns that at least two kept members reviewed.
         per_target = np.asarray(self._incidence[kept][:, targets].sum(axis=0)).ravel()
@@ -662,3 +682,17 @@ class RingDetector:
             score=score,
             reasons=reasons,
         )
+
+
+def _edge_matrix(ties: Ties, edge: np.ndarray, n_rev: int) -> sparse.csr_matrix:
+    """Symmetric matrix with a 1 for each tie that is an edge."""
+    mask = sparse.coo_matrix(
+        (np.ones(int(edge.sum())), (ties.a[edge], ties.b[edge])), shape=(n_rev, n_rev)
+    ).tocsr()
+    return mask + mask.T
+
+
+def _restrict(weights: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix:
+    """``weights`` with only the rows and columns in ``keep``."""
+    diagonal = sparse.diags(keep.astype(np.float64))
+    return (diagonal @ weights @ diagonal).tocsr()

@@ -607,6 +607,327 @@ _TAILS = {
 }
 
 
+_SYLLABLES = {
+    "en": [
+        "ash",
+        "bar",
+        "bel",
+        "brad",
+        "carl",
+        "dal",
+        "den",
+        "ed",
+        "far",
+        "gar",
+        "hal",
+        "har",
+        "kel",
+        "lan",
+        "mar",
+        "nor",
+        "pen",
+        "ram",
+        "ros",
+        "sel",
+        "stan",
+        "thorn",
+        "wal",
+        "wes",
+        "win",
+    ],
+    "fr": [
+        "bel",
+        "ber",
+        "bou",
+        "cha",
+        "cour",
+        "dar",
+        "del",
+        "fon",
+        "gar",
+        "jou",
+        "la",
+        "lam",
+        "mar",
+        "mon",
+        "pel",
+        "ra",
+        "ro",
+        "sau",
+        "tal",
+        "ver",
+        "vil",
+        "gui",
+        "cas",
+        "bro",
+    ],
+}
+_ENDINGS = {
+    "en": [
+        "by",
+        "ford",
+        "ham",
+        "ley",
+        "ton",
+        "ridge",
+        "field",
+        "stone",
+        "worth",
+        "wood",
+        "well",
+        "more",
+        "son",
+        "ley",
+        "cott",
+    ],
+    "fr": [
+        "ard",
+        "aud",
+        "eau",
+        "et",
+        "ier",
+        "in",
+        "ot",
+        "ville",
+        "court",
+        "champ",
+        "mont",
+        "lac",
+        "rieux",
+        "bois",
+        "lin",
+    ],
+}
+
+
+def _person_name(rng: np.random.Generator, lang: str) -> str:
+    """A first name and a surname: a common one 40% of the time, else a rarer
+    built one, so that names collide about as rarely as real ones."""
+    first = _FIRST[lang][int(rng.integers(len(_FIRST[lang])))]
+    if rng.random() < 0.4:
+        return f"{first} {_LAST[lang][int(rng.integers(len(_LAST[lang])))]}"
+    parts = [
+        _SYLLABLES[lang][int(rng.integers(len(_SYLLABLES[lang])))]
+        for _ in range(int(rng.integers(1, 3)))
+    ]
+    last = "".join(parts) + _ENDINGS[lang][int(rng.integers(len(_ENDINGS[lang])))]
+    return f"{first} {last.capitalize()}"
+
+
+# Sentence fragments: subject + predicate (+ complement), so that unrelated
+# synthetic reviews share short phrases, not whole sentence skeletons.
+_FRAGMENTS = {
+    "en": {
+        "subject": [
+            "the room",
+            "our room",
+            "the suite",
+            "the bathroom",
+            "the bed",
+            "the lobby",
+            "the pool area",
+            "the breakfast",
+            "the coffee",
+            "the dinner menu",
+            "the wine list",
+            "the service",
+            "the front desk",
+            "the cleaning",
+            "the view from the balcony",
+            "the location",
+            "the parking garage",
+            "the wifi",
+            "the air conditioning",
+            "the spa",
+            "the terrace bar",
+            "the check-out",
+            "the shuttle",
+            "the housekeeping team",
+            "the concierge desk",
+            "the rooftop",
+            "the elevator",
+            "the hallway carpet",
+            "the tasting menu",
+            "the brunch",
+        ],
+        "pos": [
+            "was spotless",
+            "exceeded what we expected",
+            "felt brand new",
+            "was a real highlight",
+            "made the trip",
+            "was worth every cent",
+            "could not have been better",
+            "was quiet and relaxing",
+            "impressed the whole family",
+            "was generous",
+            "stayed perfect all week",
+            "felt like home",
+            "was beautifully done",
+            "won us over",
+            "deserves five stars on its own",
+        ],
+        "mid": [
+            "was fine",
+            "was okay but dated",
+            "did the job",
+            "was average at best",
+            "could use an update",
+            "was hit and miss",
+            "was acceptable for the price",
+            "was nothing special",
+            "worked most of the time",
+            "was smaller than pictured",
+        ],
+        "neg": [
+            "was filthy",
+            "smelled of smoke",
+            "was broken on arrival",
+            "never worked",
+            "was a disgrace",
+            "was freezing cold",
+            "ruined our weekend",
+            "was overpriced for what it is",
+            "looked nothing like the photos",
+            "was noisy until dawn",
+            "had stains everywhere",
+            "was painfully slow",
+            "was closed without notice",
+            "took forever",
+        ],
+        "pos_more": [
+            "and the staff remembered our names",
+            "even on a busy Saturday",
+            "which {who} loved",
+            "and the {food} deserves a mention",
+            "after a long flight",
+            "despite the crowds",
+            "so we extended by a night",
+            "and we got a late check-out",
+            "thanks to the {staff}",
+            "for a very fair price",
+        ],
+        "mid_more": [
+            "but we expected more",
+            "though the {staff} was kind",
+            "for a one-night stop",
+            "if you are not fussy",
+            "compared with the {food}",
+        ],
+        "neg_more": [
+            "and nobody apologised",
+            "even after we asked twice",
+            "and the {staff} just shrugged",
+            "for the second night in a row",
+            "while we paid full price",
+            "so we left a day early",
+            "and management never called back",
+            "which {who} still talks about",
+            "with {noise} on top of it",
+        ],
+    },
+    "fr": {
+        "subject": [
+            "la chambre",
+            "notre chambre",
+            "la suite",
+            "la salle de bain",
+            "la literie",
+            "le hall",
+            "la piscine",
+            "le petit-déjeuner",
+            "le café",
+            "la carte du dîner",
+            "la carte des vins",
+            "le service",
+            "l'accueil",
+            "le ménage",
+            "la vue du balcon",
+            "l'emplacement",
+            "le parking",
+            "le wifi",
+            "la climatisation",
+            "le spa",
+            "le bar de la terrasse",
+            "le départ",
+            "la navette",
+            "l'équipe de ménage",
+            "la conciergerie",
+            "le rooftop",
+            "l'ascenseur",
+            "le menu dégustation",
+            "le brunch",
+        ],
+        "pos": [
+            "était impeccable",
+            "a dépassé nos attentes",
+            "semblait neuf",
+            "a été un vrai plaisir",
+            "valait chaque centime",
+            "ne pouvait pas être mieux",
+            "était calme et reposant",
+            "a ravi toute la famille",
+            "était généreux",
+            "était parfait toute la semaine",
+            "nous a conquis",
+            "mérite cinq étoiles à lui seul",
+        ],
+        "mid": [
+            "était correct",
+            "était correct mais daté",
+            "faisait l'affaire",
+            "était moyen",
+            "mériterait un rafraîchissement",
+            "était inégal",
+            "était acceptable pour le prix",
+            "n'avait rien de spécial",
+            "était plus petit qu'en photo",
+        ],
+        "neg": [
+            "était sale",
+            "sentait le tabac",
+            "était en panne à l'arrivée",
+            "n'a jamais fonctionné",
+            "était une honte",
+            "était glacial",
+            "a gâché notre week-end",
+            "était hors de prix",
+            "ne ressemblait pas aux photos",
+            "était bruyant jusqu'à l'aube",
+            "était taché de partout",
+            "était d'une lenteur pénible",
+            "était fermé sans prévenir",
+        ],
+        "pos_more": [
+            "et le personnel connaissait nos prénoms",
+            "même un samedi chargé",
+            "ce que {who} a adoré",
+            "et les {food} méritent une mention",
+            "après un long vol",
+            "malgré la foule",
+            "alors nous avons prolongé d'une nuit",
+            "grâce au {staff}",
+        ],
+        "mid_more": [
+            "mais nous attendions mieux",
+            "même si le {staff} était aimable",
+            "pour une nuit de passage",
+            "si l'on n'est pas exigeant",
+        ],
+        "neg_more": [
+            "et personne ne s'est excusé",
+            "même après deux demandes",
+            "et le {staff} a haussé les épaules",
+            "pour la deuxième nuit de suite",
+            "alors que nous avons payé plein tarif",
+            "alors nous sommes partis un jour plus tôt",
+            "et la direction n'a jamais rappelé",
+            "avec {noise} en prime",
+        ],
+    },
+}
+
+
 class _Texts:
     """Pools of distinct synthetic sentences per (language, tone)."""
 
@@ -622,13 +943,28 @@ class _Texts:
                 self.pools[(lang, tone)] = [
                     self._fill(
                         openers[int(rng.integers(len(openers)))]
-                        + templates[int(rng.integers(len(templates)))].rstrip(".")
+                        + self._core(lang, tone, templates)
                         + tails[int(rng.integers(len(tails)))]
                         + ".",
                         slots,
                     )
                     for _ in range(pool)
                 ]
+
+    def _core(self, lang: str, tone: str, templates: list[str]) -> str:
+        """A sentence without its final stop: a template 1 time in 4 (always for
+        refund complaints), else subject + predicate (+ complement)."""
+        rng, frag = self.rng, _FRAGMENTS[lang]
+        if tone not in frag or rng.random() < 0.25:
+            return templates[int(rng.integers(len(templates)))].rstrip(".")
+        words = [
+            frag["subject"][int(rng.integers(len(frag["subject"])))],
+            frag[tone][int(rng.integers(len(frag[tone])))],
+        ]
+        if rng.random() < 0.6:
+            more = frag[tone + "_more"]
+            words.append(more[int(rng.integers(len(more)))])
+        return " ".join(words)
 
     def _fill(self, template: str, slots: dict[str, list[str]]) -> str:
         out = template
@@ -673,14 +1009,17 @@ def _tone(rating: np.ndarray) -> np.ndarray:
 def _spin(
     rng: np.random.Generator, template: list[str], texts: _Texts, lang: str, tone: str
 ) -> str:
-    """A member's copy of a shared template: one sentence swapped, order nudged, case changed."""
+    """A member's copy of a shared template: a sentence swapped (1 time in 3),
+    order nudged, case changed, punctuation varied."""
     sentences = list(template)
-    swap = int(rng.integers(len(sentences)))
-    sentences[swap] = texts.one(lang, tone, 1)
+    if rng.random() < 1 / 3:
+        sentences[int(rng.integers(len(sentences)))] = texts.one(lang, tone, 1)
     if rng.random() < 0.5 and len(sentences) > 2:
         i = int(rng.integers(len(sentences) - 1))
         sentences[i], sentences[i + 1] = sentences[i + 1], sentences[i]
     text = " ".join(sentences)
+    if rng.random() < 0.3:
+        text = text.replace(".", "!")
     return text.lower() if rng.random() < 0.2 else text
 
 
@@ -759,14 +1098,7 @@ def _background(reviewer, establishment, with_text, random_state) -> _Background
     ip24 = np.where(kind < 0.7, home[rev] // 50, np.where(kind < 0.9, nat // 256 + 200_000, wifi))
 
     lang_of_reviewer = np.where(rng.random(n_rev) < 0.75, "en", "fr")
-    first_name = rng.integers(0, 24, n_rev)
-    last_name = rng.integers(0, 28, n_rev)
-    names = [
-        f"{_FIRST[lg][f]} {_LAST[lg][s]}"
-        for lg, f, s in zip(
-            lang_of_reviewer.tolist(), first_name.tolist(), last_name.tolist(), strict=True
-        )
-    ]
+    names = [_person_name(rng, lg) for lg in lang_of_reviewer.tolist()]
     text = None
     if with_text:
         texts = _Texts(rng, pool=int(min(60_000, max(2_000, n // 3))))
@@ -1069,7 +1401,7 @@ def make_scenario(
                         ip=int(b.fresh()[0]),
                         ip24=ip24,
                         text=text,
-                        name=f"{_FIRST[lang][m_i % 24]} {_LAST[lang][(m_i * 7) % 28]}",
+                        name=_person_name(rng, lang),
                     )
                 )
             if camouflage:
@@ -1175,7 +1507,7 @@ def make_scenario(
             "ip": int(ids[2]),
             "net": b.net(),
             "account": t - rng.exponential(400) * DAY,
-            "name": f"{rng.choice(_FIRST[lang])} {rng.choice(_LAST[lang])}",
+            "name": _person_name(rng, lang),
         }
 
     methods = ["email", "booking_ref", "handle", "name"]

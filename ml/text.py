@@ -66,6 +66,8 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 def fold(text: str) -> str:
     """Lower-case ``text``, strip accents, unify apostrophes; same length as ``text``."""
+    if text.isascii():  # most English reviews: str.lower is far faster than translate
+        return text.lower()
     return text.translate(_FOLD)
 
 
@@ -665,6 +667,18 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"{_THREAT_FR}{_END}{{0,80}}?\b(?:a\s+moins\s+(?:que|d')|sauf\s+si|tant\s+que|"
             rf"si\s+(?:vous|je)\s+ne)\b{_END}{{0,40}}?{_DEMAND_FR}",
         ),
+        # "he demanded a refund and said he would post a bad review if we refused"
+        (
+            "conditional_threat",
+            rf"\b{_DEMAND_EN}{_END}{{0,60}}?{_THREAT_EN}{_END}{{0,40}}?\bif\s+(?:you|we|they|i|the\s+hotel)\s+"
+            rf"(?:refused?|refuses|don't|didn't|do\s+not|did\s+not|won't|wouldn't|said\s+no|say\s+no)\b",
+        ),
+        # "il a exige un remboursement et dit qu'il publierait un avis negatif si on refusait"
+        (
+            "conditional_threat",
+            rf"\b{_DEMAND_FR}{_END}{{0,60}}?{_THREAT_FR}{_END}{{0,40}}?(?:\bsi\s+(?:on|nous|vous|l'hotel|ils?)|"
+            rf"\bs'ils?)\s+(?:refus|ne\b|n')",
+        ),
         # "I will remove my review if you refund me", "this review stays until I get a refund"
         (
             "review_as_leverage",
@@ -715,8 +729,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
-# Every pattern needs one of these word stems (a necessary condition, checked
-# with plain substring tests); a text without any is skipped, as most are.
+# Every pattern needs some of these words (necessary conditions, checked with
+# substring tests or tiny regexes, lazily); a text without them skips the
+# pattern, as most texts do.
 _STEMS = {
     "demand_en": (
         "refund", "reimburs", "compensat", "money", "pay", "free", "complimentary", "comp",
@@ -731,27 +746,54 @@ _STEMS = {
         "critic", "writer", "abonne", "lecteur", "blogueu",
     ),
 }  # fmt: skip
+_WORDS = re.compile(r"[a-z0-9']+")
 _WORD_TRIGGERS = {
-    "if_en": re.compile(r"\b(?:if|unless)\b"),
-    "si_fr": re.compile(r"\b(?:si|s'ils?|a\s+moins|sauf)\b"),
+    "if_en": frozenset({"if", "unless"}),
+    "si_fr": frozenset({"si", "s'il", "s'ils", "moins", "sauf"}),
+    "or_en": frozenset({"or", "otherwise", "else", "after", "failing", "if"}),
+    "ou_fr": frozenset({"sinon", "ou", "faute", "defaut", "autrement", "quoi", "apres", "passe"}),
+    "unless_en": frozenset({"unless", "until", "if"}),
+    "unless_fr": frozenset({"moins", "sauf", "tant", "si", "s'il", "s'ils"}),
 }
-_PATTERN_TRIGGER = (
-    "demand_en", "demand_fr", "if_en", "demand_en", "si_fr", "demand_fr", "demand_en",
-    "demand_en", "demand_fr", "demand_fr", "audience", "audience", "audience", "audience",
-    "audience", "audience",
-)  # fmt: skip
+_SUBSTRINGS = {"review": "review", "avis": "avis"}
+# Per pattern, the triggers it needs (all of them).
+_PATTERN_TRIGGER: tuple[tuple[str, ...], ...] = (
+    ("demand_en", "or_en"),
+    ("demand_fr", "ou_fr"),
+    ("if_en",),
+    ("demand_en", "unless_en"),
+    ("si_fr",),
+    ("demand_fr", "unless_fr"),
+    ("demand_en", "unless_en"),
+    ("demand_fr", "unless_fr"),
+    ("demand_en", "review"),
+    ("demand_en", "review"),
+    ("demand_fr", "avis"),
+    ("demand_fr", "avis"),
+) + (("audience",),) * 6
 assert len(_PATTERN_TRIGGER) == len(_PATTERNS)
 
 
 def _cues_of(text: str) -> list[Cue]:
     folded = fold(text)
-    triggered = {name for name, stems in _STEMS.items() if any(x in folded for x in stems)}
-    triggered |= {name for name, t in _WORD_TRIGGERS.items() if t.search(folded)}
+    seen: dict[str, bool] = {}
+    words: set[str] = set()
+
+    def fired(name: str) -> bool:
+        if name not in seen:
+            if name in _STEMS:
+                seen[name] = any(x in folded for x in _STEMS[name])
+            elif name in _SUBSTRINGS:
+                seen[name] = _SUBSTRINGS[name] in folded
+            else:
+                if not words:
+                    words.update(_WORDS.findall(folded))
+                seen[name] = not _WORD_TRIGGERS[name].isdisjoint(words)
+        return seen[name]
+
     found: list[tuple[int, int, str]] = []
-    if not triggered:
-        return []
-    for (code, pattern), trigger in zip(_PATTERNS, _PATTERN_TRIGGER, strict=True):
-        if trigger in triggered:
+    for (code, pattern), needs in zip(_PATTERNS, _PATTERN_TRIGGER, strict=True):
+        if all(fired(name) for name in needs):
             found.extend((m.start(), m.end(), code) for m in pattern.finditer(folded))
     found.sort()
     cues: list[Cue] = []

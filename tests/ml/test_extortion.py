@@ -201,3 +201,26 @@ def test_name_linked_review_gives_the_name_similarity_in_its_reason():
     reason = result.reasons[0][0]
     assert reason.code == "report_name_match"
     assert "(100/100)" in reason.en
+
+
+def test_a_name_many_reviewers_carry_does_not_make_a_serial_guest():
+    rep = reports([1, 2], [0, 5], name=["John Smith", "John Smith"])
+    rev = reviews([9, 9, 9], [0, 1, 2], reviewer=[70, 71, 72])
+    guests = ReviewGuests(name=["John Smith", "john SMITH", "Smith John"])
+    groups = serial_extortionists(rep, reviews=rev, guests=guests)
+    assert groups.group.tolist() == [-1, -1]
+
+
+def test_review_before_a_report_without_any_message_is_held():
+    # A threat made by phone comes without a transcript.
+    rev = reviews([5], [-2], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42], message_text=[""])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [True]
+
+
+def test_initial_and_a_typo_together_still_link():
+    rev = reviews([5], [3])
+    guests = ReviewGuests(name=["L. Marford"])
+    links = link_reports_to_reviews(reports([5], [0], name=["Linda Mraford"]), rev, guests=guests)
+    assert len(links) == 1

@@ -137,6 +137,8 @@ def test_threat_conditional_on_compensation_is_a_cue(text):
         "The guest said that if we didn't refund him he would post a 1-star review everywhere.",
         "Le client a dit que si on ne le remboursait pas, il publierait un avis négatif.",
         "S'il n'est pas remboursé, il va publier un avis assassin.",
+        "He demanded a full refund and said he would post a bad review if we refused.",
+        "Il a exigé un remboursement et a dit qu'il publierait un avis négatif si on refusait.",
     ],
 )
 def test_threat_reported_by_the_owner_in_the_third_person_is_a_cue(text):
