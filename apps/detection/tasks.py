@@ -4,25 +4,15 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
 
+from apps.core.tasks import RELIABLE_TASK
 from apps.reviews.services import enqueue_scoring, reviews_mark_enqueued
 
 from .selectors import reviews_pending_for_scoring
 from .services import reviews_score
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=6,
-    ignore_result=True,
-)
+@shared_task(**RELIABLE_TASK)
 def score_reviews(self, review_ids: list[int]) -> dict:
     outcome = reviews_score(review_ids=review_ids)
     return {"scored": outcome.scored, "published": outcome.published, "held": outcome.held}

@@ -3,22 +3,13 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import DatabaseError
+
+from apps.core.tasks import RELIABLE_TASK
 
 from .services import enqueue_report_linkage, reports_link, reports_needing_linkage
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=6,
-    ignore_result=True,
-)
+@shared_task(**RELIABLE_TASK)
 def link_threat_reports(self, report_ids: list[int]) -> dict:
     outcome = reports_link(report_ids=report_ids)
     return {"links": outcome.links, "held": outcome.held, "cases": list(outcome.cases)}
