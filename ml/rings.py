@@ -143,7 +143,7 @@ def _factorize(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pairs_within_groups(group: np.ndarray, member: np.ndarray, max_size: int):
     """All member pairs (a < b) sharing a group, over groups of 2..max_size distinct members."""
-    key = np.unique(group * np.int64(member.max() + 1) + member)
+    key = _sorted_unique(group * np.int64(member.max() + 1) + member)
     g, mem = key // (member.max() + 1), key % (member.max() + 1)
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, len(g)])
@@ -276,7 +276,7 @@ class RingDetector:
         min_text_chars: int = 60,
         num_perm: int = 64,
         bands: int = 16,
-        text_sample: int = 2,
+        text_sample: int = 1,
         max_shared: int = 100,
         edge_points: float = 3.0,
         attach_points: float = 4.5,
@@ -364,7 +364,7 @@ class RingDetector:
         pair = a * np.int64(n_rev) + b
         # Distinct establishments per pair.
         width_e = np.int64(max(int(establishment.max()) + 1, 1))
-        pe = np.unique(pair * width_e + est) if len(pair) else pair
+        pe = _sorted_unique(pair * width_e + est)
         pair_of = pe // width_e
         uniq, together = np.unique(pair_of, return_counts=True)
         return uniq // n_rev, uniq % n_rev, together.astype(np.int64), near
@@ -419,7 +419,7 @@ class RingDetector:
         parts_a += [la, ta]
         parts_b += [lb, tb]
 
-        pair = np.unique(np.concatenate(parts_a) * np.int64(n_rev) + np.concatenate(parts_b))
+        pair = _sorted_unique(np.concatenate(parts_a) * np.int64(n_rev) + np.concatenate(parts_b))
         a, b = pair // max(n_rev, 1), pair % max(n_rev, 1)
 
         def flag(pa, pb):
@@ -696,3 +696,10 @@ def _restrict(weights: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix
     """``weights`` with only the rows and columns in ``keep``."""
     diagonal = sparse.diags(keep.astype(np.float64))
     return (diagonal @ weights @ diagonal).tocsr()
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting: numpy 2.3's hash-based unique is pathologically
+    slow on tens of millions of distinct int64 (over a minute for 30M)."""
+    values = np.sort(np.asarray(values), kind="stable")
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values

@@ -220,13 +220,18 @@ _EMPTY = np.iinfo(np.uint64).max
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
-    # splitmix64 finaliser: spreads polynomial shingle hashes over all 64 bits.
+    """splitmix64 finaliser (spreads shingle codes over all 64 bits), on a copy,
+    computed in place with one scratch buffer: big fresh temporaries cost more
+    in page faults than the arithmetic itself."""
+    x = np.array(x, dtype=np.uint64, copy=True)
+    scratch = np.empty_like(x)
     with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+        for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB), (31, 0)):
+            np.right_shift(x, np.uint64(shift), out=scratch)
+            np.bitwise_xor(x, scratch, out=x)
+            if factor:
+                np.multiply(x, np.uint64(factor), out=x)
+    return x
 
 
 def _byte_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -252,12 +257,13 @@ _LATIN1_FOLD, _BYTE_MAP = _byte_tables()
 
 
 def _corpus_codes(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """The shingle text of every text as one uint8 array, and each text's length.
+    """The shingle text of every text in one uint8 array, texts separated by a 0
+    byte, and the position of each text's end (its separator, or the array end).
 
     Shingle text: lower case, Latin-1 accents stripped, "oe" for the French
-    ligature, ASCII letters and digits only, single spaces, no leading or
-    trailing space. Computed on the joined UTF-8 corpus with numpy (no per-text
-    Python work); other scripts are dropped, which suits English and French.
+    ligature, ASCII letters and digits only, runs of anything else one space.
+    Computed on the joined UTF-8 corpus with numpy (no per-text Python work);
+    other scripts are dropped, which suits English and French.
     """
     n = len(texts)
     joined = "\x00".join(t or "" for t in texts)
@@ -271,32 +277,31 @@ def _corpus_codes(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
         oe = np.flatnonzero((a[:-1] == 0xC5) & ((a[1:] == 0x92) | (a[1:] == 0x93)))
         a[oe], a[oe + 1] = ord("o"), ord("e")
         a = _BYTE_MAP[a]
-        a = a[a != 0xFF]
-        space = a == 32
-        before = np.r_[np.uint8(0), a[:-1]]
-        a = a[~(space & ((before == 32) | (before == 0)))]
-        after = np.r_[a[1:], np.uint8(0)]
-        a = a[~((a == 32) & (after == 0))]
-    separators = np.flatnonzero(a == 0)
-    ends = np.r_[separators, len(a)]
-    starts = np.r_[0, separators + 1]
-    return a[a != 0], (ends - starts).astype(np.int64)
+        # One pass drops the accent marks and every space that follows a space
+        # or starts a text (a 0xFF mark is always followed by its letter).
+        before = np.empty_like(a)
+        before[0], before[1:] = 0, a[:-1]
+        a = a[(a != 0xFF) & ~((a == 32) & ((before == 32) | (before == 0)))]
+    ends = np.r_[np.flatnonzero(a == 0), len(a)].astype(np.int64)
+    return a, ends
 
 
 def shingle_text(texts: Sequence[str | None]) -> list[str]:
     """The text that MinHash shingles, per text (see ``_corpus_codes``)."""
-    codes, lengths = _corpus_codes(texts)
-    pieces = np.split(codes, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    return [p.tobytes().decode("ascii") for p in pieces]
+    codes, _ = _corpus_codes(texts)
+    return [p.decode("ascii").strip() for p in codes.tobytes().split(b"\x00")] if len(texts) else []
 
 
 def _shingle_hashes(
-    codes: np.ndarray, lengths: np.ndarray, size: int, sample: int
+    codes: np.ndarray, ends: np.ndarray, size: int, sample: int, salt: np.uint64
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mixed hashes of the character ``size``-grams of each text, and their text ids.
+    """Salted, mixed hashes of the character ``size``-grams of each text, and their text ids.
 
-    Polynomial rolling hash over the whole array; windows that run past the end
-    of their text are dropped. With ``sample`` > 1 only hashes divisible by
+    ``codes`` holds the texts separated by 0 bytes, ``ends`` the position of
+    each text's end. Up to 8 characters a shingle is read in one pass as the
+    little-endian word at each byte offset (a strided view, no copy), so its
+    code is exact; longer shingles use a polynomial rolling hash. Windows that
+    reach a separator are dropped. With ``sample`` > 1 only hashes divisible by
     ``sample`` are kept (the same shingles in every text, so Jaccard estimates
     stay consistent, at 1/sample of the cost). Texts shorter than ``size`` have
     no shingles.
@@ -304,18 +309,26 @@ def _shingle_hashes(
     n_windows = len(codes) - size + 1
     if n_windows <= 0:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
-    rolling = np.zeros(n_windows, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(size):
-            rolling = rolling * np.uint64(1_000_003) + codes[j : j + n_windows]
-    hashes = _mix64(rolling)
-    del rolling
-    ends = np.cumsum(lengths)
-    text_id = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)[:n_windows]
-    keep = np.arange(n_windows) + size <= ends[text_id]
+    if size <= 8:
+        padded = np.zeros(len(codes) + 8, dtype=np.uint8)
+        padded[: len(codes)] = codes
+        words = np.ndarray((n_windows,), dtype="<u8", buffer=padded, strides=(1,))
+        grams = words & np.uint64((1 << (8 * size)) - 1)
+    else:
+        grams = np.zeros(n_windows, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(size):
+                grams = grams * np.uint64(1_000_003) + codes[j : j + n_windows]
+    hashes = _mix64(grams ^ salt)
+    del grams
+    # A window starting within size-1 characters before a text's end reaches it.
+    crossing = (ends[:, None] - np.arange(0, size)[None, :]).ravel()
+    keep = np.ones(n_windows, dtype=bool)
+    keep[crossing[(crossing >= 0) & (crossing < n_windows)]] = False
     if sample > 1:
         keep &= hashes % np.uint64(sample) == 0
-    return hashes[keep], text_id[keep]
+    position = np.flatnonzero(keep)
+    return hashes[position], np.searchsorted(ends, position, side="right").astype(np.int64)
 
 
 def minhash_signatures(
@@ -332,55 +345,65 @@ def minhash_signatures(
     case, no accents, letters and digits, single spaces; a hash-consistent
     1/``sample`` of them when ``sample`` > 1). One-permutation hashing: each
     shingle hash (salted by ``random_state``) falls in one of ``num_perm`` bins,
-    a bin keeps its minimum, and empty bins borrow from the next non-empty one
-    (rotation densification), so the cost is one pass over the shingles. The
+    a bin keeps its minimum, and empty bins borrow from another bin chosen by a
+    fixed random probe sequence (optimal densification, Shrivastava 2017), so
+    the cost is one pass over the shingles. The
     fraction of equal columns between two rows estimates the Jaccard similarity
     of their shingle sets. A text without shingles gets a row of ``2**64 - 1``
-    (matches nothing). The corpus is processed in chunks of ~8M characters.
+    (matches nothing). The corpus is processed in chunks of ~2M characters.
     """
-    codes, lengths = _corpus_codes(texts)
-    n = len(lengths)
+    codes, ends = _corpus_codes(texts)
+    n = len(ends) if len(texts) else 0
     signatures = np.full((n, num_perm), _EMPTY, dtype=np.uint64)
     salt = np.random.default_rng(random_state).integers(0, 2**63, dtype=np.uint64)
-    offsets = np.r_[0, np.cumsum(lengths)]
-    cut = np.searchsorted(offsets, np.arange(0, offsets[-1] + 1, 8_000_000)[1:], side="left")
+    # Chunks of whole texts, ~2M characters each: small temporaries are reused
+    # by the allocator instead of being faulted in afresh.
+    starts = np.r_[0, ends[:-1] + 1]
+    cut = np.searchsorted(starts, np.arange(0, len(codes) + 1, 2_000_000)[1:], side="left")
     bounds = np.unique(np.r_[0, cut, n].clip(0, n))
     k = np.uint64(num_perm)
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        chunk = codes[offsets[lo] : offsets[hi]]
-        hashes, text_id = _shingle_hashes(chunk, lengths[lo:hi], shingle_size, sample)
+        chunk = codes[starts[lo] : ends[hi - 1] + 1]
+        hashes, text_id = _shingle_hashes(
+            chunk, ends[lo:hi] - starts[lo], shingle_size, sample, salt
+        )
         if len(hashes) == 0:
             continue
         with np.errstate(over="ignore"):
-            hashes = _mix64(hashes ^ salt)
             bins = (((hashes >> np.uint64(32)) * k) >> np.uint64(32)).astype(np.int64)
         block = np.full((hi - lo) * num_perm, _EMPTY, dtype=np.uint64)
         np.minimum.at(block, text_id * num_perm + bins, hashes)
-        signatures[lo:hi] = _densify(block.reshape(hi - lo, num_perm))
+        signatures[lo:hi] = _densify(block.reshape(hi - lo, num_perm), random_state)
     return signatures
 
 
-def _densify(sig: np.ndarray) -> np.ndarray:
-    """Fill each empty bin from the next non-empty bin to its right (circularly),
-    shifted by a constant per step, so two texts agree on it as often as on a
-    real bin. Rows with no shingle at all stay empty."""
-    n, k = sig.shape
+def _densify(sig: np.ndarray, random_state: int = 0, probes: int = 6) -> np.ndarray:
+    """Fill each empty bin from another bin of the same row, chosen by a fixed
+    random probe sequence per bin (the first non-empty probe wins; the next
+    non-empty bin to the right if all probes are empty). Every row uses the
+    same probes, so two texts agree on a filled bin about as often as on a real
+    one, and, unlike plain rotation, runs of empty bins do not all copy one
+    neighbour (which would make LSH bands collide far too often for short
+    texts). Rows with no shingle at all stay empty."""
+    k = sig.shape[1]
     out = sig.copy()
-    step = np.uint64(0x9E3779B97F4A7C15)
-    for lo in range(0, n, 20_000):
-        rows = sig[lo : lo + 20_000]
-        empty = rows == _EMPTY
-        if not empty.any():
-            continue
-        doubled = np.concatenate((rows, rows), axis=1)
-        position = np.where(np.concatenate((~empty, ~empty), axis=1), np.arange(2 * k), 2 * k)
-        nearest = np.minimum.accumulate(position[:, ::-1], axis=1)[:, ::-1][:, :k]
-        found = nearest < 2 * k
-        distance = (nearest - np.arange(k)).astype(np.uint64)
-        filled = np.take_along_axis(doubled, np.minimum(nearest, 2 * k - 1), axis=1)
-        with np.errstate(over="ignore"):
-            filled = filled + distance * step
-        out[lo : lo + 20_000] = np.where(empty & found, filled, rows)
+    empty = sig == _EMPTY
+    full = ~empty
+    row, col = np.nonzero(empty & full.any(axis=1, keepdims=True))
+    if len(row) == 0:
+        return out
+    probe = np.random.default_rng(random_state + 1).integers(0, k, size=(k, probes))
+    candidates = probe[col]  # (cells, probes)
+    hit = full[row[:, None], candidates]
+    first = hit.argmax(axis=1)
+    source = candidates[np.arange(len(row)), first]
+    missed = ~hit[np.arange(len(row)), first]
+    if missed.any():
+        # Rare: scan right (circularly) for the first non-empty bin.
+        for cell in np.flatnonzero(missed).tolist():
+            r, c = row[cell], col[cell]
+            source[cell] = (c + 1 + int(np.argmax(np.roll(full[r], -c - 1)))) % k
+    out[row, col] = sig[row, source]
     return out
 
 
@@ -464,7 +487,7 @@ def near_duplicate_pairs(
     left = np.concatenate(lefts)
     right = np.concatenate(rights)
     lo, hi = np.minimum(left, right), np.maximum(left, right)
-    pair = np.unique(lo * np.int64(len(sig)) + hi)
+    pair = _sorted_unique(lo * np.int64(len(sig)) + hi)
     lo, hi = pair // len(sig), pair % len(sig)
     similarity = np.empty(len(pair), dtype=np.float64)
     step = max(1, 2_000_000 // num_perm)
@@ -817,3 +840,10 @@ def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
     cue. ``span`` indexes the original text.
     """
     return [_cues_of(text or "") for text in texts]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting: numpy 2.3's hash-based unique is pathologically
+    slow on tens of millions of distinct int64 (over a minute for 30M)."""
+    values = np.sort(np.asarray(values), kind="stable")
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
