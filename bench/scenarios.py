@@ -41,53 +41,73 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     }
 
 
+def _member_prf(found: np.ndarray, truth: np.ndarray, ignore: np.ndarray) -> dict:
+    """Member precision/recall of ``found`` against ``truth``, ``ignore`` left out of both."""
+    found, truth = found[~np.isin(found, ignore)], truth[~np.isin(truth, ignore)]
+    tp = int(np.isin(found, truth).sum())
+    return _prf(tp, len(found) - tp, len(truth) - tp)
+
+
 def evaluate_rings(sc: Scenario, detector: RingDetector) -> dict:
     truth_cases = sc.cases_of("ring")
-    truth = np.unique(np.concatenate([c.reviewers for c in truth_cases]))
+    main = [c for c in truth_cases if not c.variant["slow"]]
+    slow = [c for c in truth_cases if c.variant["slow"]]
+
+    def members(cases):
+        return (
+            np.unique(np.concatenate([c.reviewers for c in cases]))
+            if cases
+            else np.empty(0, np.int64)
+        )
+
     found = (
         np.unique(np.concatenate([r.members for r in detector.rings_]))
         if detector.rings_
         else np.empty(0, np.int64)
     )
-    tp = int(np.isin(found, truth).sum())
-    members = _prf(tp, len(found) - tp, len(truth) - tp)
+    truth, slow_members = members(main), members(slow)
     # Who the false positives are.
     kind_of = {}
     for c in sc.cases:
         for r in c.reviewers.tolist():
             kind_of.setdefault(r, c.kind)
     fp_kinds: dict[str, int] = {}
-    for r in found[~np.isin(found, truth)].tolist():
+    for r in found[~np.isin(found, members(truth_cases))].tolist():
         k = kind_of.get(r, "background")
         fp_kinds[k] = fp_kinds.get(k, 0) + 1
     per_ring = []
     for c in truth_cases:
-        best = 0.0
-        covered = 0
+        best, covered = 0.0, 0
         for ring in detector.rings_:
             inter = len(np.intersect1d(ring.members, c.reviewers))
             if inter:
                 best = max(best, inter / len(np.union1d(ring.members, c.reviewers)))
                 covered += inter
-        recall = covered / len(c.reviewers)
         per_ring.append(
-            {**c.variant, "member_recall": round(recall, 3), "best_jaccard": round(best, 3)}
+            {
+                **c.variant,
+                "member_recall": round(covered / len(c.reviewers), 3),
+                "best_jaccard": round(best, 3),
+            }
         )
-    hard_cases = [
-        c for c in truth_cases if c.variant["identifiers"] == "none" and c.variant["camouflage"]
-    ]
-    hard_members = (
-        np.unique(np.concatenate([c.reviewers for c in hard_cases]))
-        if hard_cases
-        else np.empty(0, np.int64)
+    hard = members(
+        [c for c in main if c.variant["identifiers"] == "none" and c.variant["camouflage"]]
     )
-    hard_tp = int(np.isin(hard_members, found).sum())
     return {
-        "rings_injected": len(truth_cases),
+        "rings_injected": len(main),
         "rings_found": len(detector.rings_),
-        "rings_detected": sum(p["member_recall"] >= 0.5 for p in per_ring),
-        "member": members,
-        "member_recall_camouflaged_no_identifiers": round(hard_tp / max(1, len(hard_members)), 4),
+        "rings_detected": sum(p["member_recall"] >= 0.5 for p in per_ring if not p["slow"]),
+        "member": _member_prf(found, truth, slow_members),
+        "member_recall_camouflaged_no_identifiers": round(
+            float(np.isin(hard, found).mean()) if len(hard) else 1.0, 4
+        ),
+        "slow_rings_stress": {
+            "rings": len(slow),
+            "member_recall": round(float(np.isin(slow_members, found).mean()), 4)
+            if len(slow_members)
+            else None,
+            "member_all_rings": _member_prf(found, members(truth_cases), np.empty(0, np.int64)),
+        },
         "false_positive_members_by_kind": fp_kinds,
         "per_ring": per_ring,
     }

@@ -1312,6 +1312,7 @@ def make_scenario(
     n_organic: int = 10,
     n_honest: int = 300,
     n_false_reports: int = 40,
+    n_slow_rings: int = 2,
     random_state: int = 0,
 ) -> Scenario:
     """Inject labelled attacks and hard negatives into the graph (reviewer, establishment).
@@ -1326,7 +1327,9 @@ def make_scenario(
     templated text, or neither), and hard negatives: honest negative reviews
     mentioning refunds, organic outrage (established reviewers, verified stays,
     one real incident) and false owner reports naming an honest critic (most
-    from owners with a record of dismissed reports). Deterministic per seed.
+    from owners with a record of dismissed reports). Then ``n_slow_rings``
+    stress rings (variant ``slow``): each target hit over 20-60 days, no shared
+    identifier, camouflage, own words. Deterministic per seed.
     """
     rng = np.random.default_rng(random_state)
     bg = _background(np.asarray(reviewer), np.asarray(establishment), True, random_state)
@@ -1354,17 +1357,13 @@ def make_scenario(
     # ---------------------------------------------------------------- rings
     sizes = [5, 8, 12, 20, 30, 50]
     identifiers = ["none", "device", "ip24", "email"]
-    for k in range(n_rings):
-        size = sizes[k % len(sizes)]
-        ids = identifiers[k % len(identifiers)] if k % 3 else "none"
-        camouflage = k % 2 == 0 or ids == "none"
-        templated = k % 4 in (1, 2)
-        attack = k % 3 == 1
+
+    def inject_ring(k, size, ids, camouflage, templated, attack, slow=False):
         members = b.new_reviewers(size)
         targets = rng.choice(n_est, size=int(rng.integers(3, 9)), replace=False)
         t0 = rng.uniform(event_lo, event_hi - 200 * DAY)
         starts = t0 + np.cumsum(rng.uniform(5, 40, len(targets))) * DAY
-        spread = rng.uniform(0.5, 6.0)
+        spread = rng.uniform(20.0, 60.0) if slow else rng.uniform(0.5, 6.0)
         aged = rng.random() < 0.3
         account = t0 - (rng.uniform(365, 1000, size) if aged else rng.uniform(0, 60, size)) * DAY
         lang = "fr" if rng.random() < 0.3 else "en"
@@ -1434,11 +1433,23 @@ def make_scenario(
             "attack": attack,
             "spread_days": round(spread, 2),
             "aged_accounts": aged,
+            "slow": slow,
         }
         cases.append(
             InjectedCase(
                 "ring", k, np.array(rows), members, np.empty(0, np.int64), targets, variant
             )
+        )
+
+    for k in range(n_rings):
+        ids = identifiers[k % len(identifiers)] if k % 3 else "none"
+        inject_ring(
+            k,
+            sizes[k % len(sizes)],
+            ids,
+            camouflage=k % 2 == 0 or ids == "none",
+            templated=k % 4 in (1, 2),
+            attack=k % 3 == 1,
         )
 
     # ---------------------------------------------------------- extortion
@@ -1775,6 +1786,11 @@ def make_scenario(
                 {"low_credibility_owner": low, "preemptive": preemptive, "method": method},
             )
         )
+
+    # Stress case, reported apart: rings that spread each target over 20-60
+    # days, with no shared identifier, camouflage and their own words.
+    for k in range(n_slow_rings):
+        inject_ring(n_rings + k, (8, 20)[k % 2], "none", True, False, False, slow=True)
 
     reviews, guests, reports, kind = b.build()
     return Scenario(

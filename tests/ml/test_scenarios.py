@@ -13,6 +13,7 @@ SMALL = dict(
     n_organic=2,
     n_honest=20,
     n_false_reports=6,
+    n_slow_rings=1,
 )
 
 
@@ -64,7 +65,7 @@ SMALL_KINDS = (
     "honest_negative",
     "false_report",
 )
-EXPECTED_COUNTS = dict(zip(SMALL_KINDS, (4, 8, 2, 2, 2, 20, 6), strict=True))
+EXPECTED_COUNTS = dict(zip(SMALL_KINDS, (5, 8, 2, 2, 2, 20, 6), strict=True))
 
 
 def test_background_rows_come_first(scenario):
