@@ -136,39 +136,48 @@ def _code(value: str | None) -> int:
     return int(value[:15], 16) if value else -1
 
 
-def _read_sql(*, with_text: bool, since: datetime | None) -> tuple[str, list]:
-    review, reviewer = Review._meta.db_table, Reviewer._meta.db_table
-    text = "r.text" if with_text else "''"
+def _sql_code(column: str) -> str:
+    """The same code computed by PostgreSQL, so only an integer crosses the wire."""
+    return (f"CASE WHEN {column} = '' THEN -1 "
+            f"ELSE ('x' || substr({column}, 1, 15))::bit(60)::bigint END")
+
+
+def _reviews_sql(*, with_text: bool, since: datetime | None) -> tuple[str, list]:
+    # No join: reviewer columns are read once per reviewer and spread with numpy
+    # (a join costs more than the rest of the read on a million rows).
+    table = Review._meta.db_table
+    text = "text" if with_text else "''"
     where, params = "", []
     if since is not None:
-        where, params = "WHERE r.created_at >= %s", [since]
+        where, params = "WHERE created_at >= %s", [since]
     if connection.vendor == "postgresql":
-        # The server does the conversions: epochs as floats, hashes as bigint codes.
-        def code(column: str) -> str:
-            return (f"CASE WHEN {column} = '' THEN -1 "
-                    f"ELSE ('x' || substr({column}, 1, 15))::bit(60)::bigint END")
-
         select = f"""
-            SELECT r.id, r.partner_id, r.reviewer_id, r.establishment_id, r.rating,
-                   extract(epoch FROM r.created_at)::float8,
-                   extract(epoch FROM rv.account_created_at)::float8,
-                   r.booking_ref_hash <> '',
-                   {code('rv.email_hash')}, {code('r.device_hash')},
-                   {code('r.ip_hash')}, {code('r.ip24_hash')}, {text}
+            SELECT id, partner_id, reviewer_id, establishment_id, rating,
+                   extract(epoch FROM created_at)::float8, booking_ref_hash <> '',
+                   {_sql_code('device_hash')}, {_sql_code('ip_hash')}, {_sql_code('ip24_hash')},
+                   {text}
             """  # noqa: S608 - column names are literals here, values go as params
     else:
         select = f"""
-            SELECT r.id, r.partner_id, r.reviewer_id, r.establishment_id, r.rating,
-                   r.created_at, rv.account_created_at, r.booking_ref_hash,
-                   rv.email_hash, r.device_hash, r.ip_hash, r.ip24_hash, {text}
+            SELECT id, partner_id, reviewer_id, establishment_id, rating, created_at,
+                   booking_ref_hash, device_hash, ip_hash, ip24_hash, {text}
             """
-    sql = f"{select} FROM {review} r JOIN {reviewer} rv ON rv.id = r.reviewer_id {where} ORDER BY r.id"
-    return sql, params
+    return f"{select} FROM {table} {where} ORDER BY id", params
+
+
+def _reviewers_sql() -> str:
+    table = Reviewer._meta.db_table
+    if connection.vendor == "postgresql":
+        return (f"SELECT id, extract(epoch FROM account_created_at)::float8, "  # noqa: S608
+                f"{_sql_code('email_hash')} FROM {table} ORDER BY id")
+    return f"SELECT id, account_created_at, email_hash FROM {table} ORDER BY id"  # noqa: S608
 
 
 def _epoch(value) -> float:
     if value is None:
         return np.nan
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):  # SQLite hands raw text to a plain cursor
         value = datetime.fromisoformat(value)
     if timezone.is_naive(value):
@@ -176,27 +185,35 @@ def _epoch(value) -> float:
     return value.timestamp()
 
 
-def _chunk_arrays(rows: list[tuple], *, converted: bool) -> list[np.ndarray | list]:
-    cols = list(zip(*rows, strict=True))
-    if converted:
+def _fetch(sql: str, params: list, chunk_size: int, convert, progress: Progress) -> list:
+    """Rows from a server-side cursor (PostgreSQL), each chunk converted as it arrives."""
+    parts = []
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            parts.append(convert(list(zip(*rows, strict=True)), len(rows)))
+            progress.advance(len(rows))
+    return parts
+
+
+def _review_chunk(cols: list, n: int) -> list:
+    if connection.vendor == "postgresql":
         created = np.asarray(cols[5], dtype=np.float64)
-        account = np.array([np.nan if v is None else v for v in cols[6]], dtype=np.float64)
-        stay = np.asarray(cols[7], dtype=bool)
-        codes = [np.asarray(cols[k], dtype=np.int64) for k in (8, 9, 10, 11)]
+        stay = np.asarray(cols[6], dtype=bool)
+        codes = [np.asarray(cols[k], dtype=np.int64) for k in (7, 8, 9)]
     else:
-        created = np.fromiter((_epoch(v) for v in cols[5]), np.float64, len(rows))
-        account = np.fromiter((_epoch(v) for v in cols[6]), np.float64, len(rows))
-        stay = np.fromiter((bool(v) for v in cols[7]), bool, len(rows))
-        codes = [np.fromiter((_code(v) for v in cols[k]), np.int64, len(rows))
-                 for k in (8, 9, 10, 11)]
+        created = np.fromiter((_epoch(v) for v in cols[5]), np.float64, n)
+        stay = np.fromiter((bool(v) for v in cols[6]), bool, n)
+        codes = [np.fromiter((_code(v) for v in cols[k]), np.int64, n) for k in (7, 8, 9)]
+    ints = [np.asarray(cols[k], dtype=np.int64) for k in range(4)]
+    return [*ints, np.asarray(cols[4], dtype=np.float64), created, stay, *codes, list(cols[10])]
+
+
+def _reviewer_chunk(cols: list, n: int) -> list:
     return [
         np.asarray(cols[0], dtype=np.int64),
-        np.asarray(cols[1], dtype=np.int64),
-        np.asarray(cols[2], dtype=np.int64),
-        np.asarray(cols[3], dtype=np.int64),
-        np.asarray(cols[4], dtype=np.float64),
-        created, account, stay, *codes,
-        list(cols[12]),
+        np.fromiter((_epoch(v) for v in cols[1]), np.float64, n),
+        np.fromiter((v if isinstance(v, int) else _code(v) for v in cols[2]), np.int64, n),
     ]
 
 
@@ -208,25 +225,23 @@ def read_batch_columns(*, since: datetime | None = None, chunk_size: int = 20_00
     if since is not None:
         queryset = queryset.filter(created_at__gte=since)
     progress.stage("reading reviews", total=queryset.count())
-    sql, params = _read_sql(with_text=with_text, since=since)
-    converted = connection.vendor == "postgresql"
-    parts: list[list] = []
-    # A server-side cursor on PostgreSQL: rows arrive chunk by chunk.
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(chunk_size):
-            parts.append(_chunk_arrays(rows, converted=converted))
-            progress.advance(len(rows))
-    if not parts:
-        parts = [[np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 3 + [np.zeros(0, bool)]
-                 + [np.zeros(0, np.int64)] * 4 + [[]]]
-    merged = [np.concatenate([p[k] for p in parts]) for k in range(12)]
+    sql, params = _reviews_sql(with_text=with_text, since=since)
+    parts = _fetch(sql, params, chunk_size, _review_chunk, progress)
+    empty = ([np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 2 + [np.zeros(0, bool)]
+             + [np.zeros(0, np.int64)] * 3 + [[]])
+    parts = parts or [empty]
+    merged = [np.concatenate([p[k] for p in parts]) for k in range(10)]
     texts: Sequence[str] = (
-        [t for p in parts for t in p[12]] if with_text else LazyTexts(merged[0])
+        [t for p in parts for t in p[10]] if with_text else LazyTexts(merged[0])
     )
     del parts
-    (ids, partners, reviewers, establishments, rating, created, account, stay,
-     email, device, ip, ip24) = merged
+    ids, partners, reviewers, establishments, rating, created, stay, device, ip, ip24 = merged
+
+    progress.stage("reading reviewers", total=Reviewer.objects.count())
+    people = _fetch(_reviewers_sql(), [], chunk_size, _reviewer_chunk, progress)
+    people = people or [[np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)]]
+    person_ids, account, email = (np.concatenate([p[k] for p in people]) for k in range(3))
+    where = np.searchsorted(person_ids, reviewers)  # ids are sorted: ORDER BY id
     return BatchColumns(
         review_ids=ids,
         partner_ids=partners,
@@ -235,9 +250,9 @@ def read_batch_columns(*, since: datetime | None = None, chunk_size: int = 20_00
             establishment=establishments,
             rating=rating,
             created_at=created,
-            account_created_at=account,
+            account_created_at=account[where],
             verified_stay=stay,
-            email=email,
+            email=email[where],
             device=device,
             ip=ip,
             ip24=ip24,

@@ -128,6 +128,18 @@ def test_burst_of_new_accounts_opens_a_bombing_case(partner, background):
     assert list(case.establishments.all()) == [target]
 
 
+def test_without_ring_text_bursts_still_compare_their_texts(partner, background):
+    target = background[0]
+    for k in range(8):
+        reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=2))
+        ReviewFactory(partner=partner, reviewer=reviewer, establishment=target, rating=1,
+                      text="Dirty rooms and rude staff at the desk, avoid this hotel at all costs!",
+                      created_at=NOW - timedelta(hours=20 - k))
+    run_batch_detection(params=BatchParameters(detectors=("bursts",), ring_text=False))
+    case = Case.objects.get(kind=Case.Kind.REVIEW_BOMBING)
+    assert "burst_similar_text" in {r["code"] for r in case.reasons}
+
+
 def test_command_prints_the_run_summary(partner, background, capsys):
     plant_ring(partner, background)
     call_command("detect", "--no-progress", "--detectors", "rings")

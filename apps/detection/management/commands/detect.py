@@ -24,7 +24,7 @@ class TqdmProgress:
 
     def stage(self, name: str, total: int | None = None) -> None:
         self.close()
-        unit = {"reading reviews": "row", "detecting": "detector"}.get(name, "case")
+        unit = "row" if name.startswith("reading") else "detector" if name == "detecting" else "case"
         self.bar = tqdm(total=total, desc=name, unit=unit, unit_scale=unit == "row",
                         disable=self.disable, smoothing=0.1)
 
