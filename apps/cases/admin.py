@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 
 from apps.core.exceptions import ApplicationError
 
-from .evidence import case_evidence
+from .evidence import case_evidence, reason_sentence
 from .models import Case, CaseEvent, DecisionLabel
 from .services import case_assign, case_decide, cases_decide_bulk
 
@@ -239,7 +239,7 @@ class CaseAdmin(admin.ModelAdmin):
         reasons = case.reasons[:2]
         items = format_html_join(
             "", '<li title="{}">{}</li>',
-            ((r.get("code", ""), Truncator(r.get("en") or r.get("code", "")).chars(130))
+            ((r.get("code", ""), Truncator(reason_sentence(r)).chars(130))
              for r in reasons),
         )
         more = len(case.reasons) - len(reasons)

@@ -11,6 +11,7 @@ from django.apps import apps as django_apps
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from apps.reviews.models import Review
 from ml.text import extortion_cues
@@ -33,18 +34,28 @@ class HighlightedText:
     cues: list[str]  # the moderator's sentences for each cue, in text order
 
 
+def moderator_language() -> str:
+    """"fr" when the admin speaks French to this moderator, else "en"."""
+    return "fr" if (get_language() or "en").startswith("fr") else "en"
+
+
+def reason_sentence(reason: dict) -> str:
+    return reason.get(moderator_language()) or reason.get("en") or reason.get("code", "")
+
+
 def highlight_cues(text: str) -> HighlightedText:
     """The text, escaped, with every extortion cue (EN/FR) wrapped in <mark>."""
     text = text or ""
+    lang = moderator_language()
     cues = extortion_cues([text])[0]
     spans: list[list] = []
     for cue in sorted(cues, key=lambda c: c.span):
         start, end = cue.span
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
-            spans[-1][2].append(cue.en)
+            spans[-1][2].append(getattr(cue, lang))
         else:
-            spans.append([start, end, [cue.en]])
+            spans.append([start, end, [getattr(cue, lang)]])
     out, position = [], 0
     for start, end, sentences in spans:
         out.append(escape(text[position:start]))
@@ -52,7 +63,8 @@ def highlight_cues(text: str) -> HighlightedText:
         out.append(f'<mark class="rg-cue" title="{title}">{escape(text[start:end])}</mark>')
         position = end
     out.append(escape(text[position:]))
-    return HighlightedText(mark_safe("".join(out)), [c.en for c in cues])  # noqa: S308 - escaped above
+    return HighlightedText(mark_safe("".join(out)),  # noqa: S308 - escaped above
+                           [getattr(c, lang) for c in cues])
 
 
 # --- Rows -------------------------------------------------------------------------
@@ -235,6 +247,7 @@ def case_evidence(case: Case) -> dict:
     reviews = list(queryset[:MAX_REVIEWS_SHOWN])
     rows = [review_row(r) for r in reviews]
     context = {
+        "reasons": [{**r, "sentence": reason_sentence(r)} for r in case.reasons],
         "rows": rows,
         "reviews_total": total,
         "reviews_hidden": max(0, total - len(rows)),

@@ -172,3 +172,4 @@ def test_moderator_cannot_see_partners():
 def test_senior_moderator_sees_webhook_deliveries():
     response = _client(senior_moderator()).get("/admin/partners/webhookdelivery/")
     assert response.status_code == 200
+
