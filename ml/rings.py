@@ -256,7 +256,9 @@ class RingDetector:
       a group, for ``attach_rounds`` rounds.
     - ``min_size``, ``min_establishments``: a ring has at least this many
       members and targets (a crew that hit one establishment is a burst,
-      ``ml.bursts``). ``c``: FRAUDAR's column-weight constant.
+      ``ml.bursts``). ``min_lift``: the members' reviews of their targets must
+      exceed this many times what chance predicts for accounts and places this
+      active. ``c``: FRAUDAR's column-weight constant.
     - ``new_account_days``: accounts younger than this at their first review are
       counted in the reasons.
 
@@ -283,6 +285,7 @@ class RingDetector:
         attach_rounds: int = 3,
         min_size: int = 3,
         min_establishments: int = 2,
+        min_lift: float = 1.5,
         c: float = 5.0,
         new_account_days: float = 30.0,
         max_neighbours: int = 50,
@@ -303,6 +306,7 @@ class RingDetector:
         self.attach_rounds = attach_rounds
         self.min_size = min_size
         self.min_establishments = min_establishments
+        self.min_lift = min_lift
         self.c = c
         self.new_account_days = new_account_days
         self.max_neighbours = max_neighbours
@@ -319,6 +323,7 @@ class RingDetector:
         usable = (reviewer >= 0) & (establishment >= 0)
         self._incidence = _incidence(reviewer[usable], establishment[usable], (n_rev, n_est))
         degree = np.asarray(self._incidence.sum(axis=0)).ravel()
+        self._degree = degree
         self._col_weight = 1.0 / np.log(self.c + degree)
 
         self.ties_ = self._ties(cols, reviewer, establishment, day, n_rev, n_est)
@@ -328,7 +333,7 @@ class RingDetector:
         for k, ring in enumerate(self.rings_):
             self.review_ring_[ring.reviews] = k
             self.review_score_[ring.reviews] = ring.score
-        del self._incidence, self._col_weight
+        del self._incidence, self._col_weight, self._degree
         return self
 
     # ----------------------------------------------------------------- ties
@@ -463,7 +468,9 @@ class RingDetector:
         points += np.where(
             text_pairs >= 2, _POINTS["text_many"], np.where(text_pairs == 1, _POINTS["text_one"], 0)
         )
-        points += ip * _POINTS["ip"] + ip24 * _POINTS["ip24"]
+        # An address only corroborates other evidence: alone it is carrier NAT
+        # or hotel wifi, and summed over many pairs it would tie every busy account.
+        points += np.where(points > 0, ip * _POINTS["ip"] + ip24 * _POINTS["ip24"], 0.0)
         return Ties(a, b, points, email, device, ip, ip24, lockstep, log10p, text_pairs)
 
     def _shares(self, values, reviewer, n_rev, a, b) -> np.ndarray:
@@ -591,7 +598,20 @@ class RingDetector:
         targets = targets[per_target >= 2]
         if len(kept) < self.min_size or len(targets) < self.min_establishments:
             return None
+        # A busy crowd (hyperactive accounts on popular places) ties itself by
+        # chance; a ring concentrates on its targets far beyond chance.
+        if self._lift(kept, targets)[1] < self.min_lift:
+            return None
         return np.sort(kept), targets
+
+    def _lift(self, core: np.ndarray, targets: np.ndarray) -> tuple[int, float]:
+        """Reviews between ``core`` and ``targets``, and their ratio to what a
+        configuration model expects for reviewers and establishments this active."""
+        block = self._incidence[core]
+        block_reviews = int(block[:, targets].sum())
+        degree = self._degree
+        expected = block.sum() * degree[targets].sum() / max(degree.sum(), 1.0)
+        return block_reviews, block_reviews / max(expected, 1e-12)
 
     def _describe(self, cols, core, rows, targets) -> Ring:
         ties = self.ties_
@@ -634,13 +654,7 @@ class RingDetector:
             evidence.append(0.8)
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         est_codes = np.unique(establishment[establishment >= 0])
-        # Lift: reviews inside the block over those a configuration model expects
-        # between these reviewers and these establishments.
-        block = self._incidence[core]
-        block_reviews = int(block[:, targets].sum())
-        degree = np.asarray(self._incidence.sum(axis=0)).ravel()
-        expected = block.sum() * degree[targets].sum() / max(degree.sum(), 1.0)
-        lift = block_reviews / max(expected, 1e-12)
+        block_reviews, lift = self._lift(core, targets)
         strength = float(np.clip(np.log10(max(lift, 1.0)) / 3.0, 0.0, 0.6))
         reasons.append(
             _reason(

@@ -217,6 +217,7 @@ def guess_language(texts: Sequence[str]) -> list[str]:
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _EMPTY = np.iinfo(np.uint64).max
+_EMPTY32 = np.iinfo(np.uint32).max
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -339,7 +340,7 @@ def minhash_signatures(
     sample: int = 1,
     random_state: int = 0,
 ) -> np.ndarray:
-    """MinHash signatures of ``texts``, shape ``(n, num_perm)``, uint64.
+    """MinHash signatures of ``texts``, shape ``(n, num_perm)``, uint32.
 
     Shingles are character ``shingle_size``-grams of the shingle text (lower
     case, no accents, letters and digits, single spaces; a hash-consistent
@@ -349,12 +350,12 @@ def minhash_signatures(
     fixed random probe sequence (optimal densification, Shrivastava 2017), so
     the cost is one pass over the shingles. The
     fraction of equal columns between two rows estimates the Jaccard similarity
-    of their shingle sets. A text without shingles gets a row of ``2**64 - 1``
+    of their shingle sets. A text without shingles gets a row of ``2**32 - 1``
     (matches nothing). The corpus is processed in chunks of ~2M characters.
     """
     codes, ends = _corpus_codes(texts)
     n = len(ends) if len(texts) else 0
-    signatures = np.full((n, num_perm), _EMPTY, dtype=np.uint64)
+    signatures = np.full((n, num_perm), _EMPTY32, dtype=np.uint32)
     salt = np.random.default_rng(random_state).integers(0, 2**63, dtype=np.uint64)
     # Chunks of whole texts, ~2M characters each: small temporaries are reused
     # by the allocator instead of being faulted in afresh.
@@ -373,7 +374,10 @@ def minhash_signatures(
             bins = (((hashes >> np.uint64(32)) * k) >> np.uint64(32)).astype(np.int64)
         block = np.full((hi - lo) * num_perm, _EMPTY, dtype=np.uint64)
         np.minimum.at(block, text_id * num_perm + bins, hashes)
-        signatures[lo:hi] = _densify(block.reshape(hi - lo, num_perm), random_state)
+        # The minimum is taken on 64 bits; its low 32 bits are kept (half the
+        # memory; two different minima agree with probability 2**-32).
+        low = np.where(block == _EMPTY, _EMPTY32, block & np.uint64(0xFFFFFFFE))
+        signatures[lo:hi] = _densify(low.astype(np.uint32).reshape(hi - lo, num_perm), random_state)
     return signatures
 
 
@@ -387,7 +391,7 @@ def _densify(sig: np.ndarray, random_state: int = 0, probes: int = 6) -> np.ndar
     texts). Rows with no shingle at all stay empty."""
     k = sig.shape[1]
     out = sig.copy()
-    empty = sig == _EMPTY
+    empty = sig == np.iinfo(sig.dtype).max
     full = ~empty
     row, col = np.nonzero(empty & full.any(axis=1, keepdims=True))
     if len(row) == 0:
@@ -455,7 +459,8 @@ def near_duplicate_pairs(
     """
     n, num_perm = signatures.shape
     rows = num_perm // bands
-    nonempty = np.flatnonzero(signatures[:, 0] != _EMPTY) if n else np.empty(0, np.int64)
+    blank = np.iinfo(signatures.dtype).max
+    nonempty = np.flatnonzero(signatures[:, 0] != blank) if n else np.empty(0, np.int64)
     if rows == 0 or len(nonempty) < 2:
         empty = np.empty(0, np.int64)
         return empty, empty, np.empty(0, np.float64)
@@ -470,7 +475,7 @@ def near_duplicate_pairs(
         for band in range(bands):
             key = seed.copy()
             for col in range(band * rows, (band + 1) * rows):
-                key = _mix64(key * np.uint64(0x9E3779B97F4A7C15) + sig[:, col])
+                key = _mix64(key * np.uint64(0x9E3779B97F4A7C15) + sig[:, col].astype(np.uint64))
             order = np.argsort(key, kind="stable")
             sorted_key = key[order]
             boundary = np.flatnonzero(np.diff(sorted_key) != 0) + 1

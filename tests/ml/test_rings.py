@@ -195,3 +195,21 @@ def test_weak_ties_to_many_members_add_up_to_membership():
     bg = background(rng, n=20_000, reviewers=4000, establishments=200)
     (ring,) = RingDetector().fit(columns([bg, core, late])).rings_
     assert 1008 in ring.members.tolist()
+
+
+def test_busy_accounts_behind_one_carrier_nat_are_not_a_ring():
+    # 25 hyperactive accounts, 40 reviews each, every fifth one from a few NAT IPs.
+    rng = np.random.default_rng(9)
+    n = 25 * 40
+    part = dict(
+        reviewer=np.repeat(np.arange(1000, 1025), 40),
+        establishment=rng.integers(0, 20, n),
+        created_at=T0 + rng.uniform(0, 1000, n) * DAY,
+    )
+    bg = background(rng)
+    m = len(bg["reviewer"])
+    ip = np.r_[
+        np.arange(m) + 50_000,
+        np.where(np.arange(n) % 5 == 0, 7 + np.arange(n) % 3, 90_000 + np.arange(n)),
+    ]
+    assert RingDetector().fit(columns([bg, part], ip=ip)).rings_ == []
