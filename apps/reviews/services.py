@@ -46,6 +46,10 @@ def payload_fingerprint(item: dict) -> str:
 def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
     """Reviewer ids by external_id; new reviewers created, changed ones updated.
 
+    Runs in its own short transaction, before the reviews' one, and touches rows
+    in external_id order: two concurrent batches sharing reviewers then wait on
+    each other briefly instead of deadlocking (a reviewer stored without its
+    review, if the review transaction fails, is harmless and reused on retry).
     An identifier missing from a later payload does not erase the one we have.
     """
     latest: dict[str, dict] = {}
@@ -57,28 +61,50 @@ def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
             "email_hash": pii.email_hash(r["email"]),
             "account_created_at": r["account_created_at"],
         }
-        for ext, r in latest.items()
+        for ext, r in sorted(latest.items())
     }
-    existing = {
-        row["external_id"]: row
-        for row in Reviewer.objects.filter(partner=partner, external_id__in=wanted).values(
-            "id", "external_id", "display_name", "email_hash", "account_created_at"
+    with transaction.atomic():
+        existing = {
+            row["external_id"]: row
+            for row in Reviewer.objects.filter(partner=partner, external_id__in=wanted).values(
+                "id", "external_id", "display_name", "email_hash", "account_created_at"
+            )
+        }
+        Reviewer.objects.bulk_create(
+            [Reviewer(partner=partner, external_id=ext, **v) for ext, v in wanted.items()
+             if ext not in existing],
+            ignore_conflicts=True,  # a concurrent batch may create the same reviewer
         )
-    }
-    Reviewer.objects.bulk_create(
-        [Reviewer(partner=partner, external_id=ext, **v) for ext, v in wanted.items()
-         if ext not in existing],
-        ignore_conflicts=True,  # a concurrent batch may create the same reviewer
-    )
-    for ext, row in existing.items():
-        changes = {k: v for k, v in wanted[ext].items() if v and v != row[k]}
-        if changes:
-            Reviewer.objects.filter(id=row["id"]).update(**changes)
+        for ext in sorted(existing):
+            row = existing[ext]
+            changes = {k: v for k, v in wanted[ext].items() if v and v != row[k]}
+            if changes:
+                Reviewer.objects.filter(id=row["id"]).update(**changes)
     return dict(
         Reviewer.objects.filter(partner=partner, external_id__in=wanted).values_list(
             "external_id", "id"
         )
     )
+
+
+def _stored_reviews(*, partner: Partner, external_ids) -> dict[str, tuple[int, str]]:
+    """external_id -> (id, payload_hash) of the partner's stored reviews among ``external_ids``."""
+    return {
+        ext: (rid, fp)
+        for rid, ext, fp in Review.objects.filter(
+            partner=partner, external_id__in=external_ids
+        ).values_list("id", "external_id", "payload_hash")
+    }
+
+
+def _first_index_of_new(items: list[dict], stored: dict) -> dict[str, int]:
+    """external_id -> index of its first item in the batch, for reviews not stored yet."""
+    fresh: dict[str, int] = {}
+    for index, item in enumerate(items):
+        ext = item["external_id"]
+        if ext not in stored and ext not in fresh:
+            fresh[ext] = index
+    return fresh
 
 
 def _new_review(*, partner: Partner, item: dict, establishment_id: int, reviewer_id: int,
@@ -127,21 +153,20 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
         )
 
     fingerprints = [payload_fingerprint(item) for item in items]
+    external_ids = {item["external_id"] for item in items}
+    maybe_new = _first_index_of_new(items, _stored_reviews(partner=partner, external_ids=external_ids))
+    reviewer_ids = (
+        _upsert_reviewers(partner=partner, items=[items[i] for i in maybe_new.values()])
+        if maybe_new
+        else {}
+    )
     with transaction.atomic():
-        stored = {
-            ext: (rid, fp)
-            for rid, ext, fp in Review.objects.filter(
-                partner=partner, external_id__in={item["external_id"] for item in items}
-            ).values_list("id", "external_id", "payload_hash")
-        }
-        fresh: dict[str, int] = {}  # external_id -> index of its first item in this batch
-        for index, item in enumerate(items):
-            ext = item["external_id"]
-            if ext not in stored and ext not in fresh:
-                fresh[ext] = index
+        # Read again inside the transaction: only what is still new is inserted.
+        stored = _stored_reviews(partner=partner, external_ids=external_ids)
+        fresh = _first_index_of_new(items, stored)
         now = timezone.now()
+        created: dict[str, tuple[int, str]] = {}
         if fresh:
-            reviewer_ids = _upsert_reviewers(partner=partner, items=[items[i] for i in fresh.values()])
             Review.objects.bulk_create(
                 [
                     _new_review(
@@ -152,18 +177,12 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
                         fingerprint=fingerprints[i],
                         now=now,
                     )
-                    for i in fresh.values()
+                    # external_id order, so concurrent batches never deadlock on the index
+                    for _, i in sorted(fresh.items())
                 ],
                 ignore_conflicts=True,  # a concurrent request may have stored one first
             )
-            created = {
-                ext: (rid, fp)
-                for rid, ext, fp in Review.objects.filter(
-                    partner=partner, external_id__in=fresh
-                ).values_list("id", "external_id", "payload_hash")
-            }
-        else:
-            created = {}
+            created = _stored_reviews(partner=partner, external_ids=fresh)
 
         results: list[ItemResult] = []
         for index, item in enumerate(items):
