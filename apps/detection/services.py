@@ -132,7 +132,7 @@ def _risk_of(reviews: list[Review]) -> RiskResult:
     # Demand-and-threat language in the review itself ("refund me or this stays"),
     # EN/FR; a complaint that merely mentions a refund has no cue.
     text = cue_strength(extortion_cues([f"{r.title}\n{r.text}" for r in reviews]))
-    copied = _near_duplicate_similarity(loaded.columns)[rows]
+    copied = _near_duplicate_similarity(loaded.columns, rows)
     return review_risk(
         features.take(rows), extra={"extortion_text": text, "near_duplicate_text": copied}
     )
@@ -140,19 +140,28 @@ def _risk_of(reviews: list[Review]) -> RiskResult:
 
 #: Shorter texts ("Great stay!") coincide innocently and are not compared.
 MIN_DUPLICATE_TEXT_CHARS = 60
+#: Copied texts of a ring land close together in time, so each batch compares
+#: its reviews with the most recent part of their context only: MinHash over
+#: the whole history of a popular establishment cost ~2 s a review (bench).
+DUPLICATE_CONTEXT_ROWS = 500
 
 
-def _near_duplicate_similarity(columns) -> np.ndarray:
-    """Per row, the highest MinHash similarity of its text to another reviewer's review
-    among the loaded context (the establishments' and reviewers' history); 0 when none."""
-    texts = [t if len(t) >= MIN_DUPLICATE_TEXT_CHARS else "" for t in columns.text]
-    best = np.zeros(len(texts), dtype=np.float64)
-    detector = NearDuplicateDetector(threshold=0.6).fit(texts)
-    i, j, similarity = detector.pairs_
-    other = columns.reviewer[i] != columns.reviewer[j]
+def _near_duplicate_similarity(columns, rows: np.ndarray) -> np.ndarray:
+    """For each target row, the highest MinHash similarity of its text to another
+    reviewer's review among the targets and the most recent context; 0 when none."""
+    when = np.nan_to_num(columns.created_at, nan=-np.inf)
+    recent = np.argsort(-when, kind="stable")[:DUPLICATE_CONTEXT_ROWS]
+    compare = np.union1d(recent, rows)
+    texts = [
+        columns.text[k] if len(columns.text[k]) >= MIN_DUPLICATE_TEXT_CHARS else ""
+        for k in compare.tolist()
+    ]
+    i, j, similarity = NearDuplicateDetector(threshold=0.6).fit(texts).pairs_
+    other = columns.reviewer[compare[i]] != columns.reviewer[compare[j]]
+    best = np.zeros(len(compare), dtype=np.float64)
     np.maximum.at(best, i[other], similarity[other])
     np.maximum.at(best, j[other], similarity[other])
-    return best
+    return best[np.searchsorted(compare, rows)]
 
 
 def _fill_missing_languages(reviews: list[Review]) -> None:

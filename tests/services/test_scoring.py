@@ -172,3 +172,20 @@ def test_complaint_about_a_refused_refund_is_published():
     reviews_score(review_ids=[review.id])
     review.refresh_from_db()
     assert review.status == Review.Status.PUBLISHED
+
+
+def test_copy_among_the_recent_reviews_of_a_busy_place_is_still_found(settings):
+    from apps.detection import services
+
+    partner = PartnerFactory()
+    est = EstablishmentFactory(partner=partner)
+    for k in range(services.DUPLICATE_CONTEXT_ROWS + 20):  # old history beyond the window
+        ReviewFactory(partner=partner, establishment=est, status=Review.Status.PUBLISHED,
+                      text=f"Stay number {k}: the breakfast room was lovely and the bed was firm.",
+                      created_at=NOW - timedelta(days=400 - k * 0.5))
+    ReviewFactory(partner=partner, establishment=est, text=COPIED, status=Review.Status.PUBLISHED,
+                  created_at=NOW - timedelta(hours=3))
+    copy = ReviewFactory(partner=partner, establishment=est, text=COPIED, created_at=NOW)
+    reviews_score(review_ids=[copy.id])
+    copy.refresh_from_db()
+    assert "near_duplicate_text" in {r["code"] for r in copy.risk_reasons}
