@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.partners.models import Partner
+from apps.partners.selectors import forget_cached_api_keys
 from apps.partners.services import api_key_issue
 
 from .factories import EstablishmentFactory, PartnerFactory
@@ -25,6 +26,12 @@ def _client_for(partner: Partner) -> PartnerClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return PartnerClient(partner=partner, key=key, client=client)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_key_cache():
+    """Each test starts with no API key remembered from another test."""
+    forget_cached_api_keys()
 
 
 @pytest.fixture

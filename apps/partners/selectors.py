@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -10,9 +11,33 @@ from django.utils import timezone
 from .keys import hash_secret, split_key
 from .models import ApiKey, WebhookDelivery
 
+#: Keys found valid are remembered in-process this long: one query less per
+#: request. A revoked key or deactivated partner is refused within this delay.
+API_KEY_CACHE_SECONDS = 30.0
+_recent_keys: dict[str, tuple[float, ApiKey]] = {}
+
 
 def api_key_lookup(*, key: str) -> ApiKey | None:
     """The live key matching ``key`` (with its partner), or None."""
+    now = time.monotonic()
+    hit = _recent_keys.get(key)
+    if hit is not None and now - hit[0] < API_KEY_CACHE_SECONDS:
+        return hit[1]
+    api_key = _api_key_from_database(key)
+    if api_key is not None:
+        if len(_recent_keys) > 10_000:  # bounded: forget everything rather than grow
+            _recent_keys.clear()
+        _recent_keys[key] = (now, api_key)
+    else:
+        _recent_keys.pop(key, None)
+    return api_key
+
+
+def forget_cached_api_keys() -> None:
+    _recent_keys.clear()
+
+
+def _api_key_from_database(key: str) -> ApiKey | None:
     parts = split_key(key)
     if parts is None:
         return None

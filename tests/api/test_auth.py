@@ -81,3 +81,11 @@ def test_partner_over_its_rate_limit_is_429(partner_api, monkeypatch):
     cache.clear()
     assert [r.status_code for r in responses] == [200, 200, 429]
     assert responses[-1].json()["error"]["code"] == "rate_limited"
+
+
+def test_key_revoked_after_use_is_refused_at_once(partner_api):
+    assert partner_api.client.get("/api/v1/reviews/").status_code == 200
+    key = ApiKey.objects.get(partner=partner_api.partner)
+    key.revoked_at = "2026-01-01T00:00:00Z"
+    key.save()
+    assert partner_api.client.get("/api/v1/reviews/").status_code == 401
