@@ -465,8 +465,18 @@ class RingDetector:
             _POINTS["lockstep_strong"],
             np.where(log10p >= -np.log10(self.lockstep_weak_alpha), _POINTS["lockstep_weak"], 0),
         )
+        # Copies count fully when they are a habit of the pair (about a third of
+        # the places both reviewed or more), not a coincidence between two
+        # accounts that review the same hundreds of places.
+        shared = np.zeros(len(pair))
+        has_text = text_pairs > 0
+        if has_text.any():
+            shared[has_text] = _rowwise_dot(
+                self._incidence, self._incidence, a[has_text], b[has_text]
+            )
+        habit = (text_pairs >= 2) & (text_pairs >= 0.3 * shared)
         points += np.where(
-            text_pairs >= 2, _POINTS["text_many"], np.where(text_pairs == 1, _POINTS["text_one"], 0)
+            habit, _POINTS["text_many"], np.where(text_pairs >= 1, _POINTS["text_one"], 0)
         )
         # An address only corroborates other evidence: alone it is carrier NAT
         # or hotel wifi, and summed over many pairs it would tie every busy account.

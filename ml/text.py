@@ -353,21 +353,19 @@ def minhash_signatures(
     of their shingle sets. A text without shingles gets a row of ``2**32 - 1``
     (matches nothing). The corpus is processed in chunks of ~2M characters.
     """
-    codes, ends = _corpus_codes(texts)
-    n = len(ends) if len(texts) else 0
+    n = len(texts)
     signatures = np.full((n, num_perm), _EMPTY32, dtype=np.uint32)
     salt = np.random.default_rng(random_state).integers(0, 2**63, dtype=np.uint64)
-    # Chunks of whole texts, ~2M characters each: small temporaries are reused
-    # by the allocator instead of being faulted in afresh.
-    starts = np.r_[0, ends[:-1] + 1]
-    cut = np.searchsorted(starts, np.arange(0, len(codes) + 1, 2_000_000)[1:], side="left")
-    bounds = np.unique(np.r_[0, cut, n].clip(0, n))
     k = np.uint64(num_perm)
+    # Chunks of whole texts, ~2M characters each: the corpus is never joined
+    # whole, and small temporaries are reused by the allocator instead of
+    # being faulted in afresh.
+    sizes = np.fromiter((len(t or "") + 1 for t in texts), dtype=np.int64, count=n)
+    cut = np.searchsorted(np.cumsum(sizes), np.arange(2_000_000, sizes.sum(), 2_000_000))
+    bounds = np.unique(np.r_[0, cut + 1, n].clip(0, n))
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        chunk = codes[starts[lo] : ends[hi - 1] + 1]
-        hashes, text_id = _shingle_hashes(
-            chunk, ends[lo:hi] - starts[lo], shingle_size, sample, salt
-        )
+        codes, ends = _corpus_codes(texts[lo:hi])
+        hashes, text_id = _shingle_hashes(codes, ends, shingle_size, sample, salt)
         if len(hashes) == 0:
             continue
         with np.errstate(over="ignore"):
