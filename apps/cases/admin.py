@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.exceptions import ApplicationError
 
 from .evidence import case_evidence, reason_sentence
@@ -440,17 +441,8 @@ class CaseAdmin(admin.ModelAdmin):
 # --- Audit ------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Visible to whoever may view it, writable by nobody, superusers included."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CaseEvent)

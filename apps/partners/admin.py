@@ -3,6 +3,8 @@ key hashes, not the webhook signing secret."""
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdminMixin
+
 from .models import ApiKey, Partner, WebhookAttempt, WebhookDelivery
 
 
@@ -38,18 +40,7 @@ class PartnerAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnly:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class AttemptInline(ReadOnly, admin.TabularInline):
+class AttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     fields = ("number", "attempted_at", "status_code", "error", "duration_ms")
@@ -57,7 +48,7 @@ class AttemptInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnly, admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "event", "partner", "status", "attempts", "created_at",
                     "next_attempt_at", "delivered_at")
     list_filter = ("status", "event", "partner")

@@ -4,22 +4,13 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from apps.core.admin import ReadOnlyAdminMixin
+
 from .models import Review, Reviewer
 
 
-class ReadOnly:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Review)
-class ReviewAdmin(ReadOnly, admin.ModelAdmin):
+class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("external_id", "stars", "status", "risk", "establishment", "reviewer",
                     "partner", "created_at", "text_start")
     list_filter = ("status", "rating", "partner", ("created_at", admin.DateFieldListFilter))
@@ -67,7 +58,7 @@ class ReviewAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Reviewer)
-class ReviewerAdmin(ReadOnly, admin.ModelAdmin):
+class ReviewerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "external_id", "partner", "flagged", "account_created_at",
                     "created_at")
     list_filter = ("flagged", "partner")
