@@ -115,10 +115,12 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
         held = [r for r in pending if r.status == Review.Status.HELD]
         for review in held:
             _open_reviewer_case(review=review)
-    # After commit: match the scored reviews against owners' open threat reports.
-    from apps.reports.services import reports_link_reviews
+        # Match the scored reviews against owners' open threat reports in the same
+        # transaction: if linkage fails, scoring rolls back too and the retried
+        # task finds the reviews still pending, so no review escapes linkage.
+        from apps.reports.services import reports_link_reviews
 
-    reports_link_reviews(review_ids=[r.id for r in pending])
+        reports_link_reviews(review_ids=[r.id for r in pending])
     logger.info("scored %d reviews: %d held", len(pending), len(held))
     return ScoringOutcome(len(pending), len(pending) - len(held), len(held))
 
