@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
@@ -131,6 +131,47 @@ def _new_review(*, partner: Partner, item: dict, establishment_id: int, reviewer
     )
 
 
+def _insert_new_reviews(reviews: list[Review]) -> dict[str, tuple[int, str]]:
+    """Insert reviews, skipping any a concurrent request stored first.
+
+    Returns external_id -> (id, payload_hash) of the rows this call inserted.
+    On PostgreSQL the rows are COPYed into a temporary stage and moved with one
+    INSERT … ON CONFLICT DO NOTHING RETURNING: Django's bulk_create spends most
+    of bulk ingest's CPU compiling and quoting 1,000-row VALUES lists, then needs
+    a second query for the ids (bench/RESULTS.md, issue 3, R2).
+    """
+    if not reviews:
+        return {}
+    if connection.vendor != "postgresql":
+        Review.objects.bulk_create(reviews, ignore_conflicts=True)
+        return _stored_reviews(partner=reviews[0].partner, external_ids={r.external_id for r in reviews})
+    # Identifiers below come from the model's own metadata, quoted; values go
+    # through COPY, never into the SQL text.
+    fields = [f for f in Review._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Review._meta.db_table)
+    create_stage = (
+        "CREATE TEMP TABLE IF NOT EXISTS review_ingest_stage ON COMMIT DELETE ROWS AS "  # noqa: S608
+        f"SELECT {columns} FROM {table} WITH NO DATA"
+    )
+    move_to_table = (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM review_ingest_stage "  # noqa: S608
+        "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id, external_id, payload_hash"
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        raw.execute(create_stage)
+        with raw.copy(f"COPY review_ingest_stage ({columns}) FROM STDIN") as copy:
+            for review in reviews:
+                copy.write_row(  # as Django's own INSERT prepares values
+                    [f.get_db_prep_save(f.pre_save(review, add=True), connection) for f in fields]
+                )
+        raw.execute(move_to_table)
+        inserted = {ext: (rid, fp) for rid, ext, fp in raw.fetchall()}
+        raw.execute("DELETE FROM review_ingest_stage")  # the connection may be reused in-transaction
+    return inserted
+
+
 def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
     """Persist validated review payloads idempotently; answer per item, in order.
 
@@ -167,7 +208,7 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
         now = timezone.now()
         created: dict[str, tuple[int, str]] = {}
         if fresh:
-            Review.objects.bulk_create(
+            created = _insert_new_reviews(
                 [
                     _new_review(
                         partner=partner,
@@ -179,10 +220,10 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
                     )
                     # external_id order, so concurrent batches never deadlock on the index
                     for _, i in sorted(fresh.items())
-                ],
-                ignore_conflicts=True,  # a concurrent request may have stored one first
+                ]
             )
-            created = _stored_reviews(partner=partner, external_ids=fresh)
+            if len(created) < len(fresh):  # a concurrent request stored some first
+                created.update(_stored_reviews(partner=partner, external_ids=set(fresh) - set(created)))
 
         results: list[ItemResult] = []
         for index, item in enumerate(items):
