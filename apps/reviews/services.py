@@ -131,6 +131,10 @@ def _new_review(*, partner: Partner, item: dict, establishment_id: int, reviewer
     )
 
 
+#: Below this many rows a plain INSERT is fewer round trips than the COPY stage.
+COPY_MIN_ROWS = 50
+
+
 def _insert_new_reviews(reviews: list[Review]) -> dict[str, tuple[int, str]]:
     """Insert reviews, skipping any a concurrent request stored first.
 
@@ -142,7 +146,7 @@ def _insert_new_reviews(reviews: list[Review]) -> dict[str, tuple[int, str]]:
     """
     if not reviews:
         return {}
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(reviews) < COPY_MIN_ROWS:
         Review.objects.bulk_create(reviews, ignore_conflicts=True)
         return _stored_reviews(partner=reviews[0].partner, external_ids={r.external_id for r in reviews})
     # Identifiers below come from the model's own metadata, quoted; values go
