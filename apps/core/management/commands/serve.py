@@ -55,15 +55,15 @@ class Command(BaseCommand):
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
 
+        # Ctrl-C reaches the children too (same process group); either signal
+        # means a clean stop, never "a child died".
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         died: list[str] = []
-        try:
-            while all(proc.poll() is None for proc in processes.values()):
-                time.sleep(0.5)
-            if not stopping:  # a child ended on its own, not by our SIGTERM
-                died = [name for name, proc in processes.items() if proc.poll() is not None]
-        except KeyboardInterrupt:
-            pass  # Ctrl-C reaches the children too; they shut down on their own
+        while all(proc.poll() is None for proc in processes.values()) and not stopping:
+            time.sleep(0.5)
+        if not stopping:  # a child ended on its own
+            died = [name for name, proc in processes.items() if proc.poll() is not None]
         stop()
         deadline = time.monotonic() + 20
         for name, proc in processes.items():
