@@ -758,3 +758,11 @@ def dump(result: dict, json_path: Path | None) -> None:
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(text + "\n")
+
+
+def add_run_arguments(parser, *, database: str) -> None:
+    """Options every service benchmark takes: its throw-away database and outputs."""
+    parser.add_argument("--database", default=database)
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--out", default="var/bench", help="logs, profiles and JSON results")
+    parser.add_argument("--json", type=Path, default=None, help="also write the result here")

@@ -447,12 +447,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers")
     parser.add_argument("--time-limit", type=float, default=300.0,
                         help="stop sending batches after this many seconds")
-    parser.add_argument("--database", default="reviewguard_bench_ingest")
-    parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--drop-redundant-indexes", action="store_true",
                         help="what-if: drop the 9 indexes of reviews_review no query needs")
-    parser.add_argument("--out", default="var/bench", help="logs, profiles and JSON results")
-    parser.add_argument("--json", type=Path, default=None, help="also write the result here")
+    common.add_run_arguments(parser, database="reviewguard_bench_ingest")
     parser.add_argument("--stages", action="store_true",
                         help="instead: in-process cost per review by stage (cProfile)")
     args = parser.parse_args()

@@ -193,10 +193,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers")
     parser.add_argument("--profile-idle", action="store_true",
                         help="profile wall-clock time (waits included), not only CPU")
-    parser.add_argument("--database", default="reviewguard_bench_latency")
-    parser.add_argument("--keep-database", action="store_true")
-    parser.add_argument("--out", default="var/bench")
-    parser.add_argument("--json", type=Path, default=None)
+    common.add_run_arguments(parser, database="reviewguard_bench_latency")
     args = parser.parse_args()
     common.dump(run(args), args.json)
 

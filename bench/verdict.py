@@ -191,10 +191,7 @@ def main() -> None:
     parser.add_argument("--establishments", type=int, default=500)
     parser.add_argument("--reviewers", type=int, default=10_000)
     parser.add_argument("--seed-reviews", type=int, default=20_000)
-    parser.add_argument("--database", default="reviewguard_bench_verdict")
-    parser.add_argument("--keep-database", action="store_true")
-    parser.add_argument("--out", default="var/bench")
-    parser.add_argument("--json", type=Path, default=None)
+    common.add_run_arguments(parser, database="reviewguard_bench_verdict")
     args = parser.parse_args()
     common.dump(run(args), args.json)
 

@@ -8,7 +8,7 @@ loops, so the same code serves one review with its history and millions of rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -38,18 +38,7 @@ class ReviewColumns:
 
     def __post_init__(self) -> None:
         n = len(self.reviewer)
-        for name in (
-            "establishment",
-            "rating",
-            "created_at",
-            "account_created_at",
-            "verified_stay",
-            "email",
-            "device",
-            "ip",
-            "ip24",
-            "text",
-        ):
+        for name in (f.name for f in fields(self)):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 raise ValueError(f"column {name!r} has {len(value)} rows, reviewer has {n}")
