@@ -175,6 +175,21 @@ def free_port() -> int:
 # --- child processes ------------------------------------------------------------------
 
 
+def _spawn(cmd: list[str], *, database: str, log: Path) -> subprocess.Popen:
+    """Start a service process on the bench database, output appended to ``log``,
+    in its own session so ``_stop`` can signal its whole group."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=bench_env(database),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def _stop(proc: subprocess.Popen, *, grace: float = 15.0) -> None:
     """SIGTERM the child we started (its own process group), then SIGKILL if needed."""
     if proc.poll() is not None:
@@ -220,16 +235,7 @@ def gunicorn(database: str, config: ServerConfig, log: Path) -> Iterator[int]:
     ]
     if config.threads > 1:
         cmd += ["-k", "gthread", "--threads", str(config.threads)]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=bench_env(database),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn(cmd, database=database, log=log)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -280,16 +286,7 @@ def celery_worker(database: str, log: Path, concurrency: int = 2) -> Iterator[su
         "-n",
         f"bench-{os.getpid()}@%h",
     ]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=bench_env(database),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn(cmd, database=database, log=log)
     try:
         time.sleep(4)  # boot: imports numpy/scipy/sklearn, connects to Redis
         if proc.poll() is not None:
