@@ -315,9 +315,9 @@ class World:
     def play(self) -> dict:
         from apps.cases.models import Case
         from apps.cases.services import case_decide
+        from apps.detection.services import reviews_submit as reviews_ingest
+        from apps.detection.services import threat_report_submit as threat_report_create
         from apps.reports.models import ThreatReport
-        from apps.reports.services import threat_report_create
-        from apps.reviews.services import reviews_ingest
 
         by_partner = defaultdict(list)
         for est, item in self.background:

@@ -380,48 +380,12 @@ def _distinct_per(component: np.ndarray, value: np.ndarray) -> np.ndarray:
     return counts[component].astype(np.int64)
 
 
-#: code -> (English, French) templates of the reasons this module gives.
-EXTORTION_REASONS: dict[str, tuple[str, str]] = {
-    "report_identity_match": (
-        "The reviewer is the guest named in a threat report (matched by {methods_en}); the review was written {when_en}.",
-        "L'auteur est le client nommé dans un signalement de menace (rapprochement par {methods_fr}) ; l'avis a été écrit {when_fr}.",
-    ),
-    "report_name_match": (
-        "The reviewer's name resembles the guest named in a threat report ({similarity:.0f}/100); the review was written {when_en}.",
-        "Le nom de l'auteur ressemble à celui du client nommé dans un signalement de menace ({similarity:.0f}/100) ; l'avis a été écrit {when_fr}.",
-    ),
-    "low_rating_after_demand": (
-        "The review gives {rating:.0f} star(s) after the establishment turned down a demand.",
-        "L'avis donne {rating:.0f} étoile(s) après que l'établissement a refusé une exigence.",
-    ),
-    "threat_in_report": (
-        "The reported message contains demand-and-threat language.",
-        "Le message signalé contient des formulations d'exigence et de menace.",
-    ),
-    "threat_in_review": (
-        "The review itself contains demand-and-threat language.",
-        "L'avis lui-même contient des formulations d'exigence et de menace.",
-    ),
-    "audience_in_review": (
-        "The review brandishes the writer's audience as leverage.",
-        "L'avis met en avant l'audience de son auteur comme moyen de pression.",
-    ),
-    "serial_extortionist": (
-        "The same guest was reported for threats by {establishments} establishments ({partners} partner(s)).",
-        "Le même client a été signalé pour menaces par {establishments} établissements ({partners} partenaire(s)).",
-    ),
-    "low_credibility_report": (
-        "The report comes from an owner whose past reports were mostly dismissed (credibility {credibility:.2f}); it holds nothing on its own.",
-        "Le signalement vient d'un propriétaire dont les signalements passés ont surtout été rejetés (crédibilité {credibility:.2f}) ; il ne suffit pas à retenir l'avis.",
-    ),
-}
-
-_METHOD_NAMES = {
-    "email": ("email", "e-mail"),
-    "booking_ref": ("booking reference", "référence de réservation"),
-    "handle": ("reviewer handle", "identifiant d'auteur"),
-    "name": ("name", "nom"),
-}
+#: The codes of the reasons this module gives (values named in each ``_reason`` call;
+#: ``methods`` is a list of METHOD_BITS names, ``delay_days`` review time minus report time).
+EXTORTION_REASONS: tuple[str, ...] = (
+    "report_identity_match", "report_name_match", "low_rating_after_demand", "threat_in_report",
+    "threat_in_review", "audience_in_review", "serial_extortionist", "low_credibility_report",
+)
 
 # Strength of text cues, by the strongest code found.
 _CUE_STRENGTH = {
@@ -453,16 +417,9 @@ class ExtortionScores:
     reasons: list[list[Reason]]  # per review, strongest first
 
 
-def _when(delay_days: float) -> tuple[str, str]:
-    days = abs(delay_days)
-    if delay_days >= 0:
-        return f"{days:.0f} day(s) after the report", f"{days:.0f} jour(s) après le signalement"
-    return f"{days:.0f} day(s) before the report", f"{days:.0f} jour(s) avant le signalement"
-
-
 def _reason(code: str, score: float, **values: object) -> Reason:
-    en, fr = EXTORTION_REASONS[code]
-    return Reason(code, float(score), en.format(**values), fr.format(**values))
+    assert code in EXTORTION_REASONS, code
+    return Reason(code, float(score), values)
 
 
 def score_extortion(
@@ -594,18 +551,13 @@ def _review_reasons(
         out.append(_reason("audience_in_review", 0.4))
     if k >= 0:
         rep = int(links.report[k])
-        when_en, when_fr = _when(float(links.delay_days[k]))
+        delay_days = round(float(links.delay_days[k]), 2)
         methods = [m for m in links.methods(k) if m != "name"]
         s = float(link_score[k])
         if methods:
             out.append(
                 _reason(
-                    "report_identity_match",
-                    s,
-                    when_en=when_en,
-                    when_fr=when_fr,
-                    methods_en=", ".join(_METHOD_NAMES[x][0] for x in methods),
-                    methods_fr=", ".join(_METHOD_NAMES[x][1] for x in methods),
+                    "report_identity_match", s, methods=methods, delay_days=delay_days
                 )
             )
         else:
@@ -614,8 +566,7 @@ def _review_reasons(
                     "report_name_match",
                     s,
                     similarity=float(links.name_score[k]),
-                    when_en=when_en,
-                    when_fr=when_fr,
+                    delay_days=delay_days,
                 )
             )
         rating = float(reviews.rating[r])

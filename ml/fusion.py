@@ -8,14 +8,11 @@ buried) and only corroborating signals together push a review above it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ml.features import FeatureMatrix
-
-#: The service holds a review for a moderator when its score reaches this.
-HOLD_THRESHOLD = 0.7
 
 #: Logit of a review on which no signal fired: sigmoid(-3.5) = 0.029.
 BIAS = -3.5
@@ -23,10 +20,12 @@ BIAS = -3.5
 
 @dataclass(frozen=True)
 class Reason:
+    """Why a score is what it is: a stable code, its strength, and the raw values
+    a sentence needs (``{"value": 3.0}``, ``{"members": 6, "pairs": 15}``)."""
+
     code: str  # stable snake_case code, e.g. "new_account", "rating_deviation"
-    score: float  # this signal's component in [0, 1]
-    en: str  # one human sentence in English, with the value filled in
-    fr: str  # the same sentence in French
+    score: float  # this signal's component (or the finding's strength) in [0, 1]
+    values: dict = field(default_factory=dict)  # JSON-safe numbers, strings or lists
 
 
 @dataclass(frozen=True)
@@ -35,75 +34,16 @@ class RiskResult:
     reasons: list[list[Reason]]  # per row, strongest first; only signals that fired
 
 
-#: code -> (English template, French template). ``{value}`` is the signal's raw
-#: value (days, stars, reviews, reviewers, or a component score in [0, 1]).
-REASONS: dict[str, tuple[str, str]] = {
-    "new_account": (
-        "The account was {value:.1f} days old when the review was written.",
-        "Le compte avait {value:.1f} jours quand l'avis a été écrit.",
-    ),
-    "first_review": (
-        "This is the first review written from this account.",
-        "C'est le premier avis écrit depuis ce compte.",
-    ),
-    "rating_deviation": (
-        "The rating is {value:.1f} stars away from the average of the establishment's other reviews.",
-        "La note s'écarte de {value:.1f} étoiles de la moyenne des autres avis de l'établissement.",
-    ),
-    "review_burst": (
-        "The reviewer wrote {value:.0f} reviews within 24 hours.",
-        "L'auteur a écrit {value:.0f} avis en 24 heures.",
-    ),
-    "unverified_stay": (
-        "No booking reference was given for this review.",
-        "Aucune référence de réservation n'a été fournie pour cet avis.",
-    ),
-    "shared_email": (
-        "The email address is shared with {value:.0f} other reviewer account(s).",
-        "L'adresse e-mail est partagée avec {value:.0f} autre(s) compte(s) d'auteur.",
-    ),
-    "shared_device": (
-        "The device is shared with {value:.0f} other reviewer account(s).",
-        "L'appareil est partagé avec {value:.0f} autre(s) compte(s) d'auteur.",
-    ),
-    "shared_ip": (
-        "The IP address is shared with {value:.0f} other reviewer account(s).",
-        "L'adresse IP est partagée avec {value:.0f} autre(s) compte(s) d'auteur.",
-    ),
-    "shared_ip24": (
-        "The IP network (/24) is shared with {value:.0f} other reviewer account(s).",
-        "Le réseau IP (/24) est partagé avec {value:.0f} autre(s) compte(s) d'auteur.",
-    ),
-    # Components fused through ``extra`` (values are scores in [0, 1]).
-    "extortion_report": (
-        "The review is linked to a threat report filed by the establishment (strength {value:.2f}).",
-        "L'avis est lié à un signalement de menace déposé par l'établissement (force {value:.2f}).",
-    ),
-    "extortion_text": (
-        "The text contains demand-and-threat language (strength {value:.2f}).",
-        "Le texte contient des formulations d'exigence et de menace (force {value:.2f}).",
-    ),
-    "near_duplicate_text": (
-        "The text nearly duplicates other reviews (similarity {value:.2f}).",
-        "Le texte reproduit presque d'autres avis (similarité {value:.2f}).",
-    ),
-    "ring_member": (
-        "The reviewer belongs to a suspected ring of coordinated accounts (strength {value:.2f}).",
-        "L'auteur appartient à un groupe suspect de comptes coordonnés (force {value:.2f}).",
-    ),
-    "review_bombing": (
-        "The review is part of a coordinated burst against the establishment (strength {value:.2f}).",
-        "L'avis fait partie d'une vague coordonnée contre l'établissement (force {value:.2f}).",
-    ),
-    "anomaly_rank": (
-        "The reviewer's behaviour is unusual compared with other reviewers (rank {value:.2f}).",
-        "Le comportement de l'auteur est inhabituel par rapport aux autres auteurs (rang {value:.2f}).",
-    ),
-    "other_signal": (
-        "Detector '{name}' flagged this review (strength {value:.2f}).",
-        "Le détecteur « {name} » a signalé cet avis (force {value:.2f}).",
-    ),
-}
+#: Every code this module's reasons carry. ``Reason.values["value"]`` is the
+#: signal's raw value (days, stars, reviews, reviewers) or, for components
+#: fused through ``extra``, the component score in [0, 1]. Sentences are the
+#: apps' business (apps/core/reasons.py): ml/ speaks no language.
+REASON_CODES: tuple[str, ...] = (
+    "new_account", "first_review", "rating_deviation", "review_burst", "unverified_stay",
+    "shared_email", "shared_device", "shared_ip", "shared_ip24",
+    "extortion_report", "extortion_text", "near_duplicate_text", "ring_member",
+    "review_bombing", "anomaly_rank",
+)
 
 
 @dataclass(frozen=True)
@@ -201,14 +141,7 @@ def review_risk(
         weight = EXTRA_WEIGHTS.get(name, _DEFAULT_EXTRA_WEIGHT)
         entries.append((name, f"extra:{name}", component, component, weight))
 
-    logit = np.full(n, BIAS)
-    group_best: dict[str, np.ndarray] = {}
-    for _, group, component, _, weight in entries:
-        contribution = weight * component
-        group_best[group] = np.maximum(group_best.get(group, 0.0), contribution)
-    for best in group_best.values():
-        logit = logit + best
-    score = 1.0 / (1.0 + np.exp(-logit))
+    score = _fuse(n, [(group, weight * component) for _, group, component, _, weight in entries])
 
     reasons: list[list[Reason]] = [[] for _ in range(n)]
     if with_reasons and entries:
@@ -223,6 +156,47 @@ def review_risk(
     return RiskResult(score=score, reasons=reasons)
 
 
+def _fuse(n: int, contributions: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """sigmoid(BIAS + sum over groups of the group's strongest contribution)."""
+    logit = np.full(n, BIAS)
+    group_best: dict[str, np.ndarray] = {}
+    for group, contribution in contributions:
+        group_best[group] = np.maximum(group_best.get(group, 0.0), contribution)
+    for best in group_best.values():
+        logit = logit + best
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+_SIGNAL_BY_CODE = {s.code: s for s in _SIGNALS}
+
+
+def is_component(code: str) -> bool:
+    """Whether ``code`` is a fused component (a behavioural signal or a known extra)."""
+    return code in _SIGNAL_BY_CODE or code in EXTRA_WEIGHTS
+
+
+def fuse_components(components: dict[str, np.ndarray]) -> np.ndarray:
+    """Risk from component values already in [0, 1], keyed by code.
+
+    The same fusion as ``review_risk``, for callers that kept the components
+    (the ``score`` of each reason it returned) and add one more later, e.g. a
+    threat report linked after the review was published. Unknown codes are
+    fused like unknown extras.
+    """
+    lengths = {len(np.atleast_1d(v)) for v in components.values()}
+    n = lengths.pop() if lengths else 1
+    contributions = []
+    for code, values in components.items():
+        component = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0)
+        signal = _SIGNAL_BY_CODE.get(code)
+        if signal is not None:
+            contributions.append((signal.group, signal.weight * component))
+        else:
+            weight = EXTRA_WEIGHTS.get(code, _DEFAULT_EXTRA_WEIGHT)
+            contributions.append((f"extra:{code}", weight * component))
+    return _fuse(n, contributions)
+
+
 def _ramp(raw: np.ndarray, low: float, high: float) -> np.ndarray:
     """0 at ``low``, 1 at ``high`` (either direction), linear between; NaN -> 0."""
     component = np.clip((raw - low) / (high - low), 0.0, 1.0)
@@ -230,10 +204,4 @@ def _ramp(raw: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def _reason(code: str, component: float, value: float) -> Reason:
-    if code in REASONS:
-        en, fr = REASONS[code]
-        return Reason(code, component, en.format(value=value), fr.format(value=value))
-    en, fr = REASONS["other_signal"]
-    return Reason(
-        code, component, en.format(name=code, value=value), fr.format(name=code, value=value)
-    )
+    return Reason(code, component, {"value": value})

@@ -577,29 +577,13 @@ class NearDuplicateDetector:
 class Cue:
     code: str  # one of CUE_CODES
     span: tuple[int, int]  # [start, end) character offsets in the original text
-    en: str  # sentence for the moderator, English
-    fr: str  # the same in French
+    quote: str  # the original text of the span (the apps word the sentence around it)
 
 
-#: code -> (English, French) template; ``{quote}`` is the matched text.
-CUE_CODES: dict[str, tuple[str, str]] = {
-    "demand_with_threat": (
-        "A demand followed by a threat of a bad review if it is not met: \u201c{quote}\u201d.",
-        "Une exigence suivie d'une menace de mauvais avis si elle n'est pas satisfaite : \u00ab {quote} \u00bb.",
-    ),
-    "conditional_threat": (
-        "A bad review is made conditional on compensation: \u201c{quote}\u201d.",
-        "Un mauvais avis est conditionné à une compensation : \u00ab {quote} \u00bb.",
-    ),
-    "review_as_leverage": (
-        "Removing or changing the review is offered in exchange for compensation: \u201c{quote}\u201d.",
-        "Le retrait ou la modification de l'avis est proposé contre une compensation : \u00ab {quote} \u00bb.",
-    ),
-    "audience_leverage": (
-        "The writer uses the size of their audience as leverage: \u201c{quote}\u201d.",
-        "L'auteur met en avant la taille de son audience comme moyen de pression : \u00ab {quote} \u00bb.",
-    ),
-}
+#: The kinds of extortion cue, strongest first.
+CUE_CODES: tuple[str, ...] = (
+    "demand_with_threat", "conditional_threat", "review_as_leverage", "audience_leverage",
+)
 
 # Building blocks, matched against ``fold(text)`` (lower case, no accents, ' apostrophes).
 _END = r"[^.!?\n]"  # any character that does not end a sentence
@@ -827,9 +811,7 @@ def _cues_of(text: str) -> list[Cue]:
         # Several patterns can match one phrase: keep one cue per code and overlap.
         if any(c.code == code and start < c.span[1] and c.span[0] < end for c in cues):
             continue
-        quote = text[start:end]
-        en, fr = CUE_CODES[code]
-        cues.append(Cue(code, (start, end), en.format(quote=quote), fr.format(quote=quote)))
+        cues.append(Cue(code, (start, end), text[start:end]))
     return cues
 
 

@@ -8,6 +8,7 @@ Production and CI set DATABASE_URL, CELERY_BROKER_URL and CACHE_URL.
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("REVIEWGUARD_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -173,7 +174,29 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
+# Queues per workload, named after CELERY_QUEUE (the default queue, which keeps
+# anything unrouted): scoring must never wait behind a batch run or a slow
+# webhook receiver, so each has its own queue and may have its own workers.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="reviewguard")
+CELERY_QUEUES_BY_WORKLOAD = {
+    workload: f"{CELERY_TASK_DEFAULT_QUEUE}.{workload}"
+    for workload in ("scoring", "batch", "reports", "webhooks")
+}
+CELERY_TASK_ROUTES = {
+    "scoring.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["scoring"]},
+    "batch.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["batch"]},
+    "reports.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["reports"]},
+    "webhooks.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["webhooks"]},
+    # The webhook tasks, until they carry names of their own.
+    "apps.partners.tasks.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["webhooks"]},
+}
+# A worker started without -Q consumes every queue declared here.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, *CELERY_QUEUES_BY_WORKLOAD.values())
+)
+# A scoring message older than this is dropped: its reviews are still pending
+# and the sweep enqueues them again, fresh.
+SCORING_TASK_EXPIRES_SECONDS = env.int("SCORING_TASK_EXPIRES_SECONDS", default=3600)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -191,11 +214,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-reviews": {
-        "task": "apps.detection.tasks.sweep_pending_reviews",
+        "task": "scoring.sweep_pending",
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=30.0),
     },
     "link-unlinked-threat-reports": {
-        "task": "apps.reports.tasks.sweep_unlinked_reports",
+        "task": "reports.sweep_unlinked",
         "schedule": 120.0,
     },
     "retry-due-webhooks": {
@@ -204,7 +227,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Rings, bursts and the anomaly ensemble over the whole table (issue 6).
     "batch-detection": {
-        "task": "apps.detection.tasks.run_batch_detection",
+        "task": "batch.run_detection",
         "schedule": env.float("BATCH_DETECTION_INTERVAL_SECONDS", default=3600.0),
     },
 }

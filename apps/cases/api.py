@@ -1,8 +1,9 @@
 """API v1: cases, read-only for partners and scoped to their own members."""
 
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers
 
-from apps.reviews.api import reasons_for_language
+from apps.core.api import PartnerScopedViewSet
+from apps.core.reasons import reasons_payload
 
 from .filters import CaseFilter
 from .models import Case
@@ -23,16 +24,13 @@ class CaseSerializer(serializers.ModelSerializer):
         )
 
     def get_reasons(self, case: Case) -> list[dict]:
-        return reasons_for_language(case.reasons)
+        return reasons_payload(case.reasons)
 
 
-class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
+    model = Case
 
-    queryset = Case.objects.none()  # for the schema generator
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        return cases_of_partner(partner=self.request.user.partner)
+    def scoped(self, partner):
+        return cases_of_partner(partner=partner)

@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from apps.core.reasons import reason_sentence
 from apps.reviews.models import Review
 from ml.text import extortion_cues
 
@@ -39,23 +40,22 @@ def moderator_language() -> str:
     return "fr" if (get_language() or "en").startswith("fr") else "en"
 
 
-def reason_sentence(reason: dict) -> str:
-    return reason.get(moderator_language()) or reason.get("en") or reason.get("code", "")
+def cue_sentence(cue) -> str:
+    return reason_sentence({"code": cue.code, "values": {"quote": cue.quote}})
 
 
 def highlight_cues(text: str) -> HighlightedText:
     """The text, escaped, with every extortion cue (EN/FR) wrapped in <mark>."""
     text = text or ""
-    lang = moderator_language()
     cues = extortion_cues([text])[0]
     spans: list[list] = []
     for cue in sorted(cues, key=lambda c: c.span):
         start, end = cue.span
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
-            spans[-1][2].append(getattr(cue, lang))
+            spans[-1][2].append(cue_sentence(cue))
         else:
-            spans.append([start, end, [getattr(cue, lang)]])
+            spans.append([start, end, [cue_sentence(cue)]])
     out, position = [], 0
     for start, end, sentences in spans:
         out.append(escape(text[position:start]))
@@ -64,7 +64,7 @@ def highlight_cues(text: str) -> HighlightedText:
         position = end
     out.append(escape(text[position:]))
     return HighlightedText(mark_safe("".join(out)),  # noqa: S308 - escaped above
-                           [getattr(c, lang) for c in cues])
+                           [cue_sentence(c) for c in cues])
 
 
 # --- Rows -------------------------------------------------------------------------

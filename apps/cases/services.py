@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import statistics
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.exceptions import ApplicationError
+from apps.core.reasons import reasons_payload
 from apps.partners.services import webhook_emit
-from apps.reviews.models import Review, Reviewer
-from apps.reviews.services import review_set_status
+from apps.reviews.models import Review
+from apps.reviews.services import reviewers_flag, reviews_apply_decision
 
 from .models import Case, CaseEvent, CaseMember, DecisionLabel
 from .signals import case_decided
@@ -43,12 +46,16 @@ def case_fingerprint(kind: str, member_keys: Iterable[str]) -> str:
 
 
 def case_payload(case: Case) -> dict:
+    """The body of ``case.opened``/``case.decided``; reasons in the one output shape,
+    in the service's default language (a webhook has no reader)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = reasons_payload(case.reasons)
     return {
         "id": case.pk,
         "kind": case.kind,
         "status": case.status,
         "severity": round(case.severity, 4),
-        "reasons": [{"code": r["code"], "detail": r.get("en", "")} for r in case.reasons],
+        "reasons": reasons,
     }
 
 
@@ -234,15 +241,27 @@ class Decision:
     ALL = (CONFIRMED, DISMISSED)
 
 
+@dataclass(frozen=True)
+class DecisionEffect:
+    """What a decision does to the case's reviews and reviewers."""
+
+    review_status: str  # the status the case's reviews move to ...
+    from_statuses: tuple[str, ...]  # ... from any of these
+    flags_reviewers: bool
+
+
 # Confirming removes every review of the case that is still visible or waiting
-# (a pending one would otherwise be published by the scorer later); dismissing
-# publishes what was held and leaves everything else as it is.
-_TRANSITIONS = {
-    Decision.CONFIRMED: (
+# (a pending one would otherwise be published by the scorer later) and flags
+# its reviewers; dismissing publishes what was held and leaves the rest as it is.
+DECISION_EFFECTS: dict[str, DecisionEffect] = {
+    Decision.CONFIRMED: DecisionEffect(
         Review.Status.REMOVED,
         (Review.Status.PENDING, Review.Status.HELD, Review.Status.PUBLISHED),
+        flags_reviewers=True,
     ),
-    Decision.DISMISSED: (Review.Status.PUBLISHED, (Review.Status.HELD,)),
+    Decision.DISMISSED: DecisionEffect(
+        Review.Status.PUBLISHED, (Review.Status.HELD,), flags_reviewers=False
+    ),
 }
 
 
@@ -305,10 +324,8 @@ def case_decide(*, case: Case, decision: str, actor, note: str) -> DecisionOutco
     ``invalid_decision``, ``case_already_decided`` (409; the status moves with a
     guarded UPDATE, so of two moderators deciding at once exactly one wins).
     """
-    from apps.detection.services import review_status_payload  # detection imports cases
-
     note = _validate_decision(decision, note)
-    target, allowed_from = _TRANSITIONS[decision]
+    effect = DECISION_EFFECTS[decision]
     with transaction.atomic():
         now = timezone.now()
         moved = Case.objects.filter(pk=case.pk, status=Case.Status.OPEN).update(
@@ -324,32 +341,25 @@ def case_decide(*, case: Case, decision: str, actor, note: str) -> DecisionOutco
         case.refresh_from_db()
         reviews = list(case.reviews.select_related("partner").order_by("id"))
         features = decision_features(case, reviews)
-        before = {r.id: r.status for r in reviews}
-        moved_reviews = [
-            r for r in reviews
-            if r.status in allowed_from
-            and review_set_status(review=r, status=target, allowed_from=allowed_from)
-        ]
-
         flagged: list[int] = []
-        if decision == Decision.CONFIRMED:
+        if effect.flags_reviewers:
             reviewer_ids = set(case.reviewers.values_list("id", flat=True))
             reviewer_ids |= {r.reviewer_id for r in reviews}
-            flagged = sorted(
-                Reviewer.objects.filter(id__in=reviewer_ids, flagged=False).values_list(
-                    "id", flat=True
-                )
-            )
-            Reviewer.objects.filter(id__in=flagged).update(flagged=True)
-
+            flagged = reviewers_flag(reviewer_ids=reviewer_ids)
+        # A doubled call stops at the guarded UPDATE above, so a fresh token per
+        # decision is enough to tell partners of each move exactly once.
+        moved = reviews_apply_decision(
+            review_ids=[r.id for r in reviews], status=effect.review_status,
+            allowed_from=effect.from_statuses, case_id=case.pk, decision_token=uuid.uuid4().hex,
+        )
         event = CaseEvent.objects.create(
             case=case,
             actor=actor,
             action=decision,
             before={"status": Case.Status.OPEN,
-                    "reviews": {str(r.id): before[r.id] for r in moved_reviews}},
+                    "reviews": {str(k): v[0] for k, v in sorted(moved.items())}},
             after={"status": decision,
-                   "reviews": {str(r.id): r.status for r in moved_reviews},
+                   "reviews": {str(k): v[1] for k, v in sorted(moved.items())},
                    "reviewers_flagged": flagged},
             note=note,
         )
@@ -367,20 +377,13 @@ def case_decide(*, case: Case, decision: str, actor, note: str) -> DecisionOutco
                       "decided_at": now.isoformat()},
                 dedupe_key=f"case.decided:{case.pk}:{event.pk}:{partner.pk}",
             )
-        for review in moved_reviews:
-            webhook_emit(
-                partner=review.partner,
-                event="review.status_changed",
-                data={**review_status_payload(review, before[review.id]), "case": case.pk},
-                dedupe_key=f"review.status_changed:{review.pk}:decision-{event.pk}",
-            )
         case_decided.send(sender=Case, case=case, decision=decision, actor=actor, note=note)
 
     return DecisionOutcome(
         case=case,
         decision=decision,
         event=event,
-        reviews_moved={r.id: (before[r.id], r.status) for r in moved_reviews},
+        reviews_moved=moved,
         reviewers_flagged=tuple(flagged),
     )
 

@@ -1,9 +1,7 @@
-"""Batch detection: the whole review table -> ml/ ring, burst and anomaly detectors -> cases.
+"""Batch detection: the review table -> ml/ ring, burst and anomaly detectors -> cases.
 
-Reading streams plain values from a server-side cursor in chunks and turns each
-chunk into numpy columns, so a million reviews never become a million model
-instances (nor a million 64-character hash strings held at once: identifier
-hashes become 60-bit integer codes as they are read). Every finding becomes a
+Reading goes through the one loader (apps/detection/loader.py), which streams
+plain values in chunks into numpy columns. Every finding becomes a
 case through ``case_upsert``, keyed on its members, so a re-run extends the
 cases it opened instead of opening twins. Each run is recorded as a
 DetectionRun with its parameters, counts, timings and model versions.
@@ -16,28 +14,26 @@ import logging
 import resource
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
-from django.db import connection
 from django.utils import timezone
 
 from apps.cases.models import Case
 from apps.cases.services import CaseFinding, case_upsert_outcome
-from apps.establishments.models import Establishment
-from apps.reviews.models import Review, Reviewer
+from apps.core.reasons import reason_records
+from apps.establishments.selectors import establishment_names
+from apps.reviews.models import Review
+from apps.reviews.selectors import reviewer_handles
 from ml.anomaly import AnomalyEnsemble
 from ml.bursts import BurstDetector
 from ml.features import FeatureMatrix, ReviewColumns, review_features, reviewer_features
-from ml.fusion import REASONS as FUSION_REASONS
 from ml.rings import RingDetector
 
+from .loader import LazyTexts, NoProgress, Progress, ReviewFrame, Where, read_reviews
 from .models import DetectionRun
-from .services import reason_dicts
 
 logger = logging.getLogger(__name__)
 
@@ -64,203 +60,6 @@ class BatchParameters:
         return data
 
 
-class Progress(Protocol):
-    """What the command's progress bar implements; the Celery task passes none."""
-
-    def stage(self, name: str, total: int | None = None) -> None: ...
-    def describe(self, text: str) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def close(self) -> None: ...
-
-
-class _NoProgress:
-    def stage(self, name: str, total: int | None = None) -> None:
-        pass
-
-    def describe(self, text: str) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-# --- Reading ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BatchColumns:
-    """The reviews as columns: database ids beside the ml/ columns, row-aligned."""
-
-    review_ids: np.ndarray  # int64
-    partner_ids: np.ndarray  # int64
-    columns: ReviewColumns  # reviewer / establishment codes are database ids
-
-    def __len__(self) -> int:
-        return len(self.review_ids)
-
-
-class LazyTexts(Sequence):
-    """Review texts fetched from the database only for the rows asked for.
-
-    The burst detector compares the texts of a burst's few reviews; holding
-    every text of a million reviews for that would cost hundreds of megabytes.
-    """
-
-    def __init__(self, review_ids: np.ndarray) -> None:
-        self._ids = review_ids
-        self._cache: dict[int, str] = {}
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        review_id = int(self._ids[index])
-        if review_id not in self._cache:
-            self.prefetch([index])
-        return self._cache[review_id]
-
-    def prefetch(self, rows: Sequence[int]) -> None:
-        wanted = [int(self._ids[i]) for i in rows if int(self._ids[i]) not in self._cache]
-        for start in range(0, len(wanted), 5_000):
-            chunk = wanted[start : start + 5_000]
-            self._cache.update(Review.objects.filter(id__in=chunk).values_list("id", "text"))
-
-
-def _code(value: str | None) -> int:
-    """A 64-hex-digit identifier hash -> a 60-bit integer code; "" or NULL -> -1."""
-    return int(value[:15], 16) if value else -1
-
-
-def _sql_code(column: str) -> str:
-    """The same code computed by PostgreSQL, so only an integer crosses the wire."""
-    return (f"CASE WHEN {column} = '' THEN -1 "
-            f"ELSE ('x' || substr({column}, 1, 15))::bit(60)::bigint END")
-
-
-def _reviews_sql(*, with_text: bool, since: datetime | None) -> tuple[str, list]:
-    # No join: reviewer columns are read once per reviewer and spread with numpy
-    # (a join costs more than the rest of the read on a million rows).
-    table = Review._meta.db_table
-    text = "text" if with_text else "''"
-    where, params = "", []
-    if since is not None:
-        where, params = "WHERE created_at >= %s", [since]
-    if connection.vendor == "postgresql":
-        select = f"""
-            SELECT id, partner_id, reviewer_id, establishment_id, rating,
-                   extract(epoch FROM created_at)::float8, booking_ref_hash <> '',
-                   {_sql_code('device_hash')}, {_sql_code('ip_hash')}, {_sql_code('ip24_hash')},
-                   {text}
-            """  # noqa: S608 - column names are literals here, values go as params
-    else:
-        select = f"""
-            SELECT id, partner_id, reviewer_id, establishment_id, rating, created_at,
-                   booking_ref_hash, device_hash, ip_hash, ip24_hash, {text}
-            """
-    return f"{select} FROM {table} {where} ORDER BY id", params
-
-
-def _reviewers_sql() -> str:
-    table = Reviewer._meta.db_table
-    if connection.vendor == "postgresql":
-        return (f"SELECT id, extract(epoch FROM account_created_at)::float8, "  # noqa: S608
-                f"{_sql_code('email_hash')} FROM {table} ORDER BY id")
-    return f"SELECT id, account_created_at, email_hash FROM {table} ORDER BY id"  # noqa: S608
-
-
-def _epoch(value) -> float:
-    if value is None:
-        return np.nan
-    if isinstance(value, float):
-        return value
-    if isinstance(value, str):  # SQLite hands raw text to a plain cursor
-        value = datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def _fetch(sql: str, params: list, chunk_size: int, convert, progress: Progress) -> list:
-    """Rows from a server-side cursor (PostgreSQL), each chunk converted as it arrives."""
-    parts = []
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(chunk_size):
-            parts.append(convert(list(zip(*rows, strict=True)), len(rows)))
-            progress.advance(len(rows))
-    return parts
-
-
-def _review_chunk(cols: list, n: int) -> list:
-    if connection.vendor == "postgresql":
-        created = np.asarray(cols[5], dtype=np.float64)
-        stay = np.asarray(cols[6], dtype=bool)
-        codes = [np.asarray(cols[k], dtype=np.int64) for k in (7, 8, 9)]
-    else:
-        created = np.fromiter((_epoch(v) for v in cols[5]), np.float64, n)
-        stay = np.fromiter((bool(v) for v in cols[6]), bool, n)
-        codes = [np.fromiter((_code(v) for v in cols[k]), np.int64, n) for k in (7, 8, 9)]
-    ints = [np.asarray(cols[k], dtype=np.int64) for k in range(4)]
-    return [*ints, np.asarray(cols[4], dtype=np.float64), created, stay, *codes, list(cols[10])]
-
-
-def _reviewer_chunk(cols: list, n: int) -> list:
-    return [
-        np.asarray(cols[0], dtype=np.int64),
-        np.fromiter((_epoch(v) for v in cols[1]), np.float64, n),
-        np.fromiter((v if isinstance(v, int) else _code(v) for v in cols[2]), np.int64, n),
-    ]
-
-
-def read_batch_columns(*, since: datetime | None = None, chunk_size: int = 20_000,
-                       with_text: bool = True, progress: Progress | None = None) -> BatchColumns:
-    """Every review written since ``since`` (all when None), as columns, ordered by id."""
-    progress = progress or _NoProgress()
-    queryset = Review.objects.all()
-    if since is not None:
-        queryset = queryset.filter(created_at__gte=since)
-    progress.stage("reading reviews", total=queryset.count())
-    sql, params = _reviews_sql(with_text=with_text, since=since)
-    parts = _fetch(sql, params, chunk_size, _review_chunk, progress)
-    empty = ([np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 2 + [np.zeros(0, bool)]
-             + [np.zeros(0, np.int64)] * 3 + [[]])
-    parts = parts or [empty]
-    merged = [np.concatenate([p[k] for p in parts]) for k in range(10)]
-    texts: Sequence[str] = (
-        [t for p in parts for t in p[10]] if with_text else LazyTexts(merged[0])
-    )
-    del parts
-    ids, partners, reviewers, establishments, rating, created, stay, device, ip, ip24 = merged
-
-    progress.stage("reading reviewers", total=Reviewer.objects.count())
-    people = _fetch(_reviewers_sql(), [], chunk_size, _reviewer_chunk, progress)
-    people = people or [[np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)]]
-    person_ids, account, email = (np.concatenate([p[k] for p in people]) for k in range(3))
-    where = np.searchsorted(person_ids, reviewers)  # ids are sorted: ORDER BY id
-    return BatchColumns(
-        review_ids=ids,
-        partner_ids=partners,
-        columns=ReviewColumns(
-            reviewer=reviewers,
-            establishment=establishments,
-            rating=rating,
-            created_at=created,
-            account_created_at=account[where],
-            verified_stay=stay,
-            email=email[where],
-            device=device,
-            ip=ip,
-            ip24=ip24,
-            text=texts,
-        ),
-    )
-
-
 # --- Findings -----------------------------------------------------------------------
 
 
@@ -281,28 +80,6 @@ _DIRECTIONS = {
     "ip_shared_reviewers": 1,
     "ip24_shared_reviewers": 1,
 }
-_FEATURE_WORDS = {
-    "rating_deviation": ("distance from the establishment's usual rating",
-                         "écart à la note habituelle de l'établissement"),
-    "rating_extremity": ("extreme ratings", "notes extrêmes"),
-    "account_age_days": ("account age", "âge du compte"),
-    "reviewer_review_count": ("number of reviews", "nombre d'avis"),
-    "reviewer_establishment_count": ("number of establishments reviewed",
-                                     "nombre d'établissements notés"),
-    "reviewer_max_reviews_per_day": ("reviews written within 24 hours",
-                                     "avis écrits en 24 heures"),
-    "first_review_of_account": ("first reviews of an account", "premiers avis d'un compte"),
-    "establishment_review_count": ("size of the establishments reviewed",
-                                   "taille des établissements notés"),
-    "verified_stay": ("verified stays", "séjours vérifiés"),
-    "email_shared_reviewers": ("accounts sharing the email", "comptes partageant l'e-mail"),
-    "device_shared_reviewers": ("accounts sharing the device", "comptes partageant l'appareil"),
-    "ip_shared_reviewers": ("accounts sharing the IP address", "comptes partageant l'adresse IP"),
-    "ip24_shared_reviewers": ("accounts sharing the IP network",
-                              "comptes partageant le réseau IP"),
-}
-
-
 def _direction(name: str) -> int:
     if name == "review_count":
         return 0
@@ -314,21 +91,13 @@ def _feature_reason(name: str, z: float) -> dict:
     base, _, stat = name.rpartition("_")
     if stat not in ("mean", "max"):
         base, stat = name, ""
-    en_words, fr_words = _FEATURE_WORDS.get(base, (base.replace("_", " "), base.replace("_", " ")))
-    return {
-        "code": f"anomaly_{name}",
-        "score": round(min(1.0, z / 10.0), 4),
-        "en": f"Unusual {en_words}{' (highest review)' if stat == 'max' else ''}: "
-              f"{z:.1f} robust standard deviations from typical reviewers.",
-        "fr": f"Valeur inhabituelle : {fr_words}{' (avis le plus marqué)' if stat == 'max' else ''}, "
-              f"à {z:.1f} écarts-types robustes des auteurs habituels.",
-    }
+    return {"code": f"anomaly_{name}", "score": round(min(1.0, z / 10.0), 4),
+            "values": {"feature": base, "stat": stat, "z": round(float(z), 2)}}
 
 
 def _anomaly_rank_reason(score: float) -> dict:
-    en, fr = FUSION_REASONS["anomaly_rank"]
     return {"code": "anomaly_rank", "score": round(score, 4),
-            "en": en.format(value=score), "fr": fr.format(value=score)}
+            "values": {"value": round(score, 4)}}
 
 
 def _unique(values: np.ndarray) -> tuple[int, ...]:
@@ -350,7 +119,7 @@ def _recent(rows: np.ndarray, created: np.ndarray, since_epoch: float | None) ->
     return since_epoch is None or bool((created[rows] >= since_epoch).any())
 
 
-def ring_findings(data: BatchColumns, detector: RingDetector, since_epoch: float | None) -> _Findings:
+def ring_findings(data: ReviewFrame, detector: RingDetector, since_epoch: float | None) -> _Findings:
     out = _Findings()
     cols = data.columns
     for ring in detector.rings_:
@@ -364,7 +133,7 @@ def ring_findings(data: BatchColumns, detector: RingDetector, since_epoch: float
             kind=Case.Kind.SOCK_PUPPET_RING,
             member_keys=tuple(f"reviewer:{m}" for m in members),
             severity=float(ring.score),
-            reasons=reason_dicts(ring.reasons),
+            reasons=reason_records(ring.reasons),
             summary=(f"Ring of {len(members)} reviewers: {len(rows)} reviews, "
                      f"{len(establishments)} establishments targeted"),
             review_ids=tuple(int(i) for i in data.review_ids[rows]),
@@ -375,11 +144,10 @@ def ring_findings(data: BatchColumns, detector: RingDetector, since_epoch: float
     return out
 
 
-def burst_findings(data: BatchColumns, detector: BurstDetector, since_epoch: float | None) -> _Findings:
+def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: float | None) -> _Findings:
     out = _Findings(info={"organic_bursts": []})
     cols = data.columns
-    names = dict(Establishment.objects.filter(
-        id__in={b.establishment for b in detector.bursts_}).values_list("id", "name"))
+    names = establishment_names(ids={b.establishment for b in detector.bursts_})
     for burst in detector.bursts_:
         rows = np.asarray(burst.reviews, dtype=np.int64)
         out.counts[f"bursts_{burst.label}"] += 1
@@ -399,7 +167,7 @@ def burst_findings(data: BatchColumns, detector: BurstDetector, since_epoch: flo
             kind=Case.Kind.REVIEW_BOMBING,
             member_keys=tuple(f"review:{int(i)}" for i in data.review_ids[rows]),
             severity=float(burst.coordination),
-            reasons=reason_dicts(burst.reasons),
+            reasons=reason_records(burst.reasons),
             summary=(f"{len(rows)} negative reviews against "
                      f"{names.get(burst.establishment, burst.establishment)}, {window}"),
             review_ids=tuple(int(i) for i in data.review_ids[rows]),
@@ -443,7 +211,7 @@ def detect_anomalies(cols: ReviewColumns, params: BatchParameters) -> AnomalyRes
     return AnomalyResult(codes, scores, reasons, flagged)
 
 
-def anomaly_findings(data: BatchColumns, result: AnomalyResult,
+def anomaly_findings(data: ReviewFrame, result: AnomalyResult,
                      since_epoch: float | None) -> _Findings:
     out = _Findings()
     cols = data.columns
@@ -455,8 +223,7 @@ def anomaly_findings(data: BatchColumns, result: AnomalyResult,
     order = np.argsort(reviewer, kind="stable")
     start = np.searchsorted(reviewer[order], flagged_codes, side="left")
     stop = np.searchsorted(reviewer[order], flagged_codes, side="right")
-    handles = dict(Reviewer.objects.filter(id__in=flagged_codes.tolist())
-                   .values_list("id", "display_name"))
+    handles = reviewer_handles(ids=flagged_codes.tolist())
     for k, index in enumerate(result.flagged.tolist()):
         rows = np.sort(order[start[k] : stop[k]])
         out.counts["anomalous_reviewers"] += 1
@@ -501,7 +268,7 @@ def run_batch_detection(*, params: BatchParameters | None = None,
                         progress: Progress | None = None) -> DetectionRun:
     """Read, detect, upsert cases; returns the finished DetectionRun (failed runs re-raise)."""
     params = params or BatchParameters()
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     run = DetectionRun.objects.create(
         parameters=params.as_json(),
         model_versions={
@@ -518,8 +285,11 @@ def run_batch_detection(*, params: BatchParameters | None = None,
                      if params.since else None)
         since_epoch = params.since.timestamp() if params.since else None
         t0 = time.monotonic()
-        data = read_batch_columns(since=read_from, chunk_size=params.chunk_size,
-                                  with_text=params.ring_text, progress=progress)
+        data = read_reviews(
+            where=Where(since=read_from), chunk_size=params.chunk_size,
+            with_text=params.ring_text, progress=progress,
+            count=_count_since(read_from),
+        )
         metrics["seconds_reading"] = round(time.monotonic() - t0, 3)
         cols = data.columns
         counts: Counter = Counter(
@@ -587,6 +357,18 @@ def run_batch_detection(*, params: BatchParameters | None = None,
     logger.info("batch detection run %s: %s in %.1f s", run.pk, dict(run.counts),
                 metrics["seconds_total"])
     return run
+
+
+def _count_since(since: datetime | None) -> int:
+    queryset = Review.objects.all()
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    return queryset.count()
+
+
+def read_batch_columns(*, since: datetime | None = None, with_text: bool = True) -> ReviewFrame:
+    """Every review written since ``since`` (all when None), as a frame."""
+    return read_reviews(where=Where(since=since), with_text=with_text)
 
 
 def _without_text(cols: ReviewColumns) -> ReviewColumns:

@@ -1,4 +1,9 @@
-"""Detection tasks: small, idempotent, acks_late; they load ids and call services."""
+"""Detection tasks: small, idempotent interfaces that load ids and call services.
+
+Each task has an explicit, stable name; queues are chosen by name in
+settings.CELERY_TASK_ROUTES (scoring, batch, reports, webhooks), so a platform
+can give each workload its own workers.
+"""
 
 from datetime import timedelta
 
@@ -6,20 +11,22 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.core.tasks import RELIABLE_TASK
-from apps.reviews.services import enqueue_scoring, reviews_mark_enqueued
+from apps.reports.selectors import reports_needing_linkage
+from apps.reviews.selectors import reviews_pending_for_scoring
+from apps.reviews.services import reviews_mark_enqueued
 
-from .selectors import reviews_pending_for_scoring
-from .services import reviews_score
+from .services import linkage_enqueue, reviews_score, scoring_enqueue
 
 
-@shared_task(**RELIABLE_TASK)
-def score_reviews(self, review_ids: list[int]) -> dict:
+@shared_task(name="scoring.score_reviews", expires=settings.SCORING_TASK_EXPIRES_SECONDS,
+             **RELIABLE_TASK)
+def score_reviews_task(self, review_ids: list[int]) -> dict:
     outcome = reviews_score(review_ids=review_ids)
     return {"scored": outcome.scored, "published": outcome.published, "held": outcome.held}
 
 
-@shared_task(ignore_result=True)
-def sweep_pending_reviews(older_than_seconds: int | None = None) -> int:
+@shared_task(name="scoring.sweep_pending", ignore_result=True)
+def sweep_pending_reviews_task(older_than_seconds: int | None = None) -> int:
     """Re-enqueue reviews still pending after a while (their message may be lost)."""
     if older_than_seconds is None:
         older_than_seconds = settings.PENDING_SWEEP_AFTER_SECONDS
@@ -30,11 +37,29 @@ def sweep_pending_reviews(older_than_seconds: int | None = None) -> int:
     )
     if ids:
         reviews_mark_enqueued(review_ids=ids)
-        enqueue_scoring(review_ids=ids)
+        scoring_enqueue(review_ids=ids)
+    return len(ids)
+
+
+@shared_task(name="reports.link", **RELIABLE_TASK)
+def link_threat_reports_task(self, report_ids: list[int]) -> dict:
+    from .linkage import reports_link
+
+    outcome = reports_link(report_ids=report_ids)
+    return {"links": outcome.links, "held": outcome.held, "cases": list(outcome.cases)}
+
+
+@shared_task(name="reports.sweep_unlinked", ignore_result=True)
+def sweep_unlinked_reports_task(older_than_seconds: int = 120) -> int:
+    """Re-enqueue reports whose linkage never ran (the broker may have lost the message)."""
+    ids = reports_needing_linkage(older_than=timedelta(seconds=older_than_seconds))
+    for start in range(0, len(ids), 100):
+        linkage_enqueue(report_ids=ids[start : start + 100])
     return len(ids)
 
 
 @shared_task(
+    name="batch.run_detection",
     # Acknowledged on receipt: a run outlasting the broker's visibility timeout
     # must not be delivered again, and a lost run is redone by the next beat.
     acks_late=False,
@@ -43,7 +68,7 @@ def sweep_pending_reviews(older_than_seconds: int | None = None) -> int:
     time_limit=3 * 3600,
     soft_time_limit=3 * 3600 - 120,
 )
-def run_batch_detection(since: str | None = None) -> dict:
+def run_batch_detection_task(since: str | None = None) -> dict:
     """The periodic batch: rings, bursts, anomalous reviewers -> cases, one DetectionRun.
 
     Skipped while another run started in the last three hours is still
@@ -53,8 +78,7 @@ def run_batch_detection(since: str | None = None) -> dict:
 
     from django.utils import timezone
 
-    from .batch import BatchParameters
-    from .batch import run_batch_detection as run_batch
+    from .batch import BatchParameters, run_batch_detection
     from .models import DetectionRun
 
     recent = timezone.now() - timedelta(hours=3)
@@ -62,5 +86,5 @@ def run_batch_detection(since: str | None = None) -> dict:
                                    started_at__gte=recent).exists():
         return {"skipped": "another run is in progress"}
     params = BatchParameters(since=datetime.fromisoformat(since) if since else None)
-    run = run_batch(params=params)
+    run = run_batch_detection(params=params)
     return {"run": run.pk, "counts": run.counts}

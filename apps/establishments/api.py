@@ -1,9 +1,10 @@
 """API v1: establishments (one object or a list per POST)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from apps.core.api import PartnerScopedViewSet
 from apps.core.openapi import error_responses
 from apps.core.payloads import validate_one_or_many
 from apps.core.validation import Field, one_or_many_schema
@@ -29,20 +30,16 @@ class EstablishmentSerializer(serializers.ModelSerializer):
         fields = ("external_id", "name", "kind", "city", "country", "created_at", "updated_at")
 
 
-class EstablishmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class EstablishmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = EstablishmentSerializer
     lookup_field = "external_id"
     lookup_value_regex = r"[^/]+"
     filterset_fields = ("kind", "country", "city")
 
-    queryset = Establishment.objects.none()  # for the schema generator
+    model = Establishment
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        return establishments_of_partner(partner=self.request.user.partner)
+    def scoped(self, partner):
+        return establishments_of_partner(partner=partner)
 
     @extend_schema(
         request={"application/json": one_or_many_schema(ESTABLISHMENT_FIELDS, max_items=MAX_BATCH)},

@@ -17,3 +17,7 @@ def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]
             "external_id", "id"
         )
     )
+
+
+def establishment_names(*, ids) -> dict[int, str]:
+    return dict(Establishment.objects.filter(id__in=list(ids)).values_list("id", "name"))

@@ -6,18 +6,19 @@ import json
 
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from apps.core.api import PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
 from apps.core.openapi import error_responses
 from apps.core.validation import object_schema, validate_object
+from apps.detection.services import threat_report_submit
 from apps.establishments.selectors import establishments_of_partner
 
 from .models import ThreatReport
 from .schemas import GUEST_FIELDS, REPORT_FIELDS
 from .selectors import threat_reports_of_partner
-from .services import threat_report_create
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -140,16 +141,12 @@ def _payload_from_form(data: QueryDict) -> dict:
     return payload
 
 
-class ThreatReportViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ThreatReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = ThreatReportSerializer
-    queryset = ThreatReport.objects.none()  # for the schema generator
+    model = ThreatReport
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        return threat_reports_of_partner(partner=self.request.user.partner)
+    def scoped(self, partner):
+        return threat_reports_of_partner(partner=partner)
 
     @extend_schema(
         request={
@@ -187,7 +184,7 @@ class ThreatReportViewSet(
                 fields={"establishment": ["Register the establishment first."]},
             )
         files = request.FILES.getlist("evidence") if is_form else []
-        report = threat_report_create(
+        report = threat_report_submit(
             partner=partner, establishment=establishment, payload=clean, files=files
         )
         report = self.get_queryset().get(id=report.id)

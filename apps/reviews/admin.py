@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.reasons import reason_sentence
 
 from .models import Review, Reviewer
 
@@ -43,7 +44,7 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not review.risk_reasons:
             return "—"
         return format_html("<ul>{}</ul>", format_html("".join(
-            format_html("<li>{} <code>{}</code></li>", r.get("en", ""), r.get("code", ""))
+            format_html("<li>{} <code>{}</code></li>", reason_sentence(r), r.get("code", ""))
             for r in review.risk_reasons)))
 
     @admin.display(description="Cases")

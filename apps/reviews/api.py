@@ -1,28 +1,25 @@
 """API v1: reviews — bulk ingest, verdicts with reasons."""
 
-from django.utils.translation import get_language
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from apps.cases.models import Case
+from apps.core.api import PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
 from apps.core.openapi import error_responses
 from apps.core.payloads import validate_one_or_many
+from apps.core.reasons import reasons_payload
 from apps.core.validation import one_or_many_schema
+from apps.detection.services import reviews_submit
 
 from .filters import ReviewFilter
 from .models import Review
 from .schemas import MAX_BATCH, REVIEW_FIELDS
 from .selectors import reviews_of_partner
-from .services import reviews_ingest
 
 RESULT_NAMES = {201: "created", 200: "unchanged", 409: "conflict"}
-
-
-def reasons_for_language(reasons: list[dict]) -> list[dict]:
-    """Reason codes with their sentence in the request's language (en or fr)."""
-    lang = "fr" if (get_language() or "en").startswith("fr") else "en"
-    return [{"code": r["code"], "detail": r.get(lang) or r.get("en", "")} for r in reasons]
 
 
 class RiskSerializer(serializers.Serializer):
@@ -50,7 +47,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RiskSerializer)
     def get_risk(self, review: Review) -> dict:
-        return {"score": review.risk_score, "reasons": reasons_for_language(review.risk_reasons)}
+        return {"score": review.risk_score, "reasons": reasons_payload(review.risk_reasons)}
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_cases(self, review: Review) -> list[int]:
@@ -96,18 +93,18 @@ REVIEW_EXAMPLE = {
 }
 
 
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = ReviewSerializer
     lookup_field = "external_id"
     lookup_value_regex = r"[^/]+"
     filterset_class = ReviewFilter
 
-    queryset = Review.objects.none()  # for the schema generator
+    model = Review
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        return reviews_of_partner(partner=self.request.user.partner)
+    def scoped(self, partner):
+        return reviews_of_partner(partner=partner).prefetch_related(
+            Prefetch("cases", queryset=Case.objects.only("id"))
+        )
 
     @extend_schema(
         request={"application/json": one_or_many_schema(REVIEW_FIELDS, max_items=MAX_BATCH)},
@@ -129,7 +126,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             request.data, fields=REVIEW_FIELDS, max_items=MAX_BATCH, noun="review"
         )
         partner = request.user.partner
-        results = reviews_ingest(partner=partner, items=items)
+        results = reviews_submit(partner=partner, items=items)
         if not many:
             result = results[0]
             if result.status == 409:

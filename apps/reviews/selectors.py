@@ -1,17 +1,57 @@
-"""Reads of reviews shared by the API, the portal and the admin."""
+"""Reads of reviews and reviewers shared by the API, the portal, the admin and detection."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import timedelta
+
+from django.db.models import Max, Min, Q, QuerySet
+from django.utils import timezone
 
 from apps.partners.models import Partner
 
-from .models import Review
+from .models import Review, Reviewer
 
 
 def reviews_of_partner(*, partner: Partner) -> QuerySet[Review]:
-    from apps.cases.models import Case
+    return Review.objects.filter(partner=partner).select_related("establishment", "reviewer")
 
-    return (
-        Review.objects.filter(partner=partner)
-        .select_related("establishment", "reviewer")
-        .prefetch_related(Prefetch("cases", queryset=Case.objects.only("id")))
+
+def reviewer_handles(*, ids) -> dict[int, str]:
+    """Reviewer id -> the public handle shown on the partner's site."""
+    return dict(Reviewer.objects.filter(id__in=list(ids)).values_list("id", "display_name"))
+
+
+def reviews_pending_for_scoring(*, older_than: timedelta) -> QuerySet[Review]:
+    """Pending reviews last enqueued (or never enqueued) more than ``older_than`` ago."""
+    cutoff = timezone.now() - older_than
+    return Review.objects.filter(status=Review.Status.PENDING).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff)
     )
+
+
+def reviewer_identities(*, ids) -> dict[int, tuple[str, str, str]]:
+    """Reviewer id -> (display name, external id, e-mail hash)."""
+    return {
+        rid: (name, ext, email)
+        for rid, name, ext, email in Reviewer.objects.filter(id__in=list(ids)).values_list(
+            "id", "display_name", "external_id", "email_hash"
+        )
+    }
+
+
+def review_time_windows(*, ids) -> list[tuple[int, object, object]]:
+    """(establishment id, first created_at, last created_at) of the given reviews."""
+    return [
+        (w["establishment_id"], w["first"], w["last"])
+        for w in Review.objects.filter(id__in=list(ids))
+        .values("establishment_id")
+        .annotate(first=Min("created_at"), last=Max("created_at"))
+    ]
+
+
+def review_verdict_state(*, ids) -> dict[int, tuple[object, list]]:
+    """Review id -> (partner, stored reason records), for re-deciding after new evidence."""
+    return {
+        r.id: (r.partner, r.risk_reasons or [])
+        for r in Review.objects.filter(id__in=list(ids)).select_related("partner").only(
+            "id", "risk_reasons", "partner"
+        )
+    }

@@ -1,8 +1,11 @@
-"""Review ingestion: validated items in, reviews persisted, scoring scheduled.
+"""Reviews and reviewers: the only code that writes them.
 
-Every review answered 201 is committed before the response and carries an
-``enqueued_at``; its scoring task is published after commit, and if the
-broker is down the periodic sweep re-enqueues it, so nothing accepted is lost.
+- Ingestion: validated items in, reviews persisted (idempotent per partner and
+  external_id). Every review answered 201 is committed with an ``enqueued_at``;
+  scheduling its scoring is the caller's business (apps.detection), and the
+  periodic sweep re-enqueues anything left pending, so nothing accepted is lost.
+- Verdicts: scores applied in one statement, holds, moderators' decisions;
+  each status change is a guarded UPDATE and tells the partner by webhook.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.exceptions import ApplicationError
+from apps.core.reasons import merge_reason_records, reasons_payload
 from apps.establishments.selectors import establishment_ids_by_external_id
 from apps.partners.models import Partner
+from apps.partners.services import WebhookEvent, webhook_emit, webhooks_emit_many
 
 from . import pii
 from .models import Review, Reviewer
@@ -36,11 +41,40 @@ class ItemResult:
     review_id: int | None
 
 
-def payload_fingerprint(item: dict) -> str:
-    """Keyed hash of the canonical validated payload (so it leaks no PII)."""
-    canonical = json.dumps(item, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+def _sent_values(value):
+    """The payload without empty optional values (None, "", {}), recursively.
+
+    An optional field the partner did not send validates to its default; leaving
+    defaults out keeps a fingerprint stable when the API gains an optional field,
+    so re-sending an unchanged review stays a 200, never a 409.
+    """
+    if isinstance(value, dict):
+        kept = {k: _sent_values(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, "", {})}
+    return value
+
+
+def _keyed_hash(material) -> str:
+    canonical = json.dumps(material, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
     key = settings.PII_HASH_KEY.encode()
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+#: Fingerprints are prefixed with their version; unprefixed ones are version 1
+#: (every validated key, defaults included) and still match their payloads.
+FINGERPRINT_VERSION = "v2"
+
+
+def payload_fingerprint(item: dict) -> str:
+    """Keyed hash of the canonical payload as sent (so it leaks no PII)."""
+    return f"{FINGERPRINT_VERSION}:{_keyed_hash(_sent_values(item))}"[:64]
+
+
+def same_payload(stored: str, item: dict, fingerprint: str) -> bool:
+    """Whether a stored fingerprint (any version) is that of ``item``."""
+    if stored.startswith(f"{FINGERPRINT_VERSION}:"):
+        return stored == fingerprint
+    return stored == _keyed_hash(item)  # version 1
 
 
 def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
@@ -236,27 +270,10 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
                 results.append(ItemResult(index, ext, 201, created[ext][0]))
                 continue
             rid, fp = stored.get(ext) or created[ext]
-            results.append(ItemResult(index, ext, 200 if fp == fingerprints[index] else 409, rid))
+            same = same_payload(fp, item, fingerprints[index])
+            results.append(ItemResult(index, ext, 200 if same else 409, rid))
 
-        new_ids = [r.review_id for r in results if r.status == 201]
-        if new_ids:
-            transaction.on_commit(lambda: enqueue_scoring(review_ids=new_ids), robust=True)
     return results
-
-
-def enqueue_scoring(*, review_ids: list[int]) -> None:
-    """Publish scoring tasks in batches; a failure is logged and left to the sweep."""
-    from apps.detection.tasks import score_reviews
-
-    size = settings.SCORING_BATCH_SIZE
-    for start in range(0, len(review_ids), size):
-        chunk = review_ids[start : start + size]
-        try:
-            score_reviews.delay(chunk)
-        except Exception:
-            # The reviews are committed and pending; the sweep will enqueue them.
-            logger.warning("broker unavailable; %d reviews left to the sweep", len(chunk), exc_info=True)
-            return
 
 
 @transaction.atomic
@@ -266,12 +283,155 @@ def reviews_mark_enqueued(*, review_ids: list[int]) -> int:
     )
 
 
-def review_set_status(*, review: Review, status: str, allowed_from: tuple[str, ...]) -> bool:
-    """Guarded transition: UPDATE … WHERE status IN allowed_from. True if it moved."""
-    now = timezone.now()
-    moved = Review.objects.filter(id=review.id, status__in=allowed_from).update(
-        status=status, status_changed_at=now
+# --------------------------------------------------------------------------- #
+# Verdicts and status changes
+
+
+def review_status_payload(review: Review, previous: str) -> dict:
+    """The ``review.status_changed`` body; reasons in the one output shape.
+
+    Webhooks have no reader's language: they speak the service's default.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = reasons_payload(review.risk_reasons or [])
+    return {
+        "external_id": review.external_id,
+        "status": review.status,
+        "previous_status": previous,
+        "risk": {"score": review.risk_score, "reasons": reasons},
+    }
+
+
+@dataclass(frozen=True)
+class ScoredReview:
+    """A verdict from detection for one pending review."""
+
+    review_id: int
+    risk_score: float
+    reasons: list[dict]  # stored reason records, strongest first
+    status: str  # Review.Status.PUBLISHED or HELD
+    language: str = ""  # guessed language, for reviews sent without one
+
+
+def reviews_lock_pending(*, review_ids: list[int]) -> list[Review]:
+    """The still-pending reviews among ``review_ids``, locked for this transaction.
+
+    Rows another worker holds are skipped (it is scoring them), so two
+    deliveries of one batch never score a review twice. Call inside atomic().
+    """
+    return list(
+        Review.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(id__in=review_ids, status=Review.Status.PENDING)
+        .select_related("partner", "reviewer")
+        .order_by("id")
     )
-    if moved:
-        review.status, review.status_changed_at = status, now
-    return bool(moved)
+
+
+def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review]) -> list[Review]:
+    """Write the verdicts of pending ``reviews`` and tell their partners.
+
+    One guarded UPDATE per status (``WHERE status = 'pending'``) via bulk_update
+    of the rows the caller locked; each review that moved emits
+    ``review.status_changed`` in the same transaction. Returns the reviews, updated.
+    """
+    by_id = {r.id: r for r in reviews}
+    now = timezone.now()
+    changed: list[Review] = []
+    for verdict in scored:
+        review = by_id[verdict.review_id]
+        if review.status != Review.Status.PENDING:
+            continue
+        review.risk_score = verdict.risk_score
+        review.risk_reasons = verdict.reasons
+        review.scored_at = review.status_changed_at = now
+        review.status = verdict.status
+        if not review.language and verdict.language:
+            review.language = verdict.language
+        changed.append(review)
+    Review.objects.bulk_update(
+        changed,
+        ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language"],
+        batch_size=500,
+    )
+    webhooks_emit_many(
+        events=[
+            WebhookEvent(
+                partner=review.partner,
+                event="review.status_changed",
+                data=review_status_payload(review, Review.Status.PENDING),
+                dedupe_key=f"review.status_changed:{review.pk}:pending->{review.status}",
+            )
+            for review in changed
+        ]
+    )
+    return changed
+
+
+def review_hold(*, review_id: int, risk_score: float, reasons: list[dict]) -> bool:
+    """Hold a pending or published review for a moderator, adding new reasons.
+
+    Never removes anything. The review keeps what scoring found; the new
+    reasons join them and the risk only rises. True if the review moved.
+    """
+    review = Review.objects.select_related("partner").filter(id=review_id).first()
+    if review is None or review.status not in (Review.Status.PENDING, Review.Status.PUBLISHED):
+        return False
+    previous = review.status
+    now = timezone.now()
+    merged = merge_reason_records(reasons, review.risk_reasons or [])
+    risk = max(review.risk_score or 0.0, round(risk_score, 4))
+    moved = Review.objects.filter(id=review.id, status=previous).update(
+        status=Review.Status.HELD, status_changed_at=now, risk_reasons=merged, risk_score=risk,
+        scored_at=review.scored_at or now,
+    )
+    if not moved:
+        return False
+    review.status, review.risk_reasons, review.risk_score = Review.Status.HELD, merged, risk
+    webhook_emit(
+        partner=review.partner,
+        event="review.status_changed",
+        data=review_status_payload(review, previous),
+        dedupe_key=f"review.status_changed:{review.pk}:{previous}->{review.status}",
+    )
+    return True
+
+
+def reviews_apply_decision(
+    *, review_ids: list[int], status: str, allowed_from: tuple[str, ...], case_id: int,
+    decision_token: str,
+) -> dict[int, tuple[str, str]]:
+    """A moderator's decision on a case's reviews: each one still in ``allowed_from``
+    moves to ``status``, and its partner hears of it once (deduplicated per decision).
+
+    Returns review id -> (before, after) for the reviews that moved.
+    """
+    moved: dict[int, tuple[str, str]] = {}
+    now = timezone.now()
+    for review in Review.objects.select_related("partner").filter(
+        id__in=review_ids, status__in=allowed_from
+    ).order_by("id"):
+        previous = review.status
+        if not Review.objects.filter(id=review.id, status=previous).update(
+            status=status, status_changed_at=now
+        ):
+            continue  # moved meanwhile by someone else
+        review.status = status
+        moved[review.id] = (previous, status)
+        webhook_emit(
+            partner=review.partner,
+            event="review.status_changed",
+            data={**review_status_payload(review, previous), "case": case_id},
+            dedupe_key=f"review.status_changed:{review.pk}:decision-{decision_token}",
+        )
+    return moved
+
+
+def reviewers_flag(*, reviewer_ids: set[int] | list[int]) -> list[int]:
+    """Mark reviewers confirmed abusive by a moderator; returns those newly flagged."""
+    flagged = sorted(
+        Reviewer.objects.filter(id__in=list(reviewer_ids), flagged=False).values_list(
+            "id", flat=True
+        )
+    )
+    Reviewer.objects.filter(id__in=flagged).update(flagged=True)
+    return flagged

@@ -34,7 +34,7 @@ def test_case_detail_lists_members_and_reasons(partner_api):
     assert body["status"] == "open"
     assert body["reviews"] == ["r-1"]
     assert body["establishments"] == [review.establishment.external_id]
-    assert body["reasons"] == [{"code": "new_account", "detail": "New account."}]
+    assert body["reasons"] == [{"code": "new_account", "score": 1.0, "detail": "New account."}]
 
 
 def test_another_partners_case_is_404(partner_api, other_partner_api):

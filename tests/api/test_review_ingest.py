@@ -93,7 +93,8 @@ def test_get_review_shows_status_risk_and_cases(partner_api):
     )
     body = partner_api.client.get(f"{URL}{review.external_id}/").json()
     assert body["status"] == "held"
-    assert body["risk"] == {"score": 0.91, "reasons": [{"code": "new_account", "detail": "New."}]}
+    assert body["risk"] == {
+        "score": 0.91, "reasons": [{"code": "new_account", "score": 1.0, "detail": "New."}]}
     assert body["cases"] == []
 
 
@@ -121,3 +122,30 @@ def test_list_is_cursor_paginated(partner_api):
     assert len(first["results"]) == 2
     second = partner_api.client.get(first["next"]).json()
     assert [r["external_id"] for r in second["results"]] == ["p0"]
+
+
+def test_an_optional_field_added_to_the_api_leaves_fingerprints_unchanged():
+    from apps.core.validation import validate_object
+    from apps.reviews.schemas import REVIEW_FIELDS
+    from apps.reviews.services import payload_fingerprint
+    from tests.factories import review_payload
+
+    clean, _ = validate_object(REVIEW_FIELDS, review_payload(establishment="htl-1"))
+    grown = {**clean, "new_optional": None,
+             "reviewer": {**clean["reviewer"], "new_nested_optional": ""}}
+    assert payload_fingerprint(grown) == payload_fingerprint(clean)
+
+
+def test_a_review_stored_under_the_first_fingerprint_version_still_answers_200(
+    partner_api, establishment
+):
+    from apps.core.validation import validate_object
+    from apps.reviews.schemas import REVIEW_FIELDS
+    from apps.reviews.services import _keyed_hash
+    from tests.factories import review_payload
+
+    item = review_payload(external_id="legacy-1", establishment="htl-1")
+    assert partner_api.client.post(URL, item, format="json").status_code == 201
+    clean, _ = validate_object(REVIEW_FIELDS, item)
+    Review.objects.filter(external_id="legacy-1").update(payload_hash=_keyed_hash(clean))
+    assert partner_api.client.post(URL, item, format="json").status_code == 200

@@ -66,7 +66,7 @@ def test_json_report_is_201_and_keeps_guest_identifiers_only_as_hashes(api, esta
 def test_create_schedules_linkage_after_commit(api, establishment,
                                                 django_capture_on_commit_callbacks):
     with (
-        mock.patch("apps.reports.tasks.link_threat_reports.delay") as delay,
+        mock.patch("apps.detection.tasks.link_threat_reports_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = api.post(URL, report_payload(), format="json")

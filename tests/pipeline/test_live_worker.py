@@ -4,7 +4,8 @@ import pytest
 from celery.exceptions import OperationalError as CeleryOperationalError
 from kombu.exceptions import OperationalError
 
-from apps.detection.tasks import score_reviews, sweep_pending_reviews
+from apps.detection.tasks import score_reviews_task as score_reviews
+from apps.detection.tasks import sweep_pending_reviews_task as sweep_pending_reviews
 from apps.reviews.models import Review
 from reviewguard.celery import app as celery_app
 from tests.factories import EstablishmentFactory, review_payload

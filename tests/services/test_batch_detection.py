@@ -160,7 +160,7 @@ def test_failed_run_is_recorded(partner, background, monkeypatch):
 
 
 def test_beat_task_runs_a_batch(partner, background):
-    from apps.detection.tasks import run_batch_detection as task
+    from apps.detection.tasks import run_batch_detection_task as task
 
     plant_ring(partner, background)
     result = task()
@@ -169,7 +169,7 @@ def test_beat_task_runs_a_batch(partner, background):
 
 
 def test_beat_task_skips_while_another_run_is_in_progress():
-    from apps.detection.tasks import run_batch_detection as task
+    from apps.detection.tasks import run_batch_detection_task as task
 
     DetectionRun.objects.create()  # running
     assert task() == {"skipped": "another run is in progress"}
@@ -178,5 +178,5 @@ def test_beat_task_skips_while_another_run_is_in_progress():
 
 def test_beat_schedule_runs_the_batch_hourly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["batch-detection"]
-    assert entry["task"] == "apps.detection.tasks.run_batch_detection"
+    assert entry["task"] == "batch.run_detection"
     assert entry["schedule"] == 3600.0

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import translation
 
 from apps.cases.models import Case
 from apps.cases.services import case_decide
+from apps.core.reasons import reason_sentence
+from apps.detection.linkage import reports_link, reports_link_reviews
+from apps.detection.tasks import link_threat_reports_task as link_threat_reports
+from apps.detection.tasks import sweep_unlinked_reports_task as sweep_unlinked_reports
 from apps.partners.models import WebhookDelivery
 from apps.reports.models import ReportReviewLink, ThreatReport
-from apps.reports.services import reports_link, reports_link_reviews
-from apps.reports.tasks import link_threat_reports, sweep_unlinked_reports
 from apps.reviews import pii
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
@@ -205,10 +208,17 @@ def test_hold_opens_one_extortion_case_with_report_review_and_bilingual_reasons(
     assert list(rep.cases.all()) == [case]
     codes = {r["code"] for r in case.reasons}
     assert {"report_identity_match", "low_rating_after_demand", "threat_in_report"} <= codes
-    assert all(r["en"] and r["fr"] for r in case.reasons)
+    with translation.override("en"):
+        english = [reason_sentence(r) for r in case.reasons]
+    with translation.override("fr"):
+        french = [reason_sentence(r) for r in case.reasons]
+    assert all(en and fr and en != fr for en, fr in zip(english, french, strict=True))
     held = refreshed(review)
-    assert held.risk_reasons[0]["code"] == "report_identity_match"
-    assert "signalement" in held.risk_reasons[0]["fr"]
+    codes = [r["code"] for r in held.risk_reasons]
+    assert "report_identity_match" in codes and "extortion_report" in codes
+    with translation.override("fr"):
+        identity = next(r for r in held.risk_reasons if r["code"] == "report_identity_match")
+        assert "signalement" in reason_sentence(identity)
 
 
 def test_hold_sends_case_opened_and_review_status_changed_webhooks(hotel):
@@ -267,7 +277,8 @@ def test_same_guest_at_two_partners_becomes_one_serial_case(db):
     assert set(case.partners.all()) == {hotel_a.partner, hotel_b.partner}
     assert set(case.establishments.all()) == {hotel_a, hotel_b}
     serial = next(r for r in case.reasons if r["code"] == "serial_extortionist")
-    assert "2 establishments (2 partner(s))" in serial["en"]
+    with translation.override("en"):
+        assert "2 establishments (2 partners)" in reason_sentence(serial)
     assert set(rep_b.cases.all()) == {case}
 
 
@@ -402,7 +413,44 @@ def test_the_sweep_re_enqueues_reports_whose_linkage_never_ran(hotel):
     done = report(hotel, guest_email="other@example.org")
     reports_link(report_ids=[done.id])
 
-    with mock.patch("apps.reports.tasks.link_threat_reports.delay") as delay:
+    with mock.patch("apps.detection.tasks.link_threat_reports_task.delay") as delay:
         assert sweep_unlinked_reports() == 1
 
     delay.assert_called_once_with([lost.id])
+
+
+def test_pending_review_by_a_reported_guest_is_held_in_its_first_verdict(hotel):
+    from apps.detection.services import reviews_score
+
+    report(hotel, guest_email="jean@example.org")
+    review = guest_review(hotel, email="jean@example.org", status=Review.Status.PENDING)
+
+    reviews_score(review_ids=[review.id])
+
+    assert refreshed(review).status == Review.Status.HELD
+    changes = WebhookDelivery.objects.filter(event="review.status_changed")
+    assert [d.payload["data"]["previous_status"] for d in changes] == ["pending"]
+
+
+def test_review_held_by_a_report_joins_the_guest_case_not_a_case_of_its_own(hotel):
+    from apps.detection.services import reviews_score
+
+    report(hotel, guest_email="jean@example.org")
+    review = guest_review(hotel, email="jean@example.org", status=Review.Status.PENDING)
+
+    reviews_score(review_ids=[review.id])
+
+    assert list(Case.objects.values_list("kind", flat=True)) == [Case.Kind.EXTORTION]
+    assert ReportReviewLink.objects.get(review=review).held
+
+
+def test_a_partner_with_a_higher_threshold_keeps_a_report_only_review_published(hotel):
+    hotel.partner.hold_threshold = 0.95
+    hotel.partner.save()
+    review = guest_review(hotel, email="jean@example.org")
+    rep = report(hotel, guest_email="jean@example.org")
+
+    reports_link(report_ids=[rep.id])
+
+    assert refreshed(review).status == Review.Status.PUBLISHED
+    assert Case.objects.get().kind == Case.Kind.EXTORTION

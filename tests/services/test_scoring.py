@@ -6,7 +6,7 @@ import pytest
 
 from apps.cases.models import Case
 from apps.detection.services import reviews_score
-from apps.detection.tasks import sweep_pending_reviews
+from apps.detection.tasks import sweep_pending_reviews_task as sweep_pending_reviews
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
 
@@ -93,14 +93,14 @@ def test_status_change_is_owed_to_the_partner_as_a_webhook():
 def test_sweep_picks_up_reviews_never_enqueued(django_capture_on_commit_callbacks, monkeypatch):
     review = ReviewFactory(enqueued_at=None)
     sent = []
-    monkeypatch.setattr("apps.detection.tasks.score_reviews.delay", lambda ids: sent.append(ids))
+    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", lambda ids: sent.append(ids))
     assert sweep_pending_reviews(older_than_seconds=60) == 1
     assert sent == [[review.id]]
 
 
 def test_sweep_leaves_recently_enqueued_reviews_alone(monkeypatch):
     ReviewFactory(enqueued_at=NOW)
-    monkeypatch.setattr("apps.detection.tasks.score_reviews.delay", lambda ids: None)
+    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", lambda ids: None)
     assert sweep_pending_reviews(older_than_seconds=60) == 0
 
 

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.exceptions import ApplicationError
+from apps.detection.services import threat_report_submit
 from apps.reviews.models import Review
 
 from ..models import ReportReviewLink, ThreatReport
 from ..selectors import establishments_of_owner, evidence_for_user, threat_reports_of_owner
-from ..services import threat_report_create
 from .forms import OwnerLoginForm, ReportForm
 
 owner_required = login_required(login_url=reverse_lazy("portal:login"))
@@ -109,7 +109,7 @@ def report_new(request):
         if form.is_valid():
             establishment = form.cleaned_data["establishment"]
             try:
-                report = threat_report_create(
+                report = threat_report_submit(
                     partner=establishment.partner, establishment=establishment,
                     reporter=request.user, payload=form.payload(),
                     files=form.cleaned_data["evidence"],

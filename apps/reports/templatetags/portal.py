@@ -1,8 +1,9 @@
 """Labels and reasons for the owner portal, in the active language."""
 
 from django import template
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from apps.core.reasons import reason_sentence
 
 register = template.Library()
 
@@ -49,8 +50,7 @@ def method_labels(methods: str) -> str:
 @register.filter
 def reasons_text(reasons: list, limit: int = 3) -> list[str]:
     """Reason sentences in the active language (fr or en), strongest first."""
-    lang = "fr" if (get_language() or "en").startswith("fr") else "en"
-    return [r.get(lang) or r.get("en", "") for r in (reasons or [])[: int(limit)]]
+    return [reason_sentence(r) for r in (reasons or [])[: int(limit)]]
 
 
 @register.filter

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand
 
+from apps.detection.services import reviews_submit
 from apps.establishments.services import establishments_upsert
 from apps.partners.models import Partner
 from apps.partners.services import api_key_issue, partner_create
-from apps.reviews.services import reviews_ingest
 
 ESTABLISHMENTS = [
     ("htl-paris-01", "Hôtel du Marais", "hotel", "Paris", "FR"),
@@ -142,7 +142,7 @@ class Command(BaseCommand):
             items=[dict(zip(("external_id", "name", "kind", "city", "country"), e, strict=True))
                    for e in ESTABLISHMENTS],
         )
-        results = reviews_ingest(partner=the_partner, items=demo_reviews(datetime.now(UTC)))
+        results = reviews_submit(partner=the_partner, items=demo_reviews(datetime.now(UTC)))
         new = sum(1 for r in results if r.status == 201)
         self.stdout.write(
             f"Demo partner {the_partner.name!r}: {len(ESTABLISHMENTS)} establishments, "
