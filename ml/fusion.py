@@ -96,8 +96,8 @@ EXTRA_WEIGHTS: dict[str, float] = {
     "extortion_report": 4.5,
     "extortion_text": 5.0,
     "near_duplicate_text": 2.0,
-    "ring_member": 2.5,
-    "review_bombing": 2.0,
+    "ring_member": 4.5,
+    "review_bombing": 4.5,
     "anomaly_rank": 1.5,
 }
 _DEFAULT_EXTRA_WEIGHT = 1.5

@@ -287,16 +287,40 @@ class RingDetector:
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
-    def fit(self, cols: ReviewColumns, y: object = None) -> RingDetector:
+    def fit(
+        self,
+        cols: ReviewColumns,
+        y: object = None,
+        *,
+        background: tuple[np.ndarray, np.ndarray, float] | None = None,
+    ) -> RingDetector:
+        """Find rings among the rows of ``cols``.
+
+        ``background`` describes the activity around ``cols`` when it is only a
+        neighbourhood of a larger table: ``(establishment codes, their review
+        counts, total reviews)`` over the same period. Chance (the dense-block
+        lift) and camouflage weights are then judged against the table, not
+        against a sample that the ring itself dominates. None: ``cols`` is the
+        whole population.
+        """
         n = len(cols)
         self.reviewers_, reviewer = _factorize(cols.reviewer)
-        _, establishment = _factorize(cols.establishment)
+        est_codes, establishment = _factorize(cols.establishment)
         n_rev = len(self.reviewers_)
         n_est = int(establishment.max()) + 1 if n and (establishment >= 0).any() else 0
         day = np.asarray(cols.created_at, dtype=np.float64) / SECONDS_PER_DAY
         usable = (reviewer >= 0) & (establishment >= 0)
         self._incidence = _incidence(reviewer[usable], establishment[usable], (n_rev, n_est))
-        degree = np.asarray(self._incidence.sum(axis=0)).ravel()
+        degree = np.asarray(self._incidence.sum(axis=0)).ravel().astype(np.float64)
+        self._total = float(degree.sum())
+        if background is not None:
+            codes, counts, total = background
+            codes = np.asarray(codes, dtype=np.int64)
+            counts = np.asarray(counts, dtype=np.float64)
+            known = np.isin(codes, est_codes[:n_est])
+            where = np.searchsorted(est_codes[:n_est], codes[known])
+            degree[where] = np.maximum(degree[where], counts[known])
+            self._total = max(float(degree.sum()), float(total))
         self._degree = degree
         self._col_weight = 1.0 / np.log(self.c + degree)
 
@@ -307,7 +331,7 @@ class RingDetector:
         for k, ring in enumerate(self.rings_):
             self.review_ring_[ring.reviews] = k
             self.review_score_[ring.reviews] = ring.score
-        del self._incidence, self._col_weight, self._degree
+        del self._incidence, self._col_weight, self._degree, self._total
         return self
 
     # ----------------------------------------------------------------- ties
@@ -594,7 +618,7 @@ class RingDetector:
         block = self._incidence[core]
         block_reviews = int(block[:, targets].sum())
         degree = self._degree
-        expected = block.sum() * degree[targets].sum() / max(degree.sum(), 1.0)
+        expected = block.sum() * degree[targets].sum() / max(self._total, 1.0)
         return block_reviews, block_reviews / max(expected, 1e-12)
 
     def _describe(self, cols, core, rows, targets) -> Ring:

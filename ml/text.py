@@ -24,6 +24,7 @@ __all__ = [
     "extortion_cues",
     "fold",
     "guess_language",
+    "lsh_band_keys",
     "minhash_signatures",
     "near_duplicate_groups",
     "near_duplicate_pairs",
@@ -498,6 +499,34 @@ def near_duplicate_pairs(
         similarity[s : s + step] = (sig[lo[s : s + step]] == sig[hi[s : s + step]]).mean(axis=1)
     keep = similarity >= threshold
     return nonempty[lo[keep]], nonempty[hi[keep]], similarity[keep]
+
+
+def lsh_band_keys(signatures: np.ndarray, *, bands: int = 32) -> np.ndarray:
+    """The LSH band keys of each signature, shape ``(n, bands)``, int64.
+
+    Two rows equal on a whole band share that band's key (the band's index is
+    mixed in, so keys of different bands never meet). Stored in a table, the
+    keys find a new text's near-duplicate candidates among all earlier ones
+    with an indexed equality lookup, as ``near_duplicate_pairs`` does in
+    memory. A text without shingles gets no keys (-1).
+    """
+    n, num_perm = signatures.shape
+    rows = num_perm // bands
+    if rows == 0:
+        raise ValueError(f"{bands} bands need at least {bands} permutations")
+    keys = np.full((n, bands), -1, dtype=np.int64)
+    blank = np.iinfo(signatures.dtype).max
+    nonempty = signatures[:, 0] != blank if n else np.zeros(0, bool)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            key = np.full(n, band, dtype=np.uint64)
+            for col in range(band * rows, (band + 1) * rows):
+                key = _mix64(key * np.uint64(0x9E3779B97F4A7C15)
+                             + signatures[:, col].astype(np.uint64))
+            # 63 bits: a signed key that fits PostgreSQL's bigint, never -1.
+            keys[:, band] = (key >> np.uint64(1)).astype(np.int64)
+    keys[~nonempty] = -1
+    return keys
 
 
 def near_duplicate_groups(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -161,6 +161,11 @@ REVIEW_HOLD_THRESHOLD = env.float("REVIEW_HOLD_THRESHOLD", default=0.7)
 # by the sweep, so a message lost while the broker was down loses nothing.
 PENDING_SWEEP_AFTER_SECONDS = env.int("PENDING_SWEEP_AFTER_SECONDS", default=60)
 SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=500)
+# A review whose scoring failed this many times (for a reason other than the
+# database) is dead-lettered: shown in the admin, no longer swept.
+SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=5)
+# An establishment's attack alert ends when no attack review was detected for this long.
+ALERT_QUIET_HOURS = env.float("ALERT_QUIET_HOURS", default=24.0)
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -225,10 +230,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.partners.tasks.sweep_due_webhooks",
         "schedule": 60.0,
     },
-    # Rings, bursts and the anomaly ensemble over the whole table (issue 6).
+    # Reconciliation: what the live path cannot see (slow and camouflaged rings,
+    # the anomaly ensemble), over what is new since the last run plus its lookback.
     "batch-detection": {
         "task": "batch.run_detection",
-        "schedule": env.float("BATCH_DETECTION_INTERVAL_SECONDS", default=3600.0),
+        "schedule": env.float("BATCH_DETECTION_INTERVAL_SECONDS", default=300.0),
+    },
+    "end-quiet-alerts": {
+        "task": "scoring.end_quiet_alerts",
+        "schedule": 300.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

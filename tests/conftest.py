@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from apps.partners.models import Partner
@@ -32,6 +33,12 @@ def _client_for(partner: Partner) -> PartnerClient:
 def _fresh_api_key_cache():
     """Each test starts with no API key remembered from another test."""
     forget_cached_api_keys()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Nothing cached by another test (throttle counts, table counts) leaks in."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ class CaseSerializer(serializers.ModelSerializer):
         model = Case
         fields = (
             "id", "kind", "status", "severity", "summary", "establishments", "reviews",
-            "reviewers", "reasons", "opened_at", "updated_at", "decided_at",
+            "reviewers", "reasons", "opened_at", "updated_at", "decided_at", "merged_into",
         )
 
     def get_reasons(self, case: Case) -> list[dict]:

@@ -20,6 +20,9 @@ class Case(models.Model):
         OPEN = "open"
         CONFIRMED = "confirmed"
         DISMISSED = "dismissed"
+        # Joined another case of the same incident (``merged_into``): its reviews,
+        # reviewers and members are that case's now; decide that one.
+        MERGED = "merged"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
@@ -54,6 +57,9 @@ class Case(models.Model):
         related_name="decided_cases",
     )
     decision_note = models.TextField(blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+    )
 
     class Meta:
         ordering = ["-severity", "-opened_at"]

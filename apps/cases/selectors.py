@@ -20,3 +20,8 @@ def cases_of_partner(*, partner: Partner) -> QuerySet[Case]:
         )
         .distinct()
     )
+
+
+def cases_no_longer_open(*, ids) -> list[int]:
+    return list(Case.objects.filter(id__in=list(ids)).exclude(status=Case.Status.OPEN)
+                .values_list("id", flat=True))

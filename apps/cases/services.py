@@ -8,7 +8,7 @@ import statistics
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -112,6 +112,30 @@ def _announce_opened(case: Case, *, dedupe_suffix: str = "") -> None:
 
 @transaction.atomic
 def case_upsert_outcome(*, finding: CaseFinding) -> CaseUpsert:
+    """Open a case for a finding, or extend the case it continues (``_upsert``).
+
+    One incident, one case: a per-reviewer finding about a member of an open
+    ring or bombing case extends that case instead; and an open case absorbs
+    the open cases that share its members (``_absorb_related``).
+    """
+    if finding.kind == Case.Kind.ANOMALOUS_REVIEWER:
+        incident = (
+            Case.objects.filter(kind__in=INCIDENT_KINDS, status=Case.Status.OPEN,
+                                member_keys__key__in=finding.member_keys)
+            .order_by("-severity", "pk").first()
+        )
+        if incident is not None:
+            finding = replace(finding, kind=incident.kind,
+                              member_keys=tuple(incident.member_keys.values_list("key", flat=True)),
+                              severity=min(finding.severity, incident.severity),
+                              reasons=incident.reasons)
+    result = _upsert(finding)
+    if result.case.status == Case.Status.OPEN:
+        _absorb_related(result.case, finding)
+    return result
+
+
+def _upsert(finding: CaseFinding) -> CaseUpsert:
     """Open a case for a finding, or extend the case it continues.
 
     The finding continues a case of the same kind with exactly its member keys
@@ -215,6 +239,63 @@ def case_upsert_outcome(*, finding: CaseFinding) -> CaseUpsert:
     )
     _announce_opened(case)
     return CaseUpsert(case, UpsertOutcome.EXTENDED, tuple(new_reviews), tuple(new_keys))
+
+
+#: Cases of these kinds are one incident each: the per-reviewer cases of their
+#: members (opened when a member's review was held before the incident was
+#: seen) join them.
+INCIDENT_KINDS = (Case.Kind.SOCK_PUPPET_RING, Case.Kind.REVIEW_BOMBING)
+
+
+def cases_merge(*, into: Case, cases: Iterable[Case], note: str) -> list[int]:
+    """Merge open cases into ``into``: their reviews, reviewers, establishments,
+    partners and member keys move over, they end ``merged`` (pointing at it),
+    and both sides record a ``merged`` audit event. Returns the merged case ids."""
+    merged: list[int] = []
+    for case in cases:
+        if case.pk == into.pk:
+            continue
+        moved = Case.objects.filter(pk=case.pk, status=Case.Status.OPEN).update(
+            status=Case.Status.MERGED, merged_into=into, updated_at=timezone.now()
+        )
+        if not moved:
+            continue  # decided or merged meanwhile: it keeps its own outcome
+        into.reviews.add(*case.reviews.all())
+        into.reviewers.add(*case.reviewers.all())
+        into.establishments.add(*case.establishments.all())
+        into.partners.add(*case.partners.all())
+        CaseMember.objects.bulk_create(
+            [CaseMember(case=into, key=key) for key in case.member_keys.values_list("key", flat=True)],
+            ignore_conflicts=True,
+        )
+        CaseEvent.objects.create(case=case, action="merged", before={"status": Case.Status.OPEN},
+                                 after={"status": Case.Status.MERGED, "into": into.pk}, note=note)
+        CaseEvent.objects.create(case=into, action="merged", after={"from": case.pk}, note=note)
+        merged.append(case.pk)
+    if merged:
+        into.severity = max([into.severity] + [c.severity for c in Case.objects.filter(
+            pk__in=merged)])
+        into.save(update_fields=["severity", "updated_at"])
+    return merged
+
+
+def _absorb_related(case: Case, finding: CaseFinding) -> None:
+    """One incident, one case: open cases of the same kind sharing members, and open
+    per-reviewer cases of an incident's members, join it."""
+    keys = set(finding.member_keys)
+    same_kind = Case.objects.filter(
+        kind=case.kind, status=Case.Status.OPEN, member_keys__key__in=keys
+    ).exclude(pk=case.pk).distinct()
+    cases_merge(into=case, cases=list(same_kind.order_by("pk")),
+                note="Shares members with this case.")
+    if case.kind in INCIDENT_KINDS and finding.reviewer_ids:
+        reviewer_keys = [f"reviewer:{r}" for r in finding.reviewer_ids]
+        per_reviewer = Case.objects.filter(
+            kind=Case.Kind.ANOMALOUS_REVIEWER, status=Case.Status.OPEN,
+            member_keys__key__in=reviewer_keys,
+        ).distinct()
+        cases_merge(into=case, cases=list(per_reviewer.order_by("pk")),
+                    note="The reviewer belongs to this incident.")
 
 
 def _grown_fingerprint(case: Case, keys: set[str]) -> str:

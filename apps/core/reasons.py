@@ -297,14 +297,16 @@ def reasons_payload(records: Iterable[Mapping[str, Any]]) -> list[dict]:
 
 
 def merge_reason_records(*lists: Iterable[Mapping[str, Any]]) -> list[dict]:
-    """One record per code, the strongest, strongest first."""
-    best: dict[str, dict] = {}
+    """One record per code, in order of first appearance (give the lists in order
+    of importance, each strongest first); a later, stronger record of a code
+    replaces the earlier one in place."""
+    merged: dict[str, dict] = {}
     for records in lists:
         for r in records:
             code = r["code"]
-            if code not in best or (r.get("score") or 0) > (best[code].get("score") or 0):
-                best[code] = dict(r)
-    return sorted(best.values(), key=lambda r: -(r.get("score") or 0))
+            if code not in merged or (r.get("score") or 0) > (merged[code].get("score") or 0):
+                merged[code] = dict(r)
+    return list(merged.values())
 
 
 def _json_safe(values: Mapping[str, Any]) -> dict:

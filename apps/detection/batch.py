@@ -22,7 +22,7 @@ import numpy as np
 from django.utils import timezone
 
 from apps.cases.models import Case
-from apps.cases.services import CaseFinding, case_upsert_outcome
+from apps.cases.services import INCIDENT_KINDS, CaseFinding, case_upsert_outcome
 from apps.core.reasons import reason_records
 from apps.establishments.selectors import establishment_names
 from apps.reviews.models import Review
@@ -32,6 +32,7 @@ from ml.bursts import BurstDetector
 from ml.features import FeatureMatrix, ReviewColumns, review_features, reviewer_features
 from ml.rings import RingDetector
 
+from .live import incident_apply
 from .loader import LazyTexts, NoProgress, Progress, ReviewFrame, Where, read_reviews
 from .models import DetectionRun
 
@@ -333,6 +334,8 @@ def run_batch_detection(*, params: BatchParameters | None = None,
         for finding in findings:
             result = case_upsert_outcome(finding=finding)
             outcomes[f"{finding.kind}:{result.outcome}"] += 1
+            if finding.kind in INCIDENT_KINDS and result.case.status == Case.Status.OPEN:
+                counts["reviews_held"] += incident_apply(finding=finding, case_id=result.case.pk)
             progress.advance()
         metrics["seconds_writing"] = round(time.monotonic() - t0, 3)
         for r in results:

@@ -314,12 +314,3 @@ def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
     )
 
 
-def read_review_context(*, review_ids: Sequence[int]) -> ReviewFrame:
-    """The given reviews plus the history of their reviewers and establishments."""
-    touched = Review.objects.filter(id__in=list(review_ids)).values_list(
-        "reviewer_id", "establishment_id"
-    )
-    reviewers = sorted({r for r, _ in touched})
-    establishments = sorted({e for _, e in touched})
-    return read_reviews(where=Where(ids=list(review_ids), reviewers=reviewers,
-                                    establishments=establishments))

@@ -23,3 +23,23 @@ class DetectionRun(models.Model):
 
     def __str__(self) -> str:
         return f"Run #{self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class TextBand(models.Model):
+    """One LSH band key of a review's text (ml.text.lsh_band_keys): the persistent
+    near-duplicate index. A new text's candidates are the reviews sharing a key,
+    found by an indexed lookup instead of comparing with the whole table."""
+
+    review_id = models.BigIntegerField()
+    reviewer_id = models.BigIntegerField()
+    key = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "created_at"], name="textband_key"),
+            models.Index(fields=["review_id"], name="textband_review"),
+        ]
+
+    def __str__(self) -> str:
+        return f"band {self.key} of review {self.review_id}"

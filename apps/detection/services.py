@@ -16,22 +16,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
 
 from apps.cases.models import Case
-from apps.cases.services import CaseFinding, case_upsert
+from apps.cases.services import CaseFinding, case_upsert, case_upsert_outcome
 from apps.core.reasons import merge_reason_records, reason_records
 from apps.establishments.models import Establishment
+from apps.establishments.services import establishment_alert_raise
 from apps.partners.models import Partner
 from apps.reports.models import ThreatReport
 from apps.reports.services import report_link_mark_held, threat_report_create
 from apps.reviews.models import Review
+from apps.reviews.selectors import reviews_held_among
 from apps.reviews.services import (
     ItemResult,
     ScoredReview,
+    review_record_scoring_failure,
     reviews_apply_scores,
     reviews_ingest,
     reviews_lock_pending,
@@ -41,8 +46,9 @@ from ml.features import review_features
 from ml.fusion import RiskResult, review_risk
 from ml.text import NearDuplicateDetector, extortion_cues, guess_language
 
-from .linkage import ReportSignal, reports_link_reviews
-from .loader import ReviewFrame, read_review_context
+from .linkage import LinkOutcome, ReportSignal, reports_link_reviews
+from .live import LiveResult, Neighbourhood, detect_live, neighbourhood_of, text_index_add
+from .loader import ReviewFrame, Where, read_reviews
 from .policy import verdict
 
 logger = logging.getLogger(__name__)
@@ -117,11 +123,13 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
     """Score the still-pending reviews among ``review_ids`` and publish or hold each.
 
     One transaction per batch: the pending rows are locked (rows another worker
-    already holds are skipped, it is scoring them), their context is read in a
-    few set-based queries, ml/ scores them together, and every signal —
-    behaviour, text, near-duplicates, a linked threat report — feeds the one
-    risk that the hold rule (apps/detection/policy.py) turns into a verdict.
-    Verdicts, webhooks, links and cases ride the same commit.
+    already holds are skipped, it is scoring them), their neighbourhood is read
+    in a few set-based queries bounded by time windows (apps/detection/live.py),
+    ml/ scores them together, and every signal — behaviour, text,
+    near-duplicates, a linked threat report, a ring or a bombing burst the
+    review joins — feeds the one risk that the hold rule
+    (apps/detection/policy.py) turns into a verdict. Verdicts, webhooks, links,
+    cases and alerts ride the same commit.
     """
     with transaction.atomic():
         pending = reviews_lock_pending(review_ids=review_ids)
@@ -130,66 +138,154 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
         ids = [r.id for r in pending]
         # Owners' live threat reports first: a review by a reported guest is held
         # in the same verdict, not published and then held.
-        link = reports_link_reviews(review_ids=ids, deferred=set(ids))
-        risk = _risk_of(pending, [link.signals.get(i) for i in ids])
+        link = _isolated("report linkage", LinkOutcome, reports_link_reviews,
+                         review_ids=ids, deferred=set(ids))
+        near = neighbourhood_of(reviews=pending)
+        frame = read_reviews(where=Where(ids=near.review_ids))
+        live = _isolated("live detection", LiveResult, detect_live,
+                         frame=frame, near=near, target_ids=ids)
+        risk = _risk_of(pending, frame, near, [link.signals.get(i) for i in ids], live)
         languages = _languages(pending)
+        finding_reasons = _finding_reasons(live)
         scored = []
         for review, score, reasons, language in zip(
             pending, risk.score.tolist(), risk.reasons, languages, strict=True
         ):
             signal = link.signals.get(review.id)
-            records = reason_records(reasons)
-            if signal is not None:
-                records = merge_reason_records(records, signal.reasons)
+            records = merge_reason_records(
+                reason_records(reasons),
+                signal.reasons if signal is not None else [],
+                finding_reasons.get(review.id, []),
+                live.notes.get(review.id, []),
+            )
             scored.append(ScoredReview(
                 review_id=review.id, risk_score=round(float(score), 4), reasons=records,
                 status=verdict(risk=score, partner=review.partner), language=language,
             ))
         changed = reviews_apply_scores(scored=scored, reviews=pending)
+        text_index_add(reviews=pending)
+        in_incident = _open_live_cases(live)
         held = [r for r in changed if r.status == Review.Status.HELD]
         for review in held:
             signal = link.signals.get(review.id)
             if signal is not None:
                 # The guest's extortion case already lists it: one incident, one case.
                 report_link_mark_held(report_id=signal.report_id, review_id=review.id)
-            else:
+            elif review.id not in in_incident:
                 _open_reviewer_case(review=review)
     logger.info("scored %d reviews: %d held", len(changed), len(held))
     return ScoringOutcome(len(changed), len(changed) - len(held), len(held))
 
 
-def _risk_of(reviews: list[Review], signals: list[ReportSignal | None]) -> RiskResult:
-    """Features from the reviews and their reviewers' and establishments' history -> risk."""
+#: Errors worth retrying the whole task for: the database is away or restarting.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def _isolated(what: str, empty, step, **kwargs):
+    """Run one detection step in a savepoint. If it fails for any reason but the
+    database being away, its writes are undone, the failure is logged, and the
+    batch is scored without it: one bad report or one detector bug must not hold
+    every partner's reviews hostage."""
+    try:
+        with transaction.atomic():
+            return step(**kwargs)
+    except TRANSIENT:
+        raise
+    except Exception:
+        logger.exception("%s failed; the batch is scored without it", what)
+        return empty()
+
+
+def reviews_score_isolating(*, review_ids: list[int]) -> ScoringOutcome:
+    """``reviews_score``, with a failing batch split in halves until the review that
+    fails is alone; that one's failure is counted and, after
+    ``SCORING_MAX_ATTEMPTS``, it is dead-lettered, while every other review is
+    scored. Database outages are not split: they propagate, for a retry."""
+    try:
+        return reviews_score(review_ids=review_ids)
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        if len(review_ids) > 1:
+            half = len(review_ids) // 2
+            a = reviews_score_isolating(review_ids=review_ids[:half])
+            b = reviews_score_isolating(review_ids=review_ids[half:])
+            return ScoringOutcome(a.scored + b.scored, a.published + b.published, a.held + b.held)
+        logger.exception("scoring review %s failed", review_ids[0])
+        if review_record_scoring_failure(review_id=review_ids[0], error=f"{type(exc).__name__}: "
+                                         f"{exc}", max_attempts=settings.SCORING_MAX_ATTEMPTS):
+            logger.error("review %s dead-lettered after %d attempts", review_ids[0],
+                         settings.SCORING_MAX_ATTEMPTS)
+        return ScoringOutcome(0, 0, 0)
+
+
+def _finding_reasons(live: LiveResult, top: int = 3) -> dict[int, list[dict]]:
+    """What a ring or burst a review joins says about it: its strongest reasons."""
+    out: dict[int, list[dict]] = {}
+    for item in live.findings:
+        for review_id in item.target_review_ids:
+            out[review_id] = merge_reason_records(out.get(review_id, []),
+                                                  item.finding.reasons[:top])
+    return out
+
+
+def _open_live_cases(live: LiveResult) -> set[int]:
+    """Open or grow the case of every live finding, and raise its establishments'
+    alerts; returns the ids of the batch's reviews that belong to one."""
+    in_incident: set[int] = set()
+    now = timezone.now()
+    for item in live.findings:
+        result = case_upsert_outcome(finding=item.finding)
+        in_incident |= set(item.target_review_ids)
+        counts = {
+            "reviews": len(item.finding.review_ids),
+            "reviewers": len(item.finding.reviewer_ids),
+            "held": reviews_held_among(ids=item.finding.review_ids),
+        }
+        for establishment_id in item.alert_establishments:
+            establishment_alert_raise(
+                establishment_id=establishment_id, kind=item.alert_kind, seen_at=now,
+                counts=counts, reasons=item.finding.reasons[:4], case_id=result.case.pk,
+            )
+    return in_incident
+
+
+def _risk_of(reviews: list[Review], frame: ReviewFrame, near: Neighbourhood,
+             signals: list[ReportSignal | None], live: LiveResult) -> RiskResult:
+    """Features from the reviews' neighbourhood, and every component -> one risk each."""
     review_ids = [r.id for r in reviews]
-    frame = read_review_context(review_ids=review_ids)
     features = review_features(frame.columns)
     rows = frame.rows_of(review_ids)
     # Demand-and-threat language in the review itself ("refund me or this stays"),
     # EN/FR; a complaint that merely mentions a refund has no cue.
     text = cue_strength(extortion_cues([f"{r.title}\n{r.text}" for r in reviews]))
-    copied = _near_duplicate_similarity(frame, rows)
+    candidates = frame.rows_of(sorted(near.text_candidates))
+    copied = _near_duplicate_similarity(frame, rows, candidates)
     report = np.array([s.component if s is not None else 0.0 for s in signals])
-    return review_risk(
-        features.take(rows),
-        extra={"extortion_text": text, "near_duplicate_text": copied, "extortion_report": report},
-    )
+    extra = {"extortion_text": text, "near_duplicate_text": copied, "extortion_report": report}
+    for component in ("ring_member", "review_bombing"):
+        extra[component] = np.array(
+            [live.components.get(i, {}).get(component, 0.0) for i in review_ids])
+    return review_risk(features.take(rows), extra=extra)
 
 
 #: Shorter texts ("Great stay!") coincide innocently and are not compared.
 MIN_DUPLICATE_TEXT_CHARS = 60
-#: Copied texts of a ring land close together in time, so each batch compares
-#: its reviews with the most recent part of their context only: MinHash over
-#: the whole history of a popular establishment cost ~2 s a review (bench).
+#: Besides the candidates the band index found anywhere, each batch compares its
+#: reviews with the most recent part of their neighbourhood: MinHash over the
+#: whole history of a popular establishment cost ~2 s a review (bench).
 DUPLICATE_CONTEXT_ROWS = 500
 
 
-def _near_duplicate_similarity(frame: ReviewFrame, rows: np.ndarray) -> np.ndarray:
+def _near_duplicate_similarity(frame: ReviewFrame, rows: np.ndarray,
+                               candidates: np.ndarray) -> np.ndarray:
     """For each target row, the highest MinHash similarity of its text to another
-    reviewer's review among the targets and the most recent context; 0 when none."""
+    reviewer's review among the targets, the band-index candidates and the most
+    recent neighbourhood; 0 when none."""
     columns = frame.columns
     when = np.nan_to_num(columns.created_at, nan=-np.inf)
     recent = np.argsort(-when, kind="stable")[:DUPLICATE_CONTEXT_ROWS]
-    compare = np.union1d(recent, rows)
+    compare = np.union1d(np.union1d(recent, rows), candidates)
     texts = [
         columns.text[k] if len(columns.text[k]) >= MIN_DUPLICATE_TEXT_CHARS else ""
         for k in compare.tolist()
@@ -227,3 +323,19 @@ def _open_reviewer_case(*, review: Review) -> None:
             partner_ids=(review.partner_id,),
         )
     )
+
+
+# --------------------------------------------------------------------------- #
+# Alerts
+
+
+def alerts_reconcile() -> int:
+    """End the alerts of attacks quiet for ``ALERT_QUIET_HOURS`` or whose case a
+    moderator decided (each end is announced by webhook). Returns how many ended."""
+    from apps.cases.selectors import cases_no_longer_open
+    from apps.establishments.selectors import active_alert_case_ids
+    from apps.establishments.services import establishment_alerts_end
+
+    quiet_since = timezone.now() - timedelta(hours=settings.ALERT_QUIET_HOURS)
+    closed = cases_no_longer_open(ids=active_alert_case_ids())
+    return establishment_alerts_end(quiet_since=quiet_since, case_ids_closed=closed)

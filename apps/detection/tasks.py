@@ -15,13 +15,13 @@ from apps.reports.selectors import reports_needing_linkage
 from apps.reviews.selectors import reviews_pending_for_scoring
 from apps.reviews.services import reviews_mark_enqueued
 
-from .services import linkage_enqueue, reviews_score, scoring_enqueue
+from .services import linkage_enqueue, reviews_score_isolating, scoring_enqueue
 
 
 @shared_task(name="scoring.score_reviews", expires=settings.SCORING_TASK_EXPIRES_SECONDS,
              **RELIABLE_TASK)
 def score_reviews_task(self, review_ids: list[int]) -> dict:
-    outcome = reviews_score(review_ids=review_ids)
+    outcome = reviews_score_isolating(review_ids=review_ids)
     return {"scored": outcome.scored, "published": outcome.published, "held": outcome.held}
 
 
@@ -69,10 +69,13 @@ def sweep_unlinked_reports_task(older_than_seconds: int = 120) -> int:
     soft_time_limit=3 * 3600 - 120,
 )
 def run_batch_detection_task(since: str | None = None) -> dict:
-    """The periodic batch: rings, bursts, anomalous reviewers -> cases, one DetectionRun.
+    """Reconciliation: rings, bursts, anomalous reviewers -> cases, one DetectionRun.
 
-    Skipped while another run started in the last three hours is still
-    running (beat and a manual ``manage.py detect`` may overlap).
+    Reads what was written since the last successful run (``since``, when not
+    given; everything on the first run) plus the lookback the detectors need,
+    so its cost follows the new reviews' period, not the table. Skipped while
+    another run started in the last three hours is still running (beat and a
+    manual ``manage.py detect`` may overlap).
     """
     from datetime import datetime
 
@@ -85,6 +88,20 @@ def run_batch_detection_task(since: str | None = None) -> dict:
     if DetectionRun.objects.filter(status=DetectionRun.Status.RUNNING,
                                    started_at__gte=recent).exists():
         return {"skipped": "another run is in progress"}
-    params = BatchParameters(since=datetime.fromisoformat(since) if since else None)
-    run = run_batch_detection(params=params)
+    if since:
+        start = datetime.fromisoformat(since)
+    else:
+        last = DetectionRun.objects.filter(status=DetectionRun.Status.SUCCEEDED).order_by(
+            "-started_at").values_list("started_at", flat=True).first()
+        # A little overlap: a review committed while the last run was reading.
+        start = last - timedelta(minutes=10) if last else None
+    run = run_batch_detection(params=BatchParameters(since=start))
     return {"run": run.pk, "counts": run.counts}
+
+
+@shared_task(name="scoring.end_quiet_alerts", ignore_result=True)
+def end_quiet_alerts_task() -> int:
+    """End establishment alerts whose attack went quiet or whose case was decided."""
+    from .services import alerts_reconcile
+
+    return alerts_reconcile()

@@ -1,15 +1,17 @@
 """API v1: establishments (one object or a list per POST)."""
 
-from drf_spectacular.utils import extend_schema
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from apps.core.api import PartnerScopedViewSet
 from apps.core.openapi import error_responses
 from apps.core.payloads import validate_one_or_many
+from apps.core.reasons import reasons_payload
 from apps.core.validation import Field, one_or_many_schema
 
-from .models import Establishment
+from .models import Alert, Establishment
 from .selectors import establishments_of_partner
 from .services import establishments_upsert
 
@@ -24,10 +26,36 @@ ESTABLISHMENT_FIELDS = (
 )
 
 
+class AlertSerializer(serializers.Serializer):
+    """An attack under way on the establishment (never an honest crowd)."""
+
+    kind = serializers.ChoiceField(choices=Alert.Kind.choices)
+    since = serializers.DateTimeField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    reasons = serializers.SerializerMethodField()
+    case = serializers.IntegerField(source="case_id", allow_null=True)
+
+    @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
+        "code": {"type": "string"}, "score": {"type": "number"}, "detail": {"type": "string"}}}})
+    def get_reasons(self, alert: Alert) -> list[dict]:
+        return reasons_payload(alert.reasons)
+
+
 class EstablishmentSerializer(serializers.ModelSerializer):
+    alert = serializers.SerializerMethodField()
+
     class Meta:
         model = Establishment
-        fields = ("external_id", "name", "kind", "city", "country", "created_at", "updated_at")
+        fields = ("external_id", "name", "kind", "city", "country", "created_at", "updated_at",
+                  "alert")
+
+    @extend_schema_field(AlertSerializer(allow_null=True))
+    def get_alert(self, establishment: Establishment) -> dict | None:
+        active = getattr(establishment, "active_alerts", None)
+        if active is None:
+            active = list(establishment.alerts.filter(ended_at__isnull=True))
+        latest = max(active, key=lambda a: a.last_seen_at, default=None)
+        return AlertSerializer(latest).data if latest is not None else None
 
 
 class EstablishmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
@@ -39,7 +67,9 @@ class EstablishmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Par
     model = Establishment
 
     def scoped(self, partner):
-        return establishments_of_partner(partner=partner)
+        return establishments_of_partner(partner=partner).prefetch_related(
+            Prefetch("alerts", queryset=Alert.objects.filter(ended_at__isnull=True),
+                     to_attr="active_alerts"))
 
     @extend_schema(
         request={"application/json": one_or_many_schema(ESTABLISHMENT_FIELDS, max_items=MAX_BATCH)},

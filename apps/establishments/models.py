@@ -50,3 +50,42 @@ class OwnerMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.establishment}"
+
+
+class Alert(models.Model):
+    """An establishment under an active attack (review bombing or a ring targeting it).
+
+    Raised and ended by detection; shown on the establishment in the API and the
+    owner portal, and announced with ``establishment.alert`` webhooks. Organic
+    outrage never raises one: an honest crowd is not an attack.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_BOMBING = "review_bombing"
+        SOCK_PUPPET_RING = "sock_puppet_ring"
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="alerts"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    since = models.DateTimeField(help_text="When the attack was first detected.")
+    last_seen_at = models.DateTimeField(help_text="When its latest review was detected.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # {"reviews": n, "held": n, "reviewers": n}
+    counts = models.JSONField(default=dict, blank=True)
+    reasons = models.JSONField(default=list, blank=True)  # stored reason records
+    case_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The case behind it.")
+
+    class Meta:
+        ordering = ["-since"]
+        constraints = [
+            # At most one active alert of a kind per establishment.
+            models.UniqueConstraint(
+                fields=["establishment", "kind"], condition=models.Q(ended_at__isnull=True),
+                name="one_active_alert_per_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["ended_at", "last_seen_at"], name="alert_active")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert on {self.establishment_id} since {self.since:%Y-%m-%d %H:%M}"

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from apps.partners.models import Partner
 
-from .models import Establishment
+from .models import Alert, Establishment
 
 
 def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
@@ -21,3 +21,8 @@ def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]
 
 def establishment_names(*, ids) -> dict[int, str]:
     return dict(Establishment.objects.filter(id__in=list(ids)).values_list("id", "name"))
+
+
+def active_alert_case_ids() -> list[int]:
+    return list(Alert.objects.filter(ended_at__isnull=True, case_id__isnull=False)
+                .values_list("case_id", flat=True))

@@ -1,14 +1,20 @@
-"""Establishment upsert: idempotent on (partner, external_id)."""
+"""Establishments: upsert (idempotent on (partner, external_id)) and attack alerts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
 
+from apps.core.reasons import reasons_payload
 from apps.partners.models import Partner
+from apps.partners.services import webhook_emit
 
-from .models import Establishment
+from .models import Alert, Establishment
 
 FIELDS = ("name", "kind", "city", "country")
 
@@ -49,3 +55,74 @@ def establishments_upsert(*, partner: Partner, items: list[dict]) -> list[Establ
             current.save(update_fields=[*changed, "updated_at"])
         results.append(EstablishmentResult(current, created=False, updated=bool(changed)))
     return results
+
+
+# --------------------------------------------------------------------------- #
+# Alerts: an establishment under an active attack (raised and ended by detection)
+
+
+def _alert_payload(alert: Alert) -> dict:
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = reasons_payload(alert.reasons)
+    return {
+        "establishment": alert.establishment.external_id,
+        "kind": alert.kind,
+        "active": alert.ended_at is None,
+        "since": alert.since.isoformat(),
+        "ended_at": alert.ended_at.isoformat() if alert.ended_at else None,
+        "counts": alert.counts,
+        "reasons": reasons,
+        "case": alert.case_id,
+    }
+
+
+def establishment_alert_raise(
+    *, establishment_id: int, kind: str, seen_at, counts: dict, reasons: list[dict],
+    case_id: int | None,
+) -> tuple[Alert, bool]:
+    """Raise an alert, or refresh the active one of that kind; True when it started now.
+
+    Its start is announced once with an ``establishment.alert`` webhook.
+    """
+    with transaction.atomic():
+        alert = (Alert.objects.select_for_update().select_related("establishment__partner")
+                 .filter(establishment_id=establishment_id, kind=kind, ended_at__isnull=True)
+                 .first())
+        if alert is not None:
+            alert.last_seen_at = max(alert.last_seen_at, seen_at)
+            alert.counts = counts
+            alert.reasons = reasons
+            alert.case_id = case_id or alert.case_id
+            alert.save(update_fields=["last_seen_at", "counts", "reasons", "case_id"])
+            return alert, False
+        alert = Alert.objects.create(
+            establishment_id=establishment_id, kind=kind, since=seen_at, last_seen_at=seen_at,
+            counts=counts, reasons=reasons, case_id=case_id,
+        )
+        alert = Alert.objects.select_related("establishment__partner").get(pk=alert.pk)
+        webhook_emit(
+            partner=alert.establishment.partner, event="establishment.alert",
+            data=_alert_payload(alert), dedupe_key=f"establishment.alert:{alert.pk}:started",
+        )
+        return alert, True
+
+
+def establishment_alerts_end(*, quiet_since, case_ids_closed: Iterable[int] = ()) -> int:
+    """End active alerts quiet since ``quiet_since`` or whose case was decided; each end
+    is announced with an ``establishment.alert`` webhook. Returns how many ended."""
+    closed = list(case_ids_closed)
+    ended = 0
+    now = timezone.now()
+    candidates = Alert.objects.select_related("establishment__partner").filter(
+        ended_at__isnull=True).filter(Q(last_seen_at__lt=quiet_since) | Q(case_id__in=closed))
+    for alert in candidates:
+        with transaction.atomic():
+            if not Alert.objects.filter(pk=alert.pk, ended_at__isnull=True).update(ended_at=now):
+                continue
+            alert.ended_at = now
+            webhook_emit(
+                partner=alert.establishment.partner, event="establishment.alert",
+                data=_alert_payload(alert), dedupe_key=f"establishment.alert:{alert.pk}:ended",
+            )
+            ended += 1
+    return ended

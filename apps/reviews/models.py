@@ -64,6 +64,12 @@ class Review(models.Model):
     risk_reasons = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Scoring that failed for a reason other than the database: counted, and after
+    # SCORING_MAX_ATTEMPTS the review is dead-lettered (visible in the admin, no
+    # longer swept) until someone retries it.
+    scoring_attempts = models.PositiveSmallIntegerField(default=0)
+    scoring_error = models.TextField(blank=True)
+    dead_lettered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

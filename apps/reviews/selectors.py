@@ -22,7 +22,7 @@ def reviewer_handles(*, ids) -> dict[int, str]:
 def reviews_pending_for_scoring(*, older_than: timedelta) -> QuerySet[Review]:
     """Pending reviews last enqueued (or never enqueued) more than ``older_than`` ago."""
     cutoff = timezone.now() - older_than
-    return Review.objects.filter(status=Review.Status.PENDING).filter(
+    return Review.objects.filter(status=Review.Status.PENDING, dead_lettered_at__isnull=True).filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff)
     )
 
@@ -55,3 +55,7 @@ def review_verdict_state(*, ids) -> dict[int, tuple[object, list]]:
             "id", "risk_reasons", "partner"
         )
     }
+
+
+def reviews_held_among(*, ids) -> int:
+    return Review.objects.filter(id__in=list(ids), status=Review.Status.HELD).count()

@@ -435,3 +435,36 @@ def reviewers_flag(*, reviewer_ids: set[int] | list[int]) -> list[int]:
     )
     Reviewer.objects.filter(id__in=flagged).update(flagged=True)
     return flagged
+
+
+# --------------------------------------------------------------------------- #
+# Scoring failures
+
+
+def review_record_scoring_failure(*, review_id: int, error: str, max_attempts: int) -> bool:
+    """Count a failed scoring attempt of a still-pending review; after
+    ``max_attempts`` it is dead-lettered. True when it was dead-lettered now."""
+    now = timezone.now()
+    with transaction.atomic():
+        review = (Review.objects.select_for_update()
+                  .filter(id=review_id, status=Review.Status.PENDING).first())
+        if review is None:
+            return False
+        review.scoring_attempts += 1
+        review.scoring_error = error[:5000]
+        fields = ["scoring_attempts", "scoring_error"]
+        if review.scoring_attempts >= max_attempts and review.dead_lettered_at is None:
+            review.dead_lettered_at = now
+            fields.append("dead_lettered_at")
+        review.save(update_fields=fields)
+        return "dead_lettered_at" in fields
+
+
+def reviews_retry_dead_lettered(*, review_ids: list[int]) -> list[int]:
+    """Give dead-lettered reviews a fresh start; returns the ids to enqueue again."""
+    ids = list(Review.objects.filter(id__in=review_ids, status=Review.Status.PENDING,
+                                     dead_lettered_at__isnull=False).values_list("id", flat=True))
+    Review.objects.filter(id__in=ids).update(
+        dead_lettered_at=None, scoring_attempts=0, scoring_error="", enqueued_at=timezone.now()
+    )
+    return ids

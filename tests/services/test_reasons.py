@@ -69,8 +69,8 @@ def test_every_output_has_code_score_and_detail():
     assert set(payload[0]) == {"code", "score", "detail"}
 
 
-def test_merging_keeps_the_strongest_record_per_code():
+def test_merging_keeps_the_strongest_record_of_each_code_in_first_order():
     merged = merge_reason_records(
         [{"code": "a", "score": 0.2}, {"code": "b", "score": 0.9}], [{"code": "a", "score": 0.5}]
     )
-    assert merged == [{"code": "b", "score": 0.9}, {"code": "a", "score": 0.5}]
+    assert merged == [{"code": "a", "score": 0.5}, {"code": "b", "score": 0.9}]

@@ -1,0 +1,313 @@
+"""Live detection: the neighbourhood of a scoring batch -> rings and bombing, in seconds.
+
+A scoring batch does not look at the whole table. It reads the neighbourhood
+of its reviews, a set bounded by time windows and caps rather than by history:
+
+- the histories of the batch's reviewers;
+- the touched establishments' recent window (burst baseline and lockstep);
+- reviewers tied to the new ones by identifier hashes (e-mail, device, IP,
+  IP /24) within the window;
+- reviews whose text shares an LSH band with a new text, from the persistent
+  band index (``TextBand``), however far away they were posted;
+- the recent reviews of those neighbours (so lockstep co-reviewing shows).
+
+ml/'s ring and burst detectors run on that neighbourhood. A ring that a new
+reviewer belongs to, or a bombing burst a new review lands in, becomes a
+fusion component of the review's one risk (``ring_member``,
+``review_bombing``), so the review is held before publication by the one hold
+rule, and the finding opens or grows its case and the establishment's alert.
+Organic outrage is never a component: it is only described.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from apps.cases.services import CaseFinding
+from apps.core.reasons import reason_records
+from apps.reviews.models import Review, Reviewer
+from ml.bursts import BurstDetector
+from ml.rings import RingDetector
+from ml.text import lsh_band_keys, minhash_signatures
+
+from .loader import ReviewFrame
+from .models import TextBand
+
+logger = logging.getLogger(__name__)
+
+#: Burst baseline (90 days) plus its window (3): how far back establishments are read.
+ESTABLISHMENT_DAYS = 93.0
+#: How far back identifier-tied and text-similar neighbours are looked for.
+NEIGHBOUR_DAYS = 60.0
+#: Co-reviewers of a touched establishment within this many days of a new review
+#: bring their own recent reviews (lockstep needs them).
+LOCKSTEP_DAYS = 7.0
+#: Caps that keep one batch's neighbourhood bounded whatever the table holds.
+MAX_TIED_REVIEWERS = 2_000
+MAX_TEXT_CANDIDATES = 2_000
+MAX_NEIGHBOUR_REVIEWS = 20_000
+#: Texts shorter than this coincide innocently ("Great stay!") and are not indexed.
+MIN_TEXT_CHARS = 60
+#: MinHash geometry of the band index: 16 bands of 4 rows catch ~90% of pairs at
+#: Jaccard 0.6 and nearly all above 0.7.
+TEXT_PERMUTATIONS = 64
+TEXT_BANDS = 16
+#: A ring must be at least this strong before its new reviews are held.
+MIN_RING_SCORE = 0.5
+
+
+# --------------------------------------------------------------------------- #
+# The neighbourhood
+
+
+def _in_window(reviews: Sequence[Review], days: float) -> tuple:
+    created = [r.created_at for r in reviews]
+    return min(created) - timedelta(days=days), max(created) + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    review_ids: list[int]  # the batch's reviews and their neighbourhood, sorted
+    text_candidates: frozenset[int]  # reviews sharing an LSH band with a new text
+    since: datetime  # the period the background counts cover ...
+    until: datetime  # ... (NEIGHBOUR_DAYS before the batch to just after it)
+
+
+def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
+    """The batch's reviews and their neighbourhood (see the module doc)."""
+    ids = {r.id for r in reviews}
+    reviewers = {r.reviewer_id for r in reviews}
+    establishments = {r.establishment_id for r in reviews}
+    lo, hi = _in_window(reviews, ESTABLISHMENT_DAYS)
+    near_lo, _ = _in_window(reviews, NEIGHBOUR_DAYS)
+    recent = Review.objects.filter(created_at__gte=near_lo, created_at__lte=hi)
+
+    # Reviewers tied by an identifier, and co-reviewers of the touched places close in time.
+    devices = {r.device_hash for r in reviews} - {""}
+    ips = {r.ip_hash for r in reviews} - {""}
+    ip24s = {r.ip24_hash for r in reviews} - {""}
+    emails = {r.reviewer.email_hash for r in reviews} - {""}
+    tied = Q(pk__in=[])
+    if devices:
+        tied |= Q(device_hash__in=devices)
+    if ips:
+        tied |= Q(ip_hash__in=ips)
+    if ip24s:
+        tied |= Q(ip24_hash__in=ip24s)
+    step_lo, _ = _in_window(reviews, LOCKSTEP_DAYS)
+    tied |= Q(establishment_id__in=establishments, created_at__gte=step_lo)
+    neighbours = set(
+        recent.filter(tied).values_list("reviewer_id", flat=True).distinct()[:MAX_TIED_REVIEWERS]
+    )
+    if emails:
+        neighbours |= set(Reviewer.objects.filter(email_hash__in=emails)
+                          .values_list("id", flat=True)[:MAX_TIED_REVIEWERS])
+    text_ids, text_reviewers = _text_candidates(reviews, since=near_lo)
+    neighbours |= text_reviewers
+    neighbours -= reviewers
+
+    where = (
+        Q(reviewer_id__in=reviewers)
+        | Q(establishment_id__in=establishments, created_at__gte=lo, created_at__lte=hi)
+    )
+    found = set(Review.objects.filter(where).values_list("id", flat=True))
+    if neighbours:
+        found |= set(
+            recent.filter(reviewer_id__in=neighbours).order_by("-created_at")
+            .values_list("id", flat=True)[:MAX_NEIGHBOUR_REVIEWS]
+        )
+    return Neighbourhood(sorted(found | ids | text_ids), frozenset(text_ids), near_lo, hi)
+
+
+#: The table's review count over a period changes slowly: recount at most this often.
+TOTAL_CACHE_SECONDS = 300
+
+
+def background_of(*, frame: ReviewFrame, near: Neighbourhood) -> tuple[np.ndarray, np.ndarray,
+                                                                        float]:
+    """The table's activity around a neighbourhood: each of its establishments' review
+    count over the period, and the whole table's (ml.rings.RingDetector ``background``)."""
+    establishments = np.unique(frame.columns.establishment)[:MAX_TIED_REVIEWERS]
+    rows = (Review.objects.filter(establishment_id__in=establishments.tolist(),
+                                  created_at__gte=near.since, created_at__lte=near.until)
+            .values("establishment_id").annotate(n=Count("id")).values_list("establishment_id", "n"))
+    pairs = np.array(list(rows), dtype=np.int64).reshape(-1, 2)
+    day = near.until.date().isoformat()
+    key = f"detection:reviews-in-window:{day}:{int(NEIGHBOUR_DAYS)}"
+    total = cache.get(key)
+    if total is None:
+        total = Review.objects.filter(created_at__gte=near.since, created_at__lte=near.until).count()
+        cache.set(key, total, TOTAL_CACHE_SECONDS)
+    return pairs[:, 0], pairs[:, 1].astype(np.float64), float(total)
+
+
+def _band_keys(reviews: Sequence[Review]) -> tuple[list[Review], np.ndarray]:
+    indexed = [r for r in reviews if len(r.text or "") >= MIN_TEXT_CHARS]
+    if not indexed:
+        return [], np.zeros((0, TEXT_BANDS), dtype=np.int64)
+    signatures = minhash_signatures([r.text for r in indexed], num_perm=TEXT_PERMUTATIONS)
+    return indexed, lsh_band_keys(signatures, bands=TEXT_BANDS)
+
+
+def _text_candidates(reviews: Sequence[Review], *, since) -> tuple[set[int], set[int]]:
+    """Reviews (ids, reviewer ids) whose text shares an LSH band with a new text."""
+    _indexed, keys = _band_keys(reviews)
+    wanted = sorted(set(keys[keys >= 0].tolist()))
+    if not wanted:
+        return set(), set()
+    own = {r.reviewer_id for r in reviews}
+    rows = (
+        TextBand.objects.filter(key__in=wanted, created_at__gte=since)
+        .exclude(reviewer_id__in=own)
+        .values_list("review_id", "reviewer_id")
+        .distinct()[:MAX_TEXT_CANDIDATES]
+    )
+    ids, reviewers = set(), set()
+    for review_id, reviewer_id in rows:
+        ids.add(review_id)
+        reviewers.add(reviewer_id)
+    return ids, reviewers
+
+
+def text_index_add(*, reviews: Sequence[Review]) -> int:
+    """Put the reviews' texts in the persistent band index (idempotent per review)."""
+    indexed, keys = _band_keys(reviews)
+    if not indexed:
+        return 0
+    TextBand.objects.filter(review_id__in=[r.id for r in indexed]).delete()
+    rows = [
+        TextBand(review_id=r.id, reviewer_id=r.reviewer_id, key=int(k), created_at=r.created_at)
+        for r, row in zip(indexed, keys.tolist(), strict=True)
+        for k in row if k >= 0
+    ]
+    TextBand.objects.bulk_create(rows, batch_size=2_000)
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- #
+# Findings
+
+
+@dataclass(frozen=True)
+class LiveFinding:
+    finding: CaseFinding
+    target_review_ids: frozenset[int]  # the batch's reviews this finding holds
+    component: str  # fusion component: ring_member or review_bombing
+    alert_establishments: tuple[int, ...]
+    alert_kind: str
+
+
+@dataclass
+class LiveResult:
+    findings: list[LiveFinding] = field(default_factory=list)
+    # review id -> fusion components (ring_member, review_bombing) in [0, 1]
+    components: dict[int, dict[str, float]] = field(default_factory=dict)
+    # review id -> informational reason records (organic outrage)
+    notes: dict[int, list[dict]] = field(default_factory=dict)
+
+
+def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
+                target_ids: Sequence[int]) -> LiveResult:
+    """Rings and bursts of the neighbourhood that the batch's reviews take part in."""
+    from .batch import burst_findings, ring_findings  # one description of findings
+
+    result = LiveResult()
+    targets = set(int(i) for i in target_ids)
+    if not len(frame):
+        return result
+    is_target = np.isin(frame.review_ids, list(targets))
+    cols = frame.columns
+
+    rings = RingDetector().fit(cols, background=background_of(frame=frame, near=near))
+    for finding in ring_findings(frame, rings, since_epoch=None).findings:
+        hit = targets & set(finding.review_ids)
+        if not hit or finding.severity < MIN_RING_SCORE:
+            continue
+        result.findings.append(LiveFinding(
+            finding=finding, target_review_ids=frozenset(hit), component="ring_member",
+            alert_establishments=finding.establishment_ids,
+            alert_kind="sock_puppet_ring",
+        ))
+
+    touched = np.isin(cols.establishment, np.unique(cols.establishment[is_target]))
+    local = frame.take(touched)
+    bursts = BurstDetector().fit(local.columns)
+    for finding in burst_findings(local, bursts, since_epoch=None).findings:
+        hit = targets & set(finding.review_ids)
+        if hit:
+            result.findings.append(LiveFinding(
+                finding=finding, target_review_ids=frozenset(hit), component="review_bombing",
+                alert_establishments=finding.establishment_ids, alert_kind="review_bombing",
+            ))
+    for burst in bursts.bursts_:
+        if burst.label == "bombing":
+            continue
+        # Organic outrage: information for the moderator, never a reason to hold.
+        for review_id in local.review_ids[burst.reviews].tolist():
+            if review_id in targets:
+                result.notes[review_id] = reason_records(
+                    r for r in burst.reasons if r.code == "burst_organic")
+
+    for live in result.findings:
+        for review_id in live.target_review_ids:
+            result.components.setdefault(review_id, {})[live.component] = 1.0
+    return result
+
+
+# --------------------------------------------------------------------------- #
+# What reconciliation finds
+
+
+#: An attack whose latest review is older than this is history, not an alert.
+ALERT_FRESH_HOURS = 24.0
+#: Reconciliation holds the still-published reviews of an incident only when this recent.
+RECONCILED_HOLD_DAYS = 7.0
+
+
+def incident_apply(*, finding: CaseFinding, case_id: int) -> int:
+    """A ring or bombing found by reconciliation (slow, camouflaged, spread out):
+    its still-published recent reviews go through the one hold rule with the
+    incident as a component, and a fresh one raises its establishments' alert.
+    Returns how many reviews were held."""
+    from apps.establishments.services import establishment_alert_raise
+    from apps.reviews.selectors import review_verdict_state, reviews_held_among
+    from apps.reviews.services import review_hold
+
+    from .policy import refused_risk, verdict
+
+    component = "ring_member" if finding.kind == "sock_puppet_ring" else "review_bombing"
+    now = timezone.now()
+    recent = set(
+        Review.objects.filter(
+            id__in=list(finding.review_ids), status=Review.Status.PUBLISHED,
+            created_at__gte=now - timedelta(days=RECONCILED_HOLD_DAYS),
+        ).values_list("id", flat=True)
+    )
+    held = 0
+    for review_id, (partner, stored) in review_verdict_state(ids=recent).items():
+        risk = refused_risk(records=stored, extra={component: 1.0})
+        if verdict(risk=risk, partner=partner) == Review.Status.HELD and review_hold(
+            review_id=review_id, risk_score=risk,
+            reasons=[{"code": component, "score": 1.0, "values": {"value": 1.0}},
+                     *finding.reasons[:3]],
+        ):
+            held += 1
+    latest = Review.objects.filter(id__in=list(finding.review_ids)).order_by(
+        "-created_at").values_list("created_at", flat=True).first()
+    if latest is not None and latest >= now - timedelta(hours=ALERT_FRESH_HOURS):
+        counts = {"reviews": len(finding.review_ids), "reviewers": len(finding.reviewer_ids),
+                  "held": reviews_held_among(ids=finding.review_ids)}
+        for establishment_id in finding.establishment_ids:
+            establishment_alert_raise(
+                establishment_id=establishment_id, kind=finding.kind, seen_at=now,
+                counts=counts, reasons=finding.reasons[:4], case_id=case_id,
+            )
+    return held
