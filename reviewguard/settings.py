@@ -161,6 +161,8 @@ REVIEW_HOLD_THRESHOLD = env.float("REVIEW_HOLD_THRESHOLD", default=0.7)
 # by the sweep, so a message lost while the broker was down loses nothing.
 PENDING_SWEEP_AFTER_SECONDS = env.int("PENDING_SWEEP_AFTER_SECONDS", default=60)
 SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=500)
+# Backfilled (historical) reviews are scored in larger batches on the batch queue.
+HISTORICAL_BATCH_SIZE = env.int("HISTORICAL_BATCH_SIZE", default=2000)
 # A review whose scoring failed this many times (for a reason other than the
 # database) is dead-lettered: shown in the admin, no longer swept.
 SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=5)

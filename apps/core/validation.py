@@ -110,7 +110,14 @@ class NestedInvalid(Invalid):
         self.errors = errors
 
 
+def _boolean(value: Any, spec: Field) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("Must be true or false.")
+    return value
+
+
 _CONVERTERS: dict[str, Callable[[Any, Field], Any]] = {
+    "boolean": _boolean,
     "string": _string,
     "integer": _integer,
     "date-time": _datetime,
@@ -121,6 +128,7 @@ _CONVERTERS: dict[str, Callable[[Any, Field], Any]] = {
 }
 
 _OPENAPI_TYPES = {
+    "boolean": {"type": "boolean"},
     "string": {"type": "string"},
     "integer": {"type": "integer"},
     "date-time": {"type": "string", "format": "date-time"},

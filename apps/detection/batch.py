@@ -27,6 +27,7 @@ from apps.core.reasons import reason_records
 from apps.establishments.selectors import establishment_names
 from apps.reviews.models import Review
 from apps.reviews.selectors import reviewer_handles
+from apps.reviews.services import reviewers_set_anomaly_ranks
 from ml.anomaly import AnomalyEnsemble
 from ml.bursts import BurstDetector
 from ml.features import FeatureMatrix, ReviewColumns, review_features, reviewer_features
@@ -187,6 +188,11 @@ class AnomalyResult:
     flagged: np.ndarray  # indices into reviewers, strongest first
 
 
+#: Reviewers ranked at least this high keep their rank for live scoring
+#: (``anomaly_rank`` component, from 0 at 0.95 to 1 at 0.999).
+ANOMALY_RANK_KEPT = 0.95
+
+
 def detect_anomalies(cols: ReviewColumns, params: BatchParameters) -> AnomalyResult:
     """Rank reviewers with the PyOD ensemble on their aggregated behaviour."""
     features = review_features(cols)
@@ -317,7 +323,11 @@ def run_batch_detection(*, params: BatchParameters | None = None,
                     detector.fit(cols)
                 found = burst_findings(data, detector, since_epoch)
             elif name == "anomaly":
-                found = anomaly_findings(data, detect_anomalies(cols, params), since_epoch)
+                ranked = detect_anomalies(cols, params)
+                found = anomaly_findings(data, ranked, since_epoch)
+                top = (ranked.reviewers >= 0) & (ranked.scores >= ANOMALY_RANK_KEPT)
+                reviewers_set_anomaly_ranks(ranks=dict(zip(
+                    ranked.reviewers[top].tolist(), ranked.scores[top].tolist(), strict=True)))
             else:
                 raise ValueError(f"unknown detector {name!r}")
             seconds = time.monotonic() - t0

@@ -32,7 +32,7 @@ from apps.partners.models import Partner
 from apps.reports.models import ThreatReport
 from apps.reports.services import report_link_mark_held, threat_report_create
 from apps.reviews.models import Review
-from apps.reviews.selectors import reviews_held_among
+from apps.reviews.selectors import reviewer_anomaly_ranks, reviews_held_among
 from apps.reviews.services import (
     ItemResult,
     ScoredReview,
@@ -65,9 +65,15 @@ def reviews_submit(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
     after the commit, and a publish that fails is left to the sweep.
     """
     results = reviews_ingest(partner=partner, items=items)
-    new_ids = [r.review_id for r in results if r.status == 201]
-    if new_ids:
-        transaction.on_commit(lambda: scoring_enqueue(review_ids=new_ids), robust=True)
+    live = [r.review_id for r, item in zip(results, items, strict=True)
+            if r.status == 201 and not item.get("historical")]
+    past = [r.review_id for r, item in zip(results, items, strict=True)
+            if r.status == 201 and item.get("historical")]
+    if live:
+        transaction.on_commit(lambda: scoring_enqueue(review_ids=live), robust=True)
+    if past:
+        transaction.on_commit(lambda: scoring_enqueue(review_ids=past, historical=True),
+                              robust=True)
     return results
 
 
@@ -81,15 +87,20 @@ def threat_report_submit(*, partner: Partner, establishment: Establishment, payl
     return report
 
 
-def scoring_enqueue(*, review_ids: list[int]) -> None:
-    """Publish scoring tasks in batches; a failure is logged and left to the sweep."""
-    from .tasks import score_reviews_task
+def scoring_enqueue(*, review_ids: list[int], historical: bool = False) -> None:
+    """Publish scoring tasks in batches; a failure is logged and left to the sweep.
 
-    size = settings.SCORING_BATCH_SIZE
+    Historical reviews (a backfill) go to the batch queue in larger batches, so
+    importing a partner's past never delays the verdicts of new reviews.
+    """
+    from .tasks import score_historical_task, score_reviews_task
+
+    task = score_historical_task if historical else score_reviews_task
+    size = settings.HISTORICAL_BATCH_SIZE if historical else settings.SCORING_BATCH_SIZE
     for start in range(0, len(review_ids), size):
         chunk = review_ids[start : start + size]
         try:
-            score_reviews_task.delay(chunk)
+            task.delay(chunk)
         except Exception:
             # The reviews are committed and pending; the sweep will enqueue them.
             logger.warning("broker unavailable; %d reviews left to the sweep", len(chunk),
@@ -119,7 +130,7 @@ class ScoringOutcome:
     held: int
 
 
-def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
+def reviews_score(*, review_ids: list[int], historical: bool = False) -> ScoringOutcome:
     """Score the still-pending reviews among ``review_ids`` and publish or hold each.
 
     One transaction per batch: the pending rows are locked (rows another worker
@@ -130,6 +141,9 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
     review joins — feeds the one risk that the hold rule
     (apps/detection/policy.py) turns into a verdict. Verdicts, webhooks, links,
     cases and alerts ride the same commit.
+
+    ``historical`` (a backfill of past reviews): no live ring or burst detection
+    (reconciliation reads the imported period) and no webhook per review.
     """
     with transaction.atomic():
         pending = reviews_lock_pending(review_ids=review_ids)
@@ -142,8 +156,8 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
                          review_ids=ids, deferred=set(ids))
         near = neighbourhood_of(reviews=pending)
         frame = read_reviews(where=Where(ids=near.review_ids))
-        live = _isolated("live detection", LiveResult, detect_live,
-                         frame=frame, near=near, target_ids=ids)
+        live = LiveResult() if historical else _isolated(
+            "live detection", LiveResult, detect_live, frame=frame, near=near, target_ids=ids)
         risk = _risk_of(pending, frame, near, [link.signals.get(i) for i in ids], live)
         languages = _languages(pending)
         finding_reasons = _finding_reasons(live)
@@ -162,7 +176,7 @@ def reviews_score(*, review_ids: list[int]) -> ScoringOutcome:
                 review_id=review.id, risk_score=round(float(score), 4), reasons=records,
                 status=verdict(risk=score, partner=review.partner), language=language,
             ))
-        changed = reviews_apply_scores(scored=scored, reviews=pending)
+        changed = reviews_apply_scores(scored=scored, reviews=pending, notify=not historical)
         text_index_add(reviews=pending)
         in_incident = _open_live_cases(live)
         held = [r for r in changed if r.status == Review.Status.HELD]
@@ -196,20 +210,20 @@ def _isolated(what: str, empty, step, **kwargs):
         return empty()
 
 
-def reviews_score_isolating(*, review_ids: list[int]) -> ScoringOutcome:
+def reviews_score_isolating(*, review_ids: list[int], historical: bool = False) -> ScoringOutcome:
     """``reviews_score``, with a failing batch split in halves until the review that
     fails is alone; that one's failure is counted and, after
     ``SCORING_MAX_ATTEMPTS``, it is dead-lettered, while every other review is
     scored. Database outages are not split: they propagate, for a retry."""
     try:
-        return reviews_score(review_ids=review_ids)
+        return reviews_score(review_ids=review_ids, historical=historical)
     except TRANSIENT:
         raise
     except Exception as exc:
         if len(review_ids) > 1:
             half = len(review_ids) // 2
-            a = reviews_score_isolating(review_ids=review_ids[:half])
-            b = reviews_score_isolating(review_ids=review_ids[half:])
+            a = reviews_score_isolating(review_ids=review_ids[:half], historical=historical)
+            b = reviews_score_isolating(review_ids=review_ids[half:], historical=historical)
             return ScoringOutcome(a.scored + b.scored, a.published + b.published, a.held + b.held)
         logger.exception("scoring review %s failed", review_ids[0])
         if review_record_scoring_failure(review_id=review_ids[0], error=f"{type(exc).__name__}: "
@@ -266,6 +280,10 @@ def _risk_of(reviews: list[Review], frame: ReviewFrame, near: Neighbourhood,
     for component in ("ring_member", "review_bombing"):
         extra[component] = np.array(
             [live.components.get(i, {}).get(component, 0.0) for i in review_ids])
+    # The last reconciliation's anomaly ranking: corroboration only (weight 1.5).
+    ranks = reviewer_anomaly_ranks(ids={r.reviewer_id for r in reviews})
+    rank = np.array([ranks.get(r.reviewer_id, np.nan) for r in reviews], dtype=np.float64)
+    extra["anomaly_rank"] = np.nan_to_num(np.clip((rank - 0.95) / 0.049, 0.0, 1.0))
     return review_risk(features.take(rows), extra=extra)
 
 

@@ -25,20 +25,28 @@ def score_reviews_task(self, review_ids: list[int]) -> dict:
     return {"scored": outcome.scored, "published": outcome.published, "held": outcome.held}
 
 
+@shared_task(name="batch.score_historical", **RELIABLE_TASK)
+def score_historical_task(self, review_ids: list[int]) -> dict:
+    """A backfill's past reviews: scored in bulk on the batch queue, no webhooks."""
+    outcome = reviews_score_isolating(review_ids=review_ids, historical=True)
+    return {"scored": outcome.scored, "published": outcome.published, "held": outcome.held}
+
+
 @shared_task(name="scoring.sweep_pending", ignore_result=True)
 def sweep_pending_reviews_task(older_than_seconds: int | None = None) -> int:
     """Re-enqueue reviews still pending after a while (their message may be lost)."""
     if older_than_seconds is None:
         older_than_seconds = settings.PENDING_SWEEP_AFTER_SECONDS
-    ids = list(
+    rows = list(
         reviews_pending_for_scoring(older_than=timedelta(seconds=older_than_seconds))
         .order_by("id")
-        .values_list("id", flat=True)[:50_000]
+        .values_list("id", "historical")[:50_000]
     )
-    if ids:
-        reviews_mark_enqueued(review_ids=ids)
-        scoring_enqueue(review_ids=ids)
-    return len(ids)
+    if rows:
+        reviews_mark_enqueued(review_ids=[i for i, _ in rows])
+        scoring_enqueue(review_ids=[i for i, past in rows if not past])
+        scoring_enqueue(review_ids=[i for i, past in rows if past], historical=True)
+    return len(rows)
 
 
 @shared_task(name="reports.link", **RELIABLE_TASK)

@@ -24,7 +24,7 @@ class PartnerAdmin(admin.ModelAdmin):
     list_display = ("name", "is_active", "hold_threshold", "webhook_url", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name",)
-    fields = ("name", "is_active", "hold_threshold", "webhook_url", "created_at")
+    fields = ("name", "is_active", "hold_threshold", "webhook_url", "scored_events", "created_at")
     readonly_fields = ("created_at",)
     inlines = (ApiKeyInline,)
 

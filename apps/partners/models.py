@@ -6,6 +6,10 @@ from django.db import models
 
 
 class Partner(models.Model):
+    class ScoredEvents(models.TextChoices):
+        PER_REVIEW = "per_review", "One review.status_changed per scored review"
+        BATCHED = "batched", "One reviews.scored per scoring batch (up to 1,000 reviews)"
+
     name = models.CharField(max_length=200, unique=True)
     is_active = models.BooleanField(default=True)
     # Per-partner override of settings.REVIEW_HOLD_THRESHOLD (risk in [0, 1]).
@@ -13,6 +17,10 @@ class Partner(models.Model):
     webhook_url = models.URLField(blank=True)
     # Kept in clear: signing needs it. Shown to the partner once, like a key.
     webhook_secret = models.CharField(max_length=128, blank=True)
+    # How first verdicts are announced; a moderator's decisions always go one by one.
+    scored_events = models.CharField(
+        max_length=16, choices=ScoredEvents.choices, default=ScoredEvents.PER_REVIEW
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

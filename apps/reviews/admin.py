@@ -1,6 +1,6 @@
 """Reviews and reviewers in the moderator console: read-only (they change by decision)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -10,11 +10,27 @@ from apps.core.reasons import reason_sentence
 from .models import Review, Reviewer
 
 
+class DeadLetterFilter(admin.SimpleListFilter):
+    title = "scoring"
+    parameter_name = "scoring"
+
+    def lookups(self, request, model_admin):
+        return [("dead", "Dead-lettered (scoring keeps failing)"), ("failing", "Failed attempts")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "dead":
+            return queryset.filter(dead_lettered_at__isnull=False)
+        if self.value() == "failing":
+            return queryset.filter(scoring_attempts__gt=0)
+        return queryset
+
+
 @admin.register(Review)
 class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("external_id", "stars", "status", "risk", "establishment", "reviewer",
                     "partner", "created_at", "text_start")
-    list_filter = ("status", "rating", "partner", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", DeadLetterFilter, "rating", "partner",
+                   ("created_at", admin.DateFieldListFilter))
     search_fields = ("=external_id", "reviewer__display_name", "=reviewer__external_id",
                      "establishment__name")
     list_select_related = ("establishment", "reviewer", "partner")
@@ -24,8 +40,19 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-id",)
     fields = ("external_id", "partner", "establishment", "reviewer", "rating", "title", "text",
               "language", "visit_date", "created_at", "received_at", "status",
-              "status_changed_at", "risk_score", "reasons", "scored_at", "cases_list")
+              "status_changed_at", "risk_score", "reasons", "scored_at", "cases_list",
+              "historical", "scoring_attempts", "scoring_error", "dead_lettered_at")
     readonly_fields = fields
+    actions = ["retry_scoring"]
+
+    @admin.action(description="Retry scoring of the selected dead-lettered reviews")
+    def retry_scoring(self, request, queryset):
+        from apps.detection.services import scoring_enqueue
+        from apps.reviews.services import reviews_retry_dead_lettered
+
+        ids = reviews_retry_dead_lettered(review_ids=list(queryset.values_list("id", flat=True)))
+        scoring_enqueue(review_ids=ids)
+        self.message_user(request, f"{len(ids)} review(s) sent to scoring again.", messages.INFO)
 
     @admin.display(description="Rating", ordering="rating")
     def stars(self, review: Review) -> str:

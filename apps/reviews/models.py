@@ -14,6 +14,9 @@ class Reviewer(models.Model):
     email_hash = models.CharField(max_length=64, blank=True, db_index=True)
     account_created_at = models.DateTimeField(null=True, blank=True)
     flagged = models.BooleanField(default=False, help_text="Confirmed by a moderator as abusive.")
+    # The reviewer's rank (0..1) in the last reconciliation's anomaly ensemble, kept
+    # only for the top of the ranking: a corroborating signal for live scoring.
+    anomaly_rank = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,6 +67,8 @@ class Review(models.Model):
     risk_reasons = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Imported history (a partner's backfill): scored in bulk, no webhook per review.
+    historical = models.BooleanField(default=False)
     # Scoring that failed for a reason other than the database: counted, and after
     # SCORING_MAX_ATTEMPTS the review is dead-lettered (visible in the admin, no
     # longer swept) until someone retries it.

@@ -31,4 +31,7 @@ REVIEW_FIELDS = (
     Field("booking_ref", required=False, default="", max_length=100,
           description="Stored only as a keyed hash."),
     Field("created_at", "date-time", description="When the guest wrote the review."),
+    Field("historical", "boolean", required=False, default=False,
+          description="Part of a backfill of past reviews: scored in bulk by the batch path, "
+          "without a webhook per review. Not part of the review's identity."),
 )

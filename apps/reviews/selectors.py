@@ -59,3 +59,8 @@ def review_verdict_state(*, ids) -> dict[int, tuple[object, list]]:
 
 def reviews_held_among(*, ids) -> int:
     return Review.objects.filter(id__in=list(ids), status=Review.Status.HELD).count()
+
+
+def reviewer_anomaly_ranks(*, ids) -> dict[int, float]:
+    return dict(Reviewer.objects.filter(id__in=list(ids), anomaly_rank__isnull=False)
+                .values_list("id", "anomaly_rank"))

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -65,16 +66,25 @@ def _keyed_hash(material) -> str:
 FINGERPRINT_VERSION = "v2"
 
 
+#: Keys that say how to process a review, not what it is: re-sending a review
+#: with another value is the same review.
+PROCESSING_KEYS = frozenset({"historical"})
+
+
+def _identity(item: dict) -> dict:
+    return {k: v for k, v in item.items() if k not in PROCESSING_KEYS}
+
+
 def payload_fingerprint(item: dict) -> str:
     """Keyed hash of the canonical payload as sent (so it leaks no PII)."""
-    return f"{FINGERPRINT_VERSION}:{_keyed_hash(_sent_values(item))}"[:64]
+    return f"{FINGERPRINT_VERSION}:{_keyed_hash(_sent_values(_identity(item)))}"[:64]
 
 
 def same_payload(stored: str, item: dict, fingerprint: str) -> bool:
     """Whether a stored fingerprint (any version) is that of ``item``."""
     if stored.startswith(f"{FINGERPRINT_VERSION}:"):
         return stored == fingerprint
-    return stored == _keyed_hash(item)  # version 1
+    return stored == _keyed_hash(_identity(item))  # version 1
 
 
 def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
@@ -162,6 +172,7 @@ def _new_review(*, partner: Partner, item: dict, establishment_id: int, reviewer
         booking_ref_hash=pii.booking_ref_hash(item["booking_ref"]),
         payload_hash=fingerprint,
         enqueued_at=now,
+        historical=bool(item.get("historical")),
     )
 
 
@@ -327,12 +338,15 @@ def reviews_lock_pending(*, review_ids: list[int]) -> list[Review]:
     )
 
 
-def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review]) -> list[Review]:
+def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review],
+                         notify: bool = True) -> list[Review]:
     """Write the verdicts of pending ``reviews`` and tell their partners.
 
-    One guarded UPDATE per status (``WHERE status = 'pending'``) via bulk_update
-    of the rows the caller locked; each review that moved emits
-    ``review.status_changed`` in the same transaction. Returns the reviews, updated.
+    One bulk UPDATE of the rows the caller locked. Each partner hears of its
+    reviews in the same transaction, as it chose: one ``review.status_changed``
+    per review, or one signed ``reviews.scored`` per batch of up to 1,000.
+    ``notify=False`` (a historical backfill) sends nothing. Returns the
+    reviews that moved, updated.
     """
     by_id = {r.id: r for r in reviews}
     now = timezone.now()
@@ -353,18 +367,41 @@ def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review]) -
         ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language"],
         batch_size=500,
     )
-    webhooks_emit_many(
-        events=[
-            WebhookEvent(
+    if notify:
+        webhooks_emit_many(events=_scored_events(changed))
+    return changed
+
+
+#: Items in one ``reviews.scored`` event.
+SCORED_EVENT_MAX_ITEMS = 1000
+
+
+def _scored_events(reviews: list[Review]) -> list[WebhookEvent]:
+    per_review, batched = [], defaultdict(list)
+    for review in reviews:
+        if review.partner.scored_events == Partner.ScoredEvents.BATCHED:
+            batched[review.partner_id].append(review)
+        else:
+            per_review.append(WebhookEvent(
                 partner=review.partner,
                 event="review.status_changed",
                 data=review_status_payload(review, Review.Status.PENDING),
                 dedupe_key=f"review.status_changed:{review.pk}:pending->{review.status}",
-            )
-            for review in changed
-        ]
-    )
-    return changed
+            ))
+    for group in batched.values():
+        for start in range(0, len(group), SCORED_EVENT_MAX_ITEMS):
+            chunk = group[start : start + SCORED_EVENT_MAX_ITEMS]
+            ids = ",".join(str(r.pk) for r in chunk)
+            digest = hashlib.sha256(ids.encode()).hexdigest()[:24]
+            per_review.append(WebhookEvent(
+                partner=chunk[0].partner,
+                event="reviews.scored",
+                data={"reviews": [
+                    {k: v for k, v in review_status_payload(r, Review.Status.PENDING).items()
+                     if k != "previous_status"} for r in chunk]},
+                dedupe_key=f"reviews.scored:{chunk[0].pk}:{len(chunk)}:{digest}",
+            ))
+    return per_review
 
 
 def review_hold(*, review_id: int, risk_score: float, reasons: list[dict]) -> bool:
@@ -468,3 +505,13 @@ def reviews_retry_dead_lettered(*, review_ids: list[int]) -> list[int]:
         dead_lettered_at=None, scoring_attempts=0, scoring_error="", enqueued_at=timezone.now()
     )
     return ids
+
+
+def reviewers_set_anomaly_ranks(*, ranks: dict[int, float]) -> int:
+    """Replace the stored anomaly ranks with ``ranks`` (reviewer id -> rank in [0, 1])."""
+    with transaction.atomic():
+        Reviewer.objects.filter(anomaly_rank__isnull=False).exclude(id__in=list(ranks)).update(
+            anomaly_rank=None)
+        for reviewer_id, rank in sorted(ranks.items()):
+            Reviewer.objects.filter(id=reviewer_id).update(anomaly_rank=round(float(rank), 4))
+    return len(ranks)

@@ -176,7 +176,25 @@ def test_beat_task_skips_while_another_run_is_in_progress():
     assert DetectionRun.objects.count() == 1
 
 
-def test_beat_schedule_runs_the_batch_hourly(settings):
+def test_beat_schedule_runs_reconciliation_every_five_minutes(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["batch-detection"]
     assert entry["task"] == "batch.run_detection"
-    assert entry["schedule"] == 3600.0
+    assert entry["schedule"] == 300.0
+
+
+def test_reconciliation_reads_from_its_last_successful_run(monkeypatch):
+    from datetime import timedelta
+
+    from apps.detection import batch
+    from apps.detection.tasks import run_batch_detection_task
+
+    last = DetectionRun.objects.create(status=DetectionRun.Status.SUCCEEDED)
+    seen = {}
+
+    def run(*, params):
+        seen["since"] = params.since
+        return DetectionRun.objects.create(status=DetectionRun.Status.SUCCEEDED)
+
+    monkeypatch.setattr(batch, "run_batch_detection", run)
+    run_batch_detection_task()
+    assert seen["since"] == last.started_at - timedelta(minutes=10)

@@ -189,3 +189,12 @@ def test_copy_among_the_recent_reviews_of_a_busy_place_is_still_found(settings):
     reviews_score(review_ids=[copy.id])
     copy.refresh_from_db()
     assert "near_duplicate_text" in {r["code"] for r in copy.risk_reasons}
+
+
+def test_a_top_ranked_anomalous_reviewer_adds_the_anomaly_rank_reason():
+    review = ReviewFactory(rating=4, booking_ref_hash="abc")
+    review.reviewer.anomaly_rank = 0.999
+    review.reviewer.save()
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert "anomaly_rank" in {r["code"] for r in review.risk_reasons}

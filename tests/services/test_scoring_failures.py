@@ -47,10 +47,10 @@ def poison(monkeypatch):
     bad = ReviewFactory(text="poison")
     real = services.reviews_score
 
-    def score(*, review_ids):
+    def score(*, review_ids, historical=False):
         if bad.id in review_ids:
             raise RuntimeError("cannot score this one")
-        return real(review_ids=review_ids)
+        return real(review_ids=review_ids, historical=historical)
 
     monkeypatch.setattr(services, "reviews_score", score)
     return bad
@@ -80,3 +80,15 @@ def test_the_sweep_leaves_dead_lettered_reviews_alone(monkeypatch):
                   dead_lettered_at=datetime.now(UTC))
     monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", lambda ids: None)
     assert sweep_pending_reviews_task(older_than_seconds=60) == 0
+
+
+def test_retrying_a_dead_lettered_review_gives_it_a_fresh_start():
+    from apps.reviews.services import reviews_retry_dead_lettered
+
+    review = ReviewFactory(dead_lettered_at=datetime.now(UTC), scoring_attempts=5,
+                           scoring_error="RuntimeError: boom")
+
+    assert reviews_retry_dead_lettered(review_ids=[review.id]) == [review.id]
+
+    review.refresh_from_db()
+    assert review.dead_lettered_at is None and review.scoring_attempts == 0
