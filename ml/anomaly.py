@@ -11,26 +11,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 _MAD_TO_SIGMA = 1.4826
 _DETECTORS = ("ecod", "iforest", "copod", "hbos")
 
 
-class _FeatureScaler:
+class _FeatureScaler(BaseEstimator):
     """Shared fitting helpers: NaN imputation, robust scales, directional reasons."""
 
     directions: Sequence[int] | None
 
-    def _check(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D, got shape {X.shape}")
-        if hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, fitted on {self.n_features_in_}")
-        return X
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN means "unknown" and is imputed
+        return tags
+
+    def _check(self, X: np.ndarray, *, reset: bool = False) -> np.ndarray:
+        """X as a 2-D float64 array (NaN allowed); checks its width against fit's."""
+        if not reset:
+            check_is_fitted(self)
+        return validate_data(self, X, reset=reset, dtype=np.float64,
+                             ensure_all_finite="allow-nan")
 
     def _fit_location(self, X: np.ndarray) -> None:
-        self.n_features_in_ = X.shape[1]
         directions = np.zeros(X.shape[1]) if self.directions is None else self.directions
         self.directions_ = np.asarray(directions, dtype=np.float64)
         if (
@@ -131,7 +136,7 @@ class AnomalyEnsemble(_FeatureScaler):
 
     def fit(self, X: np.ndarray, y: object = None) -> AnomalyEnsemble:
         """Fit every detector on (a subsample of) X; ``y`` is ignored."""
-        X = self._check(X)
+        X = self._check(X, reset=True)
         unknown = set(self.detectors) - set(_DETECTORS)
         if unknown or not self.detectors:
             raise ValueError(f"unknown detectors {sorted(unknown)}; choose from {_DETECTORS}")
@@ -226,7 +231,7 @@ class RankAggregator(_FeatureScaler):
 
     def fit(self, X: np.ndarray, y: object = None) -> RankAggregator:
         """Store each feature's sorted reference values; ``y`` is ignored."""
-        X = self._check(X)
+        X = self._check(X, reset=True)
         self._fit_location(X)
         if self.directions is None:
             self.directions_ = np.ones(X.shape[1])
