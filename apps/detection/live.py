@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -178,18 +179,37 @@ def _text_candidates(reviews: Sequence[Review], *, since) -> tuple[set[int], set
 
 
 def text_index_add(*, reviews: Sequence[Review]) -> int:
-    """Put the reviews' texts in the persistent band index (idempotent per review)."""
+    """Put the reviews' texts in the persistent band index.
+
+    Called once per review, in the transaction that scores it (a rolled-back
+    scoring rolls this back too). One INSERT of arrays on PostgreSQL.
+    """
     indexed, keys = _band_keys(reviews)
     if not indexed:
         return 0
-    TextBand.objects.filter(review_id__in=[r.id for r in indexed]).delete()
-    rows = [
-        TextBand(review_id=r.id, reviewer_id=r.reviewer_id, key=int(k), created_at=r.created_at)
-        for r, row in zip(indexed, keys.tolist(), strict=True)
-        for k in row if k >= 0
-    ]
-    TextBand.objects.bulk_create(rows, batch_size=2_000)
-    return len(rows)
+    keep = keys >= 0
+    per_review = keep.sum(axis=1)
+    review_ids = np.repeat([r.id for r in indexed], per_review).tolist()
+    reviewer_ids = np.repeat([r.reviewer_id for r in indexed], per_review).tolist()
+    created = [r.created_at for r, n in zip(indexed, per_review.tolist(), strict=True)
+               for _ in range(n)]
+    band_keys = keys[keep].tolist()
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(TextBand._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (review_id, reviewer_id, key, created_at) "  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], "
+                "%s::timestamptz[])",
+                [review_ids, reviewer_ids, band_keys, created],
+            )
+    else:
+        TextBand.objects.bulk_create(
+            [TextBand(review_id=a, reviewer_id=b, key=k, created_at=c)
+             for a, b, k, c in zip(review_ids, reviewer_ids, band_keys, created, strict=True)],
+            batch_size=2_000,
+        )
+    return len(band_keys)
 
 
 # --------------------------------------------------------------------------- #
@@ -277,7 +297,7 @@ def incident_apply(*, finding: CaseFinding, case_id: int) -> int:
     its still-published recent reviews go through the one hold rule with the
     incident as a component, and a fresh one raises its establishments' alert.
     Returns how many reviews were held."""
-    from apps.establishments.services import establishment_alert_raise
+    from apps.establishments.services import establishment_alerts_raise
     from apps.reviews.selectors import review_verdict_state, reviews_held_among
     from apps.reviews.services import review_hold
 
@@ -305,9 +325,8 @@ def incident_apply(*, finding: CaseFinding, case_id: int) -> int:
     if latest is not None and latest >= now - timedelta(hours=ALERT_FRESH_HOURS):
         counts = {"reviews": len(finding.review_ids), "reviewers": len(finding.reviewer_ids),
                   "held": reviews_held_among(ids=finding.review_ids)}
-        for establishment_id in finding.establishment_ids:
-            establishment_alert_raise(
-                establishment_id=establishment_id, kind=finding.kind, seen_at=now,
-                counts=counts, reasons=finding.reasons[:4], case_id=case_id,
-            )
+        establishment_alerts_raise(
+            establishment_ids=finding.establishment_ids, kind=finding.kind, seen_at=now,
+            counts=counts, reasons=finding.reasons[:4], case_id=case_id,
+        )
     return held

@@ -27,7 +27,7 @@ from apps.cases.models import Case
 from apps.cases.services import CaseFinding, case_upsert, case_upsert_outcome
 from apps.core.reasons import merge_reason_records, reason_records
 from apps.establishments.models import Establishment
-from apps.establishments.services import establishment_alert_raise
+from apps.establishments.services import establishment_alerts_raise
 from apps.partners.models import Partner
 from apps.reports.models import ThreatReport
 from apps.reports.services import report_link_mark_held, threat_report_create
@@ -256,11 +256,10 @@ def _open_live_cases(live: LiveResult) -> set[int]:
             "reviewers": len(item.finding.reviewer_ids),
             "held": reviews_held_among(ids=item.finding.review_ids),
         }
-        for establishment_id in item.alert_establishments:
-            establishment_alert_raise(
-                establishment_id=establishment_id, kind=item.alert_kind, seen_at=now,
-                counts=counts, reasons=item.finding.reasons[:4], case_id=result.case.pk,
-            )
+        establishment_alerts_raise(
+            establishment_ids=item.alert_establishments, kind=item.alert_kind, seen_at=now,
+            counts=counts, reasons=item.finding.reasons[:4], case_id=result.case.pk,
+        )
     return in_incident
 
 

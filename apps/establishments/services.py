@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from apps.core.reasons import reasons_payload
 from apps.partners.models import Partner
-from apps.partners.services import webhook_emit
+from apps.partners.services import WebhookEvent, webhook_emit, webhooks_emit_many
 
 from .models import Alert, Establishment
 
@@ -76,35 +76,39 @@ def _alert_payload(alert: Alert) -> dict:
     }
 
 
-def establishment_alert_raise(
-    *, establishment_id: int, kind: str, seen_at, counts: dict, reasons: list[dict],
+def establishment_alerts_raise(
+    *, establishment_ids: Iterable[int], kind: str, seen_at, counts: dict, reasons: list[dict],
     case_id: int | None,
-) -> tuple[Alert, bool]:
-    """Raise an alert, or refresh the active one of that kind; True when it started now.
+) -> list[int]:
+    """Raise an alert of ``kind`` on each establishment, or refresh the active one.
 
-    Its start is announced once with an ``establishment.alert`` webhook.
+    A few statements whatever the number of establishments (a ring may target a
+    hundred). Each alert that starts now is announced once with an
+    ``establishment.alert`` webhook. Returns the ids of the alerts started.
     """
-    with transaction.atomic():
-        alert = (Alert.objects.select_for_update().select_related("establishment__partner")
-                 .filter(establishment_id=establishment_id, kind=kind, ended_at__isnull=True)
-                 .first())
-        if alert is not None:
-            alert.last_seen_at = max(alert.last_seen_at, seen_at)
-            alert.counts = counts
-            alert.reasons = reasons
-            alert.case_id = case_id or alert.case_id
-            alert.save(update_fields=["last_seen_at", "counts", "reasons", "case_id"])
-            return alert, False
-        alert = Alert.objects.create(
-            establishment_id=establishment_id, kind=kind, since=seen_at, last_seen_at=seen_at,
-            counts=counts, reasons=reasons, case_id=case_id,
-        )
-        alert = Alert.objects.select_related("establishment__partner").get(pk=alert.pk)
-        webhook_emit(
-            partner=alert.establishment.partner, event="establishment.alert",
-            data=_alert_payload(alert), dedupe_key=f"establishment.alert:{alert.pk}:started",
-        )
-        return alert, True
+    wanted = sorted(set(establishment_ids))
+    if not wanted:
+        return []
+    active = Alert.objects.filter(establishment_id__in=wanted, kind=kind, ended_at__isnull=True)
+    known = set(active.values_list("establishment_id", flat=True))
+    active.update(last_seen_at=seen_at, counts=counts, reasons=reasons,
+                  **({"case_id": case_id} if case_id else {}))
+    Alert.objects.bulk_create(
+        [Alert(establishment_id=e, kind=kind, since=seen_at, last_seen_at=seen_at, counts=counts,
+               reasons=reasons, case_id=case_id) for e in wanted if e not in known],
+        ignore_conflicts=True,  # a concurrent batch may start the same alert
+    )
+    started = list(
+        Alert.objects.select_related("establishment__partner")
+        .filter(establishment_id__in=[e for e in wanted if e not in known], kind=kind,
+                ended_at__isnull=True, since=seen_at)
+    )
+    webhooks_emit_many(events=[
+        WebhookEvent(partner=a.establishment.partner, event="establishment.alert",
+                     data=_alert_payload(a), dedupe_key=f"establishment.alert:{a.pk}:started")
+        for a in started
+    ])
+    return [a.pk for a in started]
 
 
 def establishment_alerts_end(*, quiet_since, case_ids_closed: Iterable[int] = ()) -> int:

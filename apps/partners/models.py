@@ -19,7 +19,8 @@ class Partner(models.Model):
     webhook_secret = models.CharField(max_length=128, blank=True)
     # How first verdicts are announced; a moderator's decisions always go one by one.
     scored_events = models.CharField(
-        max_length=16, choices=ScoredEvents.choices, default=ScoredEvents.PER_REVIEW
+        max_length=16, choices=ScoredEvents.choices, default=ScoredEvents.PER_REVIEW,
+        db_default=ScoredEvents.PER_REVIEW,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

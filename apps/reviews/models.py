@@ -68,12 +68,12 @@ class Review(models.Model):
     scored_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # Imported history (a partner's backfill): scored in bulk, no webhook per review.
-    historical = models.BooleanField(default=False)
+    historical = models.BooleanField(default=False, db_default=False)
     # Scoring that failed for a reason other than the database: counted, and after
     # SCORING_MAX_ATTEMPTS the review is dead-lettered (visible in the admin, no
     # longer swept) until someone retries it.
-    scoring_attempts = models.PositiveSmallIntegerField(default=0)
-    scoring_error = models.TextField(blank=True)
+    scoring_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    scoring_error = models.TextField(blank=True, default="", db_default="")
     dead_lettered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -362,14 +362,38 @@ def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review],
         if not review.language and verdict.language:
             review.language = verdict.language
         changed.append(review)
-    Review.objects.bulk_update(
-        changed,
-        ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language"],
-        batch_size=500,
-    )
+    _write_verdicts(changed, now)
     if notify:
         webhooks_emit_many(events=_scored_events(changed))
     return changed
+
+
+def _write_verdicts(reviews: list[Review], now) -> None:
+    """One UPDATE for every verdict. On PostgreSQL the values travel as arrays
+    (``UPDATE … FROM unnest(…)``): Django's bulk_update builds a CASE per row and
+    column, which cost more than the scoring itself (bench/RESULTS.md, issue 14)."""
+    if not reviews:
+        return
+    if connection.vendor != "postgresql":
+        Review.objects.bulk_update(
+            reviews,
+            ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language"],
+            batch_size=500,
+        )
+        return
+    table = connection.ops.quote_name(Review._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} AS r SET risk_score = v.risk, risk_reasons = v.reasons,
+                       status = v.status, language = v.language,
+                       scored_at = %s, status_changed_at = %s
+                FROM unnest(%s::bigint[], %s::float8[], %s::jsonb[], %s::text[], %s::text[])
+                     AS v(id, risk, reasons, status, language)
+                WHERE r.id = v.id""",  # noqa: S608 - the table name comes from the model
+            [now, now, [r.id for r in reviews], [r.risk_score for r in reviews],
+             [json.dumps(r.risk_reasons) for r in reviews], [r.status for r in reviews],
+             [r.language for r in reviews]],
+        )
 
 
 #: Items in one ``reviews.scored`` event.
