@@ -108,6 +108,20 @@ def scoring_enqueue(*, review_ids: list[int], historical: bool = False) -> None:
             return
 
 
+def scoring_queue_depth() -> int | None:
+    """Messages waiting in the scoring queue, or None when the broker cannot say."""
+    from reviewguard.celery import app
+
+    try:
+        with app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(
+                queue=settings.CELERY_QUEUES_BY_WORKLOAD["scoring"], passive=True
+            ).message_count
+    except Exception:
+        logger.debug("scoring queue depth unavailable", exc_info=True)
+        return None
+
+
 def linkage_enqueue(*, report_ids: list[int]) -> None:
     """Publish the linkage task; if the broker is down the sweep picks the reports up."""
     from .tasks import link_threat_reports_task

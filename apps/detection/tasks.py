@@ -15,7 +15,12 @@ from apps.reports.selectors import reports_needing_linkage
 from apps.reviews.selectors import reviews_pending_for_scoring
 from apps.reviews.services import reviews_mark_enqueued
 
-from .services import linkage_enqueue, reviews_score_isolating, scoring_enqueue
+from .services import (
+    linkage_enqueue,
+    reviews_score_isolating,
+    scoring_enqueue,
+    scoring_queue_depth,
+)
 
 
 @shared_task(name="scoring.score_reviews", expires=settings.SCORING_TASK_EXPIRES_SECONDS,
@@ -34,19 +39,25 @@ def score_historical_task(self, review_ids: list[int]) -> dict:
 
 @shared_task(name="scoring.sweep_pending", ignore_result=True)
 def sweep_pending_reviews_task(older_than_seconds: int | None = None) -> int:
-    """Re-enqueue reviews still pending after a while (their message may be lost)."""
+    """Re-enqueue reviews still pending after a while (their message may be lost).
+
+    Under a backlog a pending review is usually still queued, not lost: while
+    the scoring queue holds messages the sweep leaves live reviews alone (the
+    workers will reach them) and only picks up reviews never enqueued at all.
+    """
     if older_than_seconds is None:
         older_than_seconds = settings.PENDING_SWEEP_AFTER_SECONDS
-    rows = list(
-        reviews_pending_for_scoring(older_than=timedelta(seconds=older_than_seconds))
-        .order_by("id")
-        .values_list("id", "historical")[:50_000]
-    )
-    if rows:
-        reviews_mark_enqueued(review_ids=[i for i, _ in rows])
-        scoring_enqueue(review_ids=[i for i, past in rows if not past])
-        scoring_enqueue(review_ids=[i for i, past in rows if past], historical=True)
-    return len(rows)
+    pending = reviews_pending_for_scoring(older_than=timedelta(seconds=older_than_seconds))
+    backlog = scoring_queue_depth()
+    if backlog:
+        pending = pending.filter(enqueued_at__isnull=True)
+    rows = list(pending.order_by("id").values_list("id", "historical")[:50_000])
+    if not rows:
+        return 0
+    stamped = set(reviews_mark_enqueued(review_ids=[i for i, _ in rows]))
+    scoring_enqueue(review_ids=[i for i, past in rows if not past and i in stamped])
+    scoring_enqueue(review_ids=[i for i, past in rows if past and i in stamped], historical=True)
+    return len(stamped)
 
 
 @shared_task(name="reports.link", **RELIABLE_TASK)

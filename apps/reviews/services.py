@@ -287,11 +287,29 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
     return results
 
 
-@transaction.atomic
-def reviews_mark_enqueued(*, review_ids: list[int]) -> int:
-    return Review.objects.filter(id__in=review_ids, status=Review.Status.PENDING).update(
-        enqueued_at=timezone.now()
-    )
+#: Rows re-marked per statement by the sweep: short transactions, few locks.
+MARK_CHUNK = 1000
+
+
+def reviews_mark_enqueued(*, review_ids: list[int]) -> list[int]:
+    """Stamp ``enqueued_at`` on the still-pending reviews among ``review_ids``.
+
+    In chunks of ``MARK_CHUNK``, each its own short transaction, skipping rows a
+    worker has locked (it is scoring them right now): the sweep never waits on,
+    nor blocks, a scoring batch. Returns the ids stamped (the ones to enqueue).
+    """
+    stamped: list[int] = []
+    for start in range(0, len(review_ids), MARK_CHUNK):
+        chunk = review_ids[start : start + MARK_CHUNK]
+        with transaction.atomic():
+            free = list(
+                Review.objects.select_for_update(skip_locked=True)
+                .filter(id__in=chunk, status=Review.Status.PENDING)
+                .values_list("id", flat=True)
+            )
+            Review.objects.filter(id__in=free).update(enqueued_at=timezone.now())
+        stamped.extend(free)
+    return stamped
 
 
 # --------------------------------------------------------------------------- #

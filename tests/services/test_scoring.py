@@ -198,3 +198,31 @@ def test_a_top_ranked_anomalous_reviewer_adds_the_anomaly_rank_reason():
     reviews_score(review_ids=[review.id])
     review.refresh_from_db()
     assert "anomaly_rank" in {r["code"] for r in review.risk_reasons}
+
+
+def test_under_a_backlog_the_sweep_leaves_queued_reviews_alone(monkeypatch):
+    queued = ReviewFactory(enqueued_at=NOW - timedelta(hours=1))
+    lost = ReviewFactory(enqueued_at=None)
+    sent = []
+    monkeypatch.setattr("apps.detection.tasks.scoring_queue_depth", lambda: 35_000)
+    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", sent.append)
+    assert sweep_pending_reviews(older_than_seconds=60) == 1
+    assert sent == [[lost.id]] and queued.id not in sent[0]
+
+
+def test_with_an_empty_queue_the_sweep_re_enqueues_what_waited_too_long(monkeypatch):
+    waited = ReviewFactory(enqueued_at=NOW - timedelta(hours=1))
+    sent = []
+    monkeypatch.setattr("apps.detection.tasks.scoring_queue_depth", lambda: 0)
+    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", sent.append)
+    assert sweep_pending_reviews(older_than_seconds=60) == 1
+    assert sent == [[waited.id]]
+
+
+def test_the_scoring_queue_depth_is_read_from_a_real_broker(settings):
+    from apps.detection.services import scoring_queue_depth
+
+    if settings.CELERY_BROKER_URL.startswith(("filesystem://", "memory://")):
+        pytest.skip("the embedded broker cannot count its messages")
+    depth = scoring_queue_depth()
+    assert isinstance(depth, int) and depth >= 0
