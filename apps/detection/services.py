@@ -110,6 +110,8 @@ def scoring_enqueue(*, review_ids: list[int], historical: bool = False) -> None:
 
 def scoring_queue_depth() -> int | None:
     """Messages waiting in the scoring queue, or None when the broker cannot say."""
+    from amqp.exceptions import ChannelError, NotFound
+
     from reviewguard.celery import app
 
     try:
@@ -117,6 +119,13 @@ def scoring_queue_depth() -> int | None:
             return conn.default_channel.queue_declare(
                 queue=settings.CELERY_QUEUES_BY_WORKLOAD["scoring"], passive=True
             ).message_count
+    except (NotFound, ChannelError) as exc:
+        # Never declared yet (AMQP NotFound; kombu's Redis transport says 404):
+        # nothing waits in it. Any other channel error means "unknown".
+        if isinstance(exc, NotFound) or "NOT_FOUND" in str(exc):
+            return 0
+        logger.debug("scoring queue depth unavailable", exc_info=True)
+        return None
     except Exception:
         logger.debug("scoring queue depth unavailable", exc_info=True)
         return None
