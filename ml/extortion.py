@@ -10,6 +10,8 @@ report form cannot be used to bury honest criticism.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -160,8 +162,100 @@ def _join_window(
     return rep[which], rev[order[position]]
 
 
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g".split(),  # noqa: SIM905
+        strict=True,
+    )
+)
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρσςτυφχψω",
+        "a v g d e z i th i k l m n x o p r s s t y f ch ps o".split(),  # noqa: SIM905
+        strict=True,
+    )
+)
+_GREEK_DIGRAPHS = tuple(
+    zip("ου αι ει οι γγ μπ ντ".split(), "ou ai ei oi ng mp nt".split(), strict=True)  # noqa: RUF001, SIM905
+)
+_OTHER_LATIN = {
+    "ß": "ss",
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "\u0131": "i",  # dotless i
+}
+_TRANSLIT = str.maketrans(
+    {k: ("" if v == "_" else v) for k, v in {**_CYRILLIC, **_GREEK, **_OTHER_LATIN}.items()}
+)
+# Spelling variants of one sound across transliterations (French "ou", German
+# "ue" for "ü", "y"/"i", "kh"/"h", doubled letters), applied to both names.
+_SKELETON = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"ou", "u"),
+        (r"ue", "u"),
+        (r"ae", "a"),
+        (r"oe", "o"),
+        (r"y", "i"),
+        (r"ph", "f"),
+        (r"kh", "h"),
+        (r"th", "t"),
+        (r"ck", "k"),
+        (r"w", "v"),
+        (r"(\w)\1", r"\1"),
+        (r"ii", "i"),
+        (r"ij", "i"),
+    )
+)
+#: Titles an owner may put before a name; dropped (one-letter "M." stays: an initial).
+_HONORIFICS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "mme",
+        "mlle",
+        "monsieur",
+        "madame",
+        "mademoiselle",
+        "sir",
+        "herr",
+        "frau",
+    }
+)
+
+
+def _latin(name: str) -> str:
+    """Lower-case Latin letters of a name in any of Latin, Cyrillic or Greek script:
+    accents stripped, "ß" -> "ss", "ø" -> "o", "Дмитрий" -> "dmitriy",
+    "Παπαδόπουλος" -> "papadopoulos"."""
+    text = unicodedata.normalize("NFD", name.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    for a, b in _GREEK_DIGRAPHS:
+        text = text.replace(a, b)
+    return normalize(text.translate(_TRANSLIT))
+
+
 def _name_key(name: str) -> str:
-    return " ".join(sorted(normalize(name).split()))
+    """Sorted name tokens, transliterated, titles dropped, spelling variants merged:
+    "DUPONT, Hélène" -> "dupont helene"; "Sergueï Kouznetsov" and "Sergey Kuznetsov"
+    come within one letter."""
+    tokens = [t for t in _latin(name).split() if t not in _HONORIFICS]
+    out = []
+    for token in tokens:
+        if len(token) > 1:
+            for pattern, repl in _SKELETON:
+                token = pattern.sub(repl, token)
+        out.append(token)
+    return " ".join(sorted(out))
 
 
 def _initials_match(left: str, right: str) -> bool:
@@ -603,9 +697,7 @@ def score_extortion(
     text_strength = cue_strength(review_cues)
     report_has_cue = cue_strength(report_cues) >= 0.8
     cred = (
-        np.full(m, 2.0 / 3.0)
-        if credibility is None
-        else np.asarray(credibility, dtype=np.float64)
+        np.full(m, 2.0 / 3.0) if credibility is None else np.asarray(credibility, dtype=np.float64)
     )
     weight = np.where(cred >= min_credibility, 1.0, 0.4 * np.clip(cred / min_credibility, 0, 1))
 
@@ -635,8 +727,19 @@ def score_extortion(
     link_score = strength * weight[links.report]
 
     evidence = _corroborating_evidence(
-        reports, reviews, links, guests, text_strength, cred, report_has_cue, silent,
-        serial, clean_credibility, trusted_credibility, timing_days, name_identity,
+        reports,
+        reviews,
+        links,
+        guests,
+        text_strength,
+        cred,
+        report_has_cue,
+        silent,
+        serial,
+        clean_credibility,
+        trusted_credibility,
+        timing_days,
+        name_identity,
     )
     link_corroboration = 1.0 - np.prod(1.0 - evidence, axis=1)
     link_low = rating <= low_rating
@@ -685,8 +788,18 @@ def score_extortion(
     if len(links):
         best_report = np.where(best_link >= 0, links.report[np.maximum(best_link, 0)], -1)
     hold_reasons = _hold_reasons(
-        n, best_link, links, evidence, link_corroboration, link_low, link_credible,
-        link_holds, threat_holds, text_strength, cred, min_corroboration,
+        n,
+        best_link,
+        links,
+        evidence,
+        link_corroboration,
+        link_low,
+        link_credible,
+        link_holds,
+        threat_holds,
+        text_strength,
+        cred,
+        min_corroboration,
     )
     return ExtortionScores(
         score,
@@ -791,8 +904,11 @@ def _hold_reasons(
         k = int(best_link[r])
         if k < 0:
             out[r].append(
-                Evidence("held_threat_in_review", float(text_strength[r]),
-                         {"cue_strength": float(text_strength[r])})
+                Evidence(
+                    "held_threat_in_review",
+                    float(text_strength[r]),
+                    {"cue_strength": float(text_strength[r])},
+                )
             )
             continue
         rep = int(links.report[k])

@@ -291,3 +291,40 @@ def test_initial_and_a_typo_together_still_link():
     guests = ReviewGuests(name=["L. Marford"])
     links = link_reports_to_reviews(reports([5], [0], name=["Linda Mraford"]), rev, guests=guests)
     assert len(links) == 1
+
+
+def _name_pairs(report_names, review_names, establishments=None, days=None):
+    n = len(review_names)
+    rev = reviews(establishments or [5] * n, days or [3] * n)
+    rep = reports([5] * len(report_names), [0] * len(report_names), name=report_names)
+    return pairs(link_reports_to_reviews(rep, rev, guests=ReviewGuests(name=review_names)))
+
+
+def test_names_in_cyrillic_and_greek_link_to_their_latin_spelling():
+    assert _name_pairs(
+        ["Dmitri Ivanov", "Giorgos Papadopoulos", "Natalia Smirnova"],
+        ["Дмитрий Иванов", "Γιώργος Παπαδόπουλος", "Наталья Смирнова"],
+    ) == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_german_and_nordic_letters_and_french_transliteration_link():
+    assert _name_pairs(
+        ["Juergen Weiss", "Soren Ostergaard", "Sergey Kuznetsov"],
+        ["Jürgen Weiß", "Søren Østergaard", "Sergueï Kouznetsov"],
+    ) == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_swapped_names_initials_titles_and_a_typo_link():
+    assert _name_pairs(
+        ["DUPONT, Hélène", "Mme Jeanne Moreau", "LEFEVRE J.", "Pierre Giraud"],
+        ["helene dupont", "Moreau Jeanne", "Jean Lefèvre", "Pierre Girard"],
+    ) == [(0, 0), (1, 1), (2, 2), (3, 3)]
+
+
+def test_another_first_name_with_the_same_surname_does_not_link():
+    assert _name_pairs(["John Smith"], ["Jane Smith"]) == []
+
+
+def test_a_namesake_at_another_establishment_or_outside_the_window_does_not_link():
+    assert _name_pairs(["Jean Martin"] * 1, ["Jean Martin", "Jean Martin"],
+                       establishments=[6, 5], days=[3, 60]) == []
