@@ -78,20 +78,29 @@ def precision_at_recall(y: np.ndarray, score: np.ndarray, recall: float) -> floa
 
 
 def threshold_for_precision(
-    y: np.ndarray, score: np.ndarray, target: float, *, min_holds: int = 5
+    y: np.ndarray,
+    score: np.ndarray,
+    target: float,
+    *,
+    min_holds: int = 5,
+    sample_weight: np.ndarray | None = None,
 ) -> float:
     """Lowest threshold t with precision of ``score >= t`` at least ``target``
     over at least ``min_holds`` rows (the most recall at that precision); +inf
-    when no threshold reaches it."""
+    when no threshold reaches it. With ``sample_weight`` the precision is
+    weighted (e.g. inverse probabilities of having been decided, so that
+    decisions taken from the top of a queue do not make a low threshold look
+    precise)."""
     y = np.asarray(y, dtype=bool)
     score = np.asarray(score, dtype=np.float64)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
     order = np.argsort(-score, kind="stable")
     s = score[order]
     # Evaluate only at the end of each run of tied scores.
     ends = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]
-    tp = np.cumsum(y[order])[ends]
-    held = ends + 1
-    ok = (tp / held >= target) & (held >= min_holds)
+    tp = np.cumsum(w[order] * y[order])[ends]
+    held = np.cumsum(w[order])[ends]
+    ok = (tp / held >= target) & (ends + 1 >= min_holds)
     if not ok.any():
         return float("inf")
     return float(s[ends[np.flatnonzero(ok)[-1]]])
@@ -167,6 +176,7 @@ class CalibrationModel:
         X: np.ndarray | None = None,
         y: np.ndarray | None = None,
         tolerance: float = 0.0,
+        min_heldout: int = 100,
     ) -> bool:
         """True when this model is at least as good as ``current`` on held-out data.
 
@@ -175,7 +185,8 @@ class CalibrationModel:
         With ``X`` (n, k) and ``y`` (n,): both models evaluated on those rows
         (``current`` None: compare with ``baseline`` is impossible, so required).
         "Not worse" means average precision and held-out log loss each no worse
-        than the current one's by more than ``tolerance``.
+        than the current one's by more than ``tolerance``, on at least
+        ``min_heldout`` decisions (fewer: False, too few to tell).
         """
         if X is None or y is None:
             mine, theirs = self.heldout, self.baseline
@@ -185,7 +196,7 @@ class CalibrationModel:
             y = np.asarray(y)
             mine = _figures(y, self.probability(X), self.global_threshold, 0.5)
             theirs = _figures(y, current.probability(X), current.global_threshold, 0.5)
-        if mine.get("ap") is None or theirs.get("ap") is None:
+        if mine.get("ap") is None or theirs.get("ap") is None or mine["n"] < min_heldout:
             return False
         return (
             mine["ap"] >= theirs["ap"] - tolerance
@@ -267,6 +278,7 @@ def fit_calibration(
     alpha: float = 0.01,
     recall: float = 0.5,
     sample_weight: np.ndarray | None = None,
+    population_weight: np.ndarray | None = None,
     random_state: int | np.random.RandomState | None = 0,
     version: str | None = None,
 ) -> CalibrationModel:
@@ -289,6 +301,14 @@ def fit_calibration(
         outcome, for the figures and ``not_worse_than``.
     alpha : strength of the pull towards the current weights.
     recall : the recall at which ``heldout`` reports precision.
+    sample_weight : (n,) weights of the decisions in the fit of the weights.
+        Decisions picked by score from a queue select on X only, which leaves
+        P(confirmed | X) unbiased: no weighting is needed there.
+    population_weight : (n,) how many reviews each decision stands for (inverse
+        probability of being decided: a random audit stands for the many open
+        reviews it was drawn from, a queue decision for itself). Thresholds are
+        chosen for the precision they reach on that population, not among the
+        decisions, which the queue concentrates at the top.
     random_state : seed of the held-out split.
     version : model version; default a hash of its content.
 
@@ -305,6 +325,7 @@ def fit_calibration(
     if not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("y must be 0 (dismissed) or 1 (confirmed)")
     sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    pw = np.ones(len(y)) if population_weight is None else np.asarray(population_weight, np.float64)
     rng = check_random_state(random_state)
 
     # Stratified held-out split: within each (partner, outcome) stratum.
@@ -325,13 +346,19 @@ def fit_calibration(
     w0 = np.array([float(current_weights.get(c, 0.0)) for c in components])
     w, b = _fit_weights(X[train], y[train], w0, float(current_bias), alpha, sw[train])
     p_train = _sigmoid(b + X[train] @ w)
-    global_t = threshold_for_precision(y[train], p_train, target_precision, min_holds=min_holds)
+    global_t = threshold_for_precision(
+        y[train], p_train, target_precision, min_holds=min_holds, sample_weight=pw[train]
+    )
     partner_t: dict[str, float] = {}
     for name in np.unique(partner[train]).tolist():
         rows = partner[train] == name
         if rows.sum() >= min_partner_decisions and 0 < y[train][rows].sum() < rows.sum():
             t = threshold_for_precision(
-                y[train][rows], p_train[rows], target_precision, min_holds=min_holds
+                y[train][rows],
+                p_train[rows],
+                target_precision,
+                min_holds=min_holds,
+                sample_weight=pw[train][rows],
             )
             if np.isfinite(t):
                 partner_t[name] = t

@@ -118,3 +118,23 @@ def test_a_model_worse_on_new_rows_is_not_switched_to():
     assert not bad.not_worse_than(good, X=X, y=y)
     with pytest.raises(ValueError):
         good.not_worse_than(X=X, y=y)
+
+
+def test_population_weights_keep_a_threshold_from_looking_precise_on_a_biased_sample():
+    # The dismissed row at 0.5 stands for ten undecided reviews like it.
+    y, s = np.array([1, 0, 0]), np.array([0.9, 0.5, 0.4])
+    assert threshold_for_precision(y, s, 0.4, min_holds=1) == 0.5
+    assert threshold_for_precision(y, s, 0.4, min_holds=1, sample_weight=[1, 10, 1]) == 0.9
+
+
+def test_too_few_heldout_decisions_never_switch():
+    X, y, partner = _decisions(4, 200)
+    model = fit_calibration(
+        X,
+        y,
+        partner,
+        components=["a", "b", "c"],
+        current_weights={"a": 1, "b": 1, "c": 1},
+        current_bias=-1.5,
+    )
+    assert model.heldout["n"] < 100 and not model.not_worse_than()
