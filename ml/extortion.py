@@ -60,6 +60,9 @@ class ThreatReports:
     name: Sequence[str] | None = None  # guest name as the owner wrote it, "" unknown
     partner: np.ndarray | None = None  # int64 partner code
     message_text: Sequence[str] | None = None  # the threatening message, as reported
+    # float64 POSIX seconds the owner filed the report (``received_at`` is the
+    # owner's own claim of when the threat came); None or NaN: unknown.
+    filed_at: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.establishment)
@@ -634,6 +637,7 @@ def score_extortion(
     timing_days: float = 15.0,
     name_identity: float = 90.0,
     min_corroboration: float = 0.5,
+    prompt_days: float = 2.0,
 ) -> ExtortionScores:
     """Extortion score per review from its links to reports and its own text.
 
@@ -663,7 +667,10 @@ def score_extortion(
     (``credibility >= clean_credibility``: a new owner, or as many confirmations
     as dismissals beyond the prior); a review without booking when the report
     names one (``guests.booking_ref`` or ``reviews.verified_stay``); an account
-    created after the reported message. ``hold`` is then: the review's own cue
+    created after the reported message. When ``reports.filed_at`` is known, the
+    timing only counts for a report filed before the review was written or within
+    ``prompt_days`` of the message it reports: a threat "received" before a
+    review but reported days after it could have been written to fit it. ``hold`` is then: the review's own cue
     strength >= 0.8 (an explicit demand with a threat), or a link with rating
     <= ``low_rating``, owner credibility >= ``min_credibility``,
     ``corroboration >= min_corroboration`` and ``link_score >= hold_threshold``.
@@ -740,6 +747,7 @@ def score_extortion(
         trusted_credibility,
         timing_days,
         name_identity,
+        prompt_days,
     )
     link_corroboration = 1.0 - np.prod(1.0 - evidence, axis=1)
     link_low = rating <= low_rating
@@ -829,6 +837,7 @@ def _corroborating_evidence(
     trusted_credibility: float,
     timing_days: float,
     name_identity: float,
+    prompt_days: float,
 ) -> np.ndarray:
     """Per link, the weight of each ``CORROBORATION_CODES`` entry that fired.
 
@@ -856,6 +865,13 @@ def _corroborating_evidence(
         & (report_has_cue[rep] | silent[rep])
         & (cred[rep] >= clean_credibility)
     )
+    if reports.filed_at is not None:
+        filed = np.asarray(reports.filed_at, dtype=np.float64)[rep]
+        received = np.asarray(reports.received_at, dtype=np.float64)[rep]
+        written = np.asarray(reviews.created_at, dtype=np.float64)[rev]
+        committed = filed <= written  # filed before the review existed
+        prompt = filed - received <= prompt_days * SECONDS_PER_DAY
+        timely &= committed | prompt | np.isnan(filed)
     exact = (links.method & ~METHOD_BITS["name"]) != 0
     named = np.nan_to_num(links.name_score) >= name_identity
     out[:, col["identity_and_timing"]] = np.where(

@@ -328,3 +328,14 @@ def test_another_first_name_with_the_same_surname_does_not_link():
 def test_a_namesake_at_another_establishment_or_outside_the_window_does_not_link():
     assert _name_pairs(["Jean Martin"] * 1, ["Jean Martin", "Jean Martin"],
                        establishments=[6, 5], days=[3, 60]) == []
+
+
+def test_a_threat_reported_days_after_the_review_it_predates_does_not_corroborate():
+    # Message "received" on day 0, review on day 2, report filed on day 5.
+    rev = reviews([5], [2], rating=[1], email=[42])
+    late = reports([5], [0], email=[42], message_text=[""], filed_at=[T0 + 5 * DAY])
+    result = score_extortion(late, rev, link_reports_to_reviews(late, rev))
+    assert result.hold.tolist() == [False]
+    prompt = reports([5], [0], email=[42], message_text=[""], filed_at=[T0 + 1 * DAY])
+    result = score_extortion(prompt, rev, link_reports_to_reviews(prompt, rev))
+    assert result.hold.tolist() == [True]
