@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         "anomaly_ensemble": {
             **evaluate(data, ensemble),
             "seconds": ensemble_seconds,
-            "method": "AnomalyEnsemble(ECOD, IForest, COPOD, HBOS) on the same three features",
+            "method": "AnomalyEnsemble(ECOD, IForest, COPOD, HBOS) on the same features",
         },
         "supervised_cv_5fold": {
             **evaluate(data, ceiling),
