@@ -547,7 +547,9 @@ CORROBORATION_CODES: dict[str, float] = {
     "review_threat": 1.0,
     # Other establishments (other owners) reported the same guest.
     "serial_guest": 0.8,
-    # The owner's past reports were confirmed by moderators.
+    # The owner's past reports were confirmed by moderators (credibility >=
+    # trusted_credibility: 0.8 is two confirmations and no dismissal under the
+    # Beta(2, 1) prior; one confirmation, 0.75, is thin evidence).
     "owner_track_record": 0.7,
     # The reporter's identifiers match exactly, the review came after the
     # reported message within days, the message describes a threat (or none was
@@ -633,7 +635,7 @@ def score_extortion(
     hold_threshold: float = 0.5,
     guests: ReviewGuests | None = None,
     clean_credibility: float = 0.66,
-    trusted_credibility: float = 0.75,
+    trusted_credibility: float = 0.8,
     timing_days: float = 15.0,
     name_identity: float = 90.0,
     min_corroboration: float = 0.5,
@@ -651,7 +653,7 @@ def score_extortion(
     at 3 stars or unknown, 0.15 above; 0.85 when the reported message has no
     threat cue; a serial guest lifts it by half of what is missing. Then the
     owner's ``credibility`` (per report, see ``owner_credibility``; None: all
-    credible) weighs it: 1 at or above ``min_credibility``, below that at most
+    new owners, 2/3) weighs it: 1 at or above ``min_credibility``, below that at most
     0.4 (< ``hold_threshold``), so a doubtful report never holds by itself.
     The review's own cues (``review_cues``; computed from the text when None)
     add independent evidence: ``score = 1 - (1 - report) (1 - text)``.
