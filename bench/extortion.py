@@ -17,7 +17,12 @@ and then post a low review, before or after the owner reports, identified by
 e-mail, booking reference, reviewer handle or a name variant only; serial guests
 threatening 2-3 establishments across both partners; dishonest owners filing
 several false reports against honest, detailed critics; and a few threats
-written in a review with no report at all.
+written in a review with no report at all. Issue 13 adds: guests who threaten by
+phone (no transcript) and post a review with no threat words under the reported
+booking reference; owners who name a real angry guest with a fabricated threat
+dated before the guest's review (filed after it); guests whose name is written
+in another script or with initials; honest namesakes of name-only guests
+reviewing other establishments in the same weeks.
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ LAST = ["Dupont", "Lefèvre", "Martin", "Bernard", "Moreau", "Fournier", "Girard
         "Lambert", "Mercier", "Faure", "Bonnet", "François", "Chevalier", "Gauthier", "Perrin",
         "Smith", "Johnson", "Brown", "Taylor", "Wilson", "Clarke", "Walker", "Hughes", "Wright",
         "Green", "Baker", "Hall", "Turner", "Cooper", "Morel", "Roux", "Blanc", "Guérin"]
+
+# (as the guest writes it on the platform, as the owner typed it in the report)
+FOREIGN = [("Дмитрий Иванов", "Dmitri Ivanov"), ("Γιώργος Παπαδόπουλος", "Giorgos Papadopoulos"),
+           ("Jürgen Weiß", "Juergen Weiss"), ("Søren Østergaard", "Soren Ostergaard"),
+           ("Наталья Смирнова", "Natalia Smirnova"), ("Łukasz Wójcik", "Lukasz Wojcik"),
+           ("Ελένη Γεωργίου", "Eleni Georgiou"), ("Sergueï Kouznetsov", "Sergey Kuznetsov")]
 
 GOOD = [
     "Lovely stay, spotless room and a very friendly front desk.",
@@ -112,6 +123,11 @@ class Truth:
     true_reports: set[int] = field(default_factory=set)
     false_reports: set[int] = field(default_factory=set)
     routes: dict[str, str] = field(default_factory=dict)  # extortion review -> route
+    phone_silent: set[str] = field(default_factory=set)  # phone threat, review without threat words
+    fabricated: set[str] = field(default_factory=set)  # honest, named in a backdated fabricated report
+    namesakes: set[str] = field(default_factory=set)  # honest, same name as a name-only guest
+    name_only: set[str] = field(default_factory=set)  # extortion reviews findable by name only
+    name_kind: dict[str, str] = field(default_factory=dict)  # name-only review -> variant kind
     orders: dict[str, str] = field(default_factory=dict)  # extortion review -> before/after
 
 
@@ -129,13 +145,18 @@ def _setup_django() -> None:
 class World:
     """Plays a seeded scenario through the services; records the ground truth."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, simulate_filed_at: bool = False) -> None:
         from django.contrib.auth import get_user_model
 
         from apps.establishments.models import Establishment, OwnerMembership
         from apps.partners.models import Partner
 
         self.rng = random.Random(seed)
+        # Issue 13: the apps do not pass ThreatReports.filed_at yet (and a report's
+        # created_at is wall-clock time here); with this flag the bench passes the
+        # simulated filing time, keyed by (establishment id, received_at).
+        self.simulate_filed_at = simulate_filed_at
+        self.filed: dict[tuple[int, float], float] = {}
         self.seed = seed
         self.truth = Truth()
         self.t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)
@@ -270,11 +291,54 @@ class World:
             item = self.review_item(est, when=when, rating=1, text=rng.choice(TEXT_ONLY_THREAT))
             self.truth.text_threats.add(item["external_id"])
             self.at(when, "review", item=item)
+
+        # Issue 13. Phone threats: no transcript; the review, days later, has no
+        # threat words and carries the booking reference the owner reported.
+        for _ in range(8):
+            est = rng.choice(busy[:50])
+            threat_at = scenario_start + DAY * rng.uniform(0, 150)
+            booking = f"BK{rng.randrange(10**7):07d}"
+            name = self.name()
+            reported_at = threat_at + DAY * rng.uniform(0, 1)
+            review_at = threat_at + DAY * rng.uniform(0.5, 10)
+            item = self.review_item(est, when=review_at, rating=rng.choice((1, 2)),
+                                    text=rng.choice(EXTORTION_REVIEW[:4]), name=name,
+                                    booking=booking)
+            rid = item["external_id"]
+            self.truth.extortion_reviews.add(rid)
+            self.truth.phone_silent.add(rid)
+            self.truth.routes[rid] = "booking_ref"
+            self.truth.orders[rid] = "before" if review_at < reported_at else "after"
+            self.at(review_at, "review", item=item)
+            self.at(reported_at, "report", est=est, truth="true", owner=rng.random() < 0.5,
+                    payload={"guest": {"booking_ref": booking.lower()}, "channel": "phone",
+                             "message_text": "", "demand": "refund", "received_at": threat_at})
+
+        # Issue 13. An owner names a real angry guest (e-mail and name from the booking)
+        # with a fabricated threat dated 1-3 days before the guest's honest review, and
+        # files it after reading the review. Other owners than the ones above.
+        for est in busy[-16:-8]:
+            when = scenario_start + DAY * rng.uniform(0, 160)
+            critic = self.name()
+            email = f"critic-{self.next_id('c')}@mail.example"
+            item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
+                                    text=rng.choice(HONEST_NEGATIVE), name=critic, email=email)
+            self.truth.fabricated.add(item["external_id"])
+            self.at(when, "review", item=item)
+            message, demand = rng.choice(THREATS)
+            self.at(when + DAY * rng.uniform(0.5, 3), "report", est=est, truth="false",
+                    owner=True, payload={
+                        "guest": {"name": critic, "email": email},
+                        "channel": rng.choice(["phone", "email"]), "message_text": message,
+                        "demand": demand, "received_at": when - DAY * rng.uniform(1, 3)})
         self.events.sort(key=lambda e: (e[0], e[1]))
 
     def _extortion(self, est, threat_at, route, *, serial_guest) -> None:
         rng = self.rng
         name = serial_guest["name"] if serial_guest else self.name()
+        written = None  # how the owner writes the name, when it is not a variant of it
+        if route == "name" and not serial_guest and rng.random() < 0.25:
+            name, written = rng.choice(FOREIGN)  # the platform shows the native script
         email = serial_guest["email"] if serial_guest else f"x{self.next_id('g')}@mail.example"
         booking = f"BK{rng.randrange(10**7):07d}"
         handle = f"{name.split()[0].lower()}{rng.randrange(10, 99)}"
@@ -291,6 +355,13 @@ class World:
                 handle=handle if route == "handle" else (
                     name if route == "name" else f"{name.split()[0]} {name.split()[1][0]}."),
             )
+            if route == "name" and not serial_guest:
+                # An honest namesake reviews another establishment in the same weeks.
+                other = rng.choice([e for e in self.establishments if e.id != est.id])
+                twin = self.review_item(other, when=review_at + DAY * rng.uniform(-10, 10),
+                                        rating=2, text=rng.choice(HONEST_NEGATIVE), name=name)
+                self.truth.namesakes.add(twin["external_id"])
+                self.at(twin["created_at"], "review", item=twin)
         self.truth.extortion_reviews.add(item["external_id"])
         self.truth.routes[item["external_id"]] = route
         self.truth.orders[item["external_id"]] = "before" if review_at < reported_at else "after"
@@ -303,7 +374,10 @@ class World:
         elif route == "handle":
             guest.update(reviewer_handle=handle)
         if route in ("name", "none") or serial_guest or rng.random() < 0.5:
-            guest["name"] = _variant(rng, name)
+            kind, guest["name"] = ("other_script", written) if written else _variant(rng, name)
+            if route == "name":
+                self.truth.name_only.add(item["external_id"])
+                self.truth.name_kind[item["external_id"]] = kind
         message, demand = rng.choice(THREATS)
         self.at(reported_at, "report", est=est, truth="true", owner=rng.random() < 0.5,
                 serial=serial_guest["email"] if serial_guest else None, payload={
@@ -319,6 +393,7 @@ class World:
         from apps.detection.services import threat_report_submit as threat_report_create
         from apps.reports.models import ThreatReport
 
+        self._record_holds()
         by_partner = defaultdict(list)
         for est, item in self.background:
             by_partner[est.partner].append(item)
@@ -340,6 +415,9 @@ class World:
                 payload.setdefault("received_at", when)
                 payload["guest"] = {k: payload["guest"].get(k, "") for k in
                                     ("name", "email", "booking_ref", "reviewer_handle")}
+                self.filed[(est.id, round(payload["received_at"].timestamp(), 3))] = (
+                    when.timestamp()
+                )
                 # Celery is eager: the linkage task runs when the report commits.
                 report = threat_report_create(
                     partner=est.partner, establishment=est, payload=payload,
@@ -355,6 +433,39 @@ class World:
                          ThreatReport, case_decide)
         return decisions
 
+    def _record_holds(self) -> None:
+        """Remember why ml/extortion.py decided each hold (its ``hold_reasons``), by
+        review id: read-only instrumentation of the linkage service."""
+        import apps.reports.services as services
+
+        self.hold_codes: dict[int, list[str]] = {}
+        apply = services._apply
+
+        def recording(reports, rows, links, serial, scores, credibility):
+            why = getattr(scores, "hold_reasons", None)
+            for rev in scores.hold.nonzero()[0].tolist():
+                codes = [e.code for e in why[rev]] if why is not None else ["(no reasons)"]
+                self.hold_codes.setdefault(rows[rev]["id"], codes)
+            return apply(reports, rows, links, serial, scores, credibility)
+
+        services._apply = recording
+        if self.simulate_filed_at:
+            from dataclasses import replace
+
+            import numpy as np
+
+            score = services.score_extortion
+
+            def with_filed_at(report_cols, *args, **kwargs):
+                filed = np.array([
+                    self.filed.get((int(e), round(float(t), 3)), np.nan)
+                    for e, t in zip(report_cols.establishment, report_cols.received_at,
+                                    strict=True)
+                ])
+                return score(replace(report_cols, filed_at=filed), *args, **kwargs)
+
+            services.score_extortion = with_filed_at
+
     def _decide_due(self, now, case_seen, decisions, Case, ThreatReport, case_decide) -> None:
         """The moderator decides each extortion case three days after it opened."""
         due = [cid for cid, opened in case_seen.items() if opened + 3 * DAY <= now]
@@ -369,14 +480,19 @@ class World:
             decisions[decision] += 1
 
 
-def _variant(rng: random.Random, name: str) -> str:
-    """How an owner may write a guest's name: order, case, accents."""
+def _variant(rng: random.Random, name: str) -> tuple[str, str]:
+    """How an owner may write a guest's name (kind, text): order, case, accents,
+    typo, initials."""
     from ml.text import fold
 
     first, last = name.split()
     typo = last[:-1] + ("d" if last[-1] != "d" else "t")  # Dupont -> Dupond
-    return rng.choice([f"{last.upper()} {first}", fold(name), f"{first} {last}", name.upper(),
-                       f"{first} {typo}"])
+    return rng.choice([
+        ("swapped", f"{last.upper()} {first}"), ("no_accents", fold(name)),
+        ("same", f"{first} {last}"), ("upper", name.upper()), ("typo", f"{first} {typo}"),
+        ("initial", f"{first[0]}. {last}"), ("initial_swapped", f"{last.upper()}, {first[0]}."),
+        ("typo_swapped_no_accents", f"{typo.lower()} {fold(first)}"),
+    ])
 
 
 def measure(world: World) -> dict:
@@ -411,7 +527,45 @@ def measure(world: World) -> dict:
             Case.objects.filter(kind=Case.Kind.EXTORTION, threat_reports__id__in=report_ids)
             .distinct().count())
     honest = truth.honest_named
+    # Issue 13: every hold, whatever held it (a report, or the review's own risk), at
+    # any time in the run: held by a report (the link keeps the flag after a
+    # dismissal) or held/removed at the end. A threat in a review's own text is
+    # extortion too, so it counts as a true hold.
+    held_any = held_by_report | {x for x, s in status.items() if s in ("held", "removed")}
+    positives = ext | truth.text_threats
+    linked_true = set(
+        ReportReviewLink.objects.filter(report_id__in=truth.true_reports)
+        .values_list("review__external_id", flat=True))
+    linked_any = set(ReportReviewLink.objects.values_list("review__external_id", flat=True))
+    ext_of_id = dict(Review.objects.values_list("id", "external_id"))
+    why = {ext_of_id[i]: codes for i, codes in world.hold_codes.items()}
+    wrongly_held = sorted(held_any - positives)
+    kinds = sorted(set(truth.name_kind.values()))
     return {
+        "holds": len(held_any),
+        "precision_of_holds": round(len(held_any & positives) / len(held_any), 4)
+        if held_any else 1.0,
+        "recall_of_holds": round(len(ext & held_any) / len(ext), 4) if ext else 1.0,
+        "extortion_missed": len(ext - held_any),
+        "missed_by_route": {r: sum(truth.routes[x] == r for x in ext - held_any)
+                            for r in ("email", "booking_ref", "handle", "name", "none")},
+        "missed_why": sorted(" ".join(why.get(x, ["(no hold decided)"])[:1]) for x in
+                             ext - held_any),
+        "honest_held": len(wrongly_held),
+        "honest_held_corroborated_by": sorted(
+            "+".join(why.get(x, ["(held by risk, not a report)"])[1:]) or "(nothing)"
+            for x in wrongly_held),
+        "phone_silent_held": f"{len(truth.phone_silent & held_any)}/{len(truth.phone_silent)}",
+        "fabricated_held": f"{len(truth.fabricated & held_any)}/{len(truth.fabricated)}",
+        "false_report_named_held_ever": f"{len(honest & held_any)}/{len(honest)}",
+        "name_only_linked": f"{len(truth.name_only & linked_true)}/{len(truth.name_only)}",
+        "name_only_link_recall": round(len(truth.name_only & linked_true) / len(truth.name_only), 4)
+        if truth.name_only else 1.0,
+        "name_only_linked_by_kind": {
+            k: f"{sum(truth.name_kind[x] == k for x in truth.name_only & linked_true)}/"
+               f"{sum(truth.name_kind[x] == k for x in truth.name_only)}" for k in kinds},
+        "namesakes_linked": f"{len(truth.namesakes & linked_any)}/{len(truth.namesakes)}",
+        "namesakes_held": f"{len(truth.namesakes & held_any)}/{len(truth.namesakes)}",
         "seed": world.seed,
         "extortion_reviews": len(ext),
         "recall": round(recall, 4),
@@ -439,7 +593,7 @@ def measure(world: World) -> dict:
     }
 
 
-def run(seed: int) -> dict:
+def run(seed: int, simulate_filed_at: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
@@ -450,12 +604,13 @@ def run(seed: int) -> dict:
     old = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         started = time.perf_counter()
-        world = World(seed)
+        world = World(seed, simulate_filed_at)
         world.build()
         decisions = world.play()
         result = measure(world)
         result["moderator_decisions"] = decisions
         result["seconds"] = round(time.perf_counter() - started, 1)
+        result["simulated_filed_at"] = simulate_filed_at
         return result
     finally:
         connection.creation.destroy_test_db(old, verbosity=0)
@@ -464,6 +619,17 @@ def run(seed: int) -> dict:
 
 def markdown(results: list[dict]) -> str:
     rows = [
+        ("Holds, whatever held them", lambda r: f"{r['holds']}"),
+        ("Precision of holds (extortion or threat in the review / all holds)", lambda r: f"{r['precision_of_holds']:.3f}"),
+        ("Recall of holds (extortion reviews held at some point)", lambda r: f"{r['recall_of_holds']:.3f} ({r['extortion_reviews'] - r['extortion_missed']}/{r['extortion_reviews']})"),
+        ("Missed extortion by route: e-mail / booking / handle / name / untraceable", lambda r: " / ".join(str(v) for v in r["missed_by_route"].values())),
+        ("Honest reviews held, and what corroborated the report", lambda r: f"{r['honest_held']} {r['honest_held_corroborated_by']}"),
+        ("Phone threat, review without threat words, held", lambda r: r["phone_silent_held"]),
+        ("Fabricated backdated threat naming an angry guest: honest review held", lambda r: r["fabricated_held"]),
+        ("Honest reviews named in false reports: ever held", lambda r: r["false_report_named_held_ever"]),
+        ("Name-only guests: review linked to the report (recall)", lambda r: f"{r['name_only_link_recall']:.3f} ({r['name_only_linked']})"),
+        ("... by name variant", lambda r: ", ".join(f"{k} {v}" for k, v in r["name_only_linked_by_kind"].items())),
+        ("Honest namesakes at other establishments: linked / held", lambda r: f"{r['namesakes_linked']} / {r['namesakes_held']}"),
         ("Extortion reviews held (recall)", lambda r: f"{r['recall']:.3f} ({round(r['recall'] * r['extortion_reviews'])}/{r['extortion_reviews']})"),
         ("Reviews held or removed via reports that are extortion (precision)", lambda r: f"{r['precision']:.3f} (of {r['caught']})"),
         ("Recall by route: e-mail / booking / handle / name / untraceable account", lambda r: " / ".join(r["recall_by_route"].values())),
@@ -487,7 +653,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--json", action="store_true", help="one JSON object per seed")
+    parser.add_argument(
+        "--simulate-filed-at", action="store_true",
+        help="pass each report's simulated filing time to ml/extortion.py (an apps change "
+        "proposed in issue 13, not in the apps yet)")
     args = parser.parse_args(argv)
+    extra = ["--simulate-filed-at"] if args.simulate_filed_at else []
     if len(args.seeds) > 1:
         # One process per seed: each gets a database of its own, nothing leaks between runs.
         import subprocess
@@ -495,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for seed in args.seeds:
             out = subprocess.run(
-                [sys.executable, "-m", "bench.extortion", "--seeds", str(seed), "--json"],
+                [sys.executable, "-m", "bench.extortion", "--seeds", str(seed), "--json", *extra],
                 check=True, capture_output=True, text=True,
             ).stdout
             results.append(json.loads(out.strip().splitlines()[-1]))
@@ -504,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         import logging
 
         logging.disable(logging.WARNING)
-        results = [run(args.seeds[0])]
+        results = [run(args.seeds[0], args.simulate_filed_at)]
     if args.json:
         for result in results:
             print(json.dumps(result))

@@ -10,6 +10,8 @@ report form cannot be used to bury honest criticism.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +25,11 @@ from ml.fusion import Reason
 from ml.text import Cue, extortion_cues, normalize
 
 __all__ = [
+    "CORROBORATION_CODES",
     "EXTORTION_REASONS",
+    "HOLD_DECISION_CODES",
     "METHOD_BITS",
+    "Evidence",
     "ExtortionScores",
     "Links",
     "ReviewGuests",
@@ -55,6 +60,9 @@ class ThreatReports:
     name: Sequence[str] | None = None  # guest name as the owner wrote it, "" unknown
     partner: np.ndarray | None = None  # int64 partner code
     message_text: Sequence[str] | None = None  # the threatening message, as reported
+    # float64 POSIX seconds the owner filed the report (``received_at`` is the
+    # owner's own claim of when the threat came); None or NaN: unknown.
+    filed_at: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.establishment)
@@ -157,8 +165,100 @@ def _join_window(
     return rep[which], rev[order[position]]
 
 
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g".split(),  # noqa: SIM905
+        strict=True,
+    )
+)
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρσςτυφχψω",
+        "a v g d e z i th i k l m n x o p r s s t y f ch ps o".split(),  # noqa: SIM905
+        strict=True,
+    )
+)
+_GREEK_DIGRAPHS = tuple(
+    zip("ου αι ει οι γγ μπ ντ".split(), "ou ai ei oi ng mp nt".split(), strict=True)  # noqa: RUF001, SIM905
+)
+_OTHER_LATIN = {
+    "ß": "ss",
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "\u0131": "i",  # dotless i
+}
+_TRANSLIT = str.maketrans(
+    {k: ("" if v == "_" else v) for k, v in {**_CYRILLIC, **_GREEK, **_OTHER_LATIN}.items()}
+)
+# Spelling variants of one sound across transliterations (French "ou", German
+# "ue" for "ü", "y"/"i", "kh"/"h", doubled letters), applied to both names.
+_SKELETON = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"ou", "u"),
+        (r"ue", "u"),
+        (r"ae", "a"),
+        (r"oe", "o"),
+        (r"y", "i"),
+        (r"ph", "f"),
+        (r"kh", "h"),
+        (r"th", "t"),
+        (r"ck", "k"),
+        (r"w", "v"),
+        (r"(\w)\1", r"\1"),
+        (r"ii", "i"),
+        (r"ij", "i"),
+    )
+)
+#: Titles an owner may put before a name; dropped (one-letter "M." stays: an initial).
+_HONORIFICS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "mme",
+        "mlle",
+        "monsieur",
+        "madame",
+        "mademoiselle",
+        "sir",
+        "herr",
+        "frau",
+    }
+)
+
+
+def _latin(name: str) -> str:
+    """Lower-case Latin letters of a name in any of Latin, Cyrillic or Greek script:
+    accents stripped, "ß" -> "ss", "ø" -> "o", "Дмитрий" -> "dmitriy",
+    "Παπαδόπουλος" -> "papadopoulos"."""
+    text = unicodedata.normalize("NFD", name.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    for a, b in _GREEK_DIGRAPHS:
+        text = text.replace(a, b)
+    return normalize(text.translate(_TRANSLIT))
+
+
 def _name_key(name: str) -> str:
-    return " ".join(sorted(normalize(name).split()))
+    """Sorted name tokens, transliterated, titles dropped, spelling variants merged:
+    "DUPONT, Hélène" -> "dupont helene"; "Sergueï Kouznetsov" and "Sergey Kuznetsov"
+    come within one letter."""
+    tokens = [t for t in _latin(name).split() if t not in _HONORIFICS]
+    out = []
+    for token in tokens:
+        if len(token) > 1:
+            for pattern, repl in _SKELETON:
+                token = pattern.sub(repl, token)
+        out.append(token)
+    return " ".join(sorted(out))
 
 
 def _initials_match(left: str, right: str) -> bool:
@@ -403,6 +503,53 @@ def cue_strength(cues: Sequence[Sequence[Cue]]) -> np.ndarray:
     )
 
 
+#: Evidence that corroborates a report, that its owner cannot make up alone, and
+#: its weight in ``corroboration = 1 - prod(1 - weight)`` (a review's own cue
+#: counts with its cue strength instead).
+CORROBORATION_CODES: dict[str, float] = {
+    # The review itself demands or threatens ("refund me or this stays").
+    "review_threat": 1.0,
+    # Other establishments (other owners) reported the same guest.
+    "serial_guest": 0.8,
+    # The owner's past reports were confirmed by moderators (credibility >=
+    # trusted_credibility: 0.8 is two confirmations and no dismissal under the
+    # Beta(2, 1) prior; one confirmation, 0.75, is thin evidence).
+    "owner_track_record": 0.7,
+    # The reporter's identifiers match exactly, the review came after the
+    # reported message within days, the message describes a threat (or none was
+    # transcribed: phone, in person), and the owner has no unanswered dismissal.
+    "identity_and_timing": 0.6,
+    # The same with a near-certain name instead of an identifier.
+    "name_and_timing": 0.5,
+    # The report names a booking and the review by that guest carries none.
+    "stay_not_verified": 0.5,
+    # The review's account was created after the reported threat.
+    "account_after_threat": 0.5,
+}
+
+#: Why a linked review was, or was not, held by its reports.
+HOLD_DECISION_CODES: tuple[str, ...] = (
+    "held_threat_in_review",  # its own text threatens: held whatever the report
+    "held_corroborated_report",  # a report, corroborated (see CORROBORATION_CODES)
+    "not_held_uncorroborated_report",  # nothing but the owner's word: stays published
+    "not_held_discredited_owner",  # the owner's reports keep being dismissed
+    "not_held_rating",  # a linked review that is not low enough to be the threat
+    "not_held_weak_link",  # corroborated, but the link itself is too weak
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A language-free reason: a stable code, a score in [0, 1], its raw values.
+
+    ``apps/`` turns ``code`` and ``values`` into the English and French sentence.
+    """
+
+    code: str
+    score: float
+    values: dict
+
+
 @dataclass(frozen=True)
 class ExtortionScores:
     """Per review: extortion score, hold flag and reasons; per link: its score."""
@@ -415,6 +562,15 @@ class ExtortionScores:
     best_report: np.ndarray  # int64 per review: the report behind report_strength, -1 none
     link_score: np.ndarray  # float64 per link of the input ``Links``
     reasons: list[list[Reason]]  # per review, strongest first
+    # float64 per review in [0, 1]: how far evidence the owner cannot make up
+    # corroborates the best linked report (0 when unlinked); see ``score_extortion``.
+    corroboration: np.ndarray | None = None
+    # float64 per link: the same, per link of the input ``Links``.
+    link_corroboration: np.ndarray | None = None
+    # per review: why it was or was not held (``HOLD_DECISION_CODES`` then the
+    # ``CORROBORATION_CODES`` that fired), strongest first; [] when unlinked and
+    # no threat in its text.
+    hold_reasons: list[list[Evidence]] | None = None
 
 
 def _reason(code: str, score: float, **values: object) -> Reason:
@@ -434,6 +590,13 @@ def score_extortion(
     low_rating: float = 2.0,
     min_credibility: float = 0.5,
     hold_threshold: float = 0.5,
+    guests: ReviewGuests | None = None,
+    clean_credibility: float = 0.66,
+    trusted_credibility: float = 0.8,
+    timing_days: float = 15.0,
+    name_identity: float = 90.0,
+    min_corroboration: float = 0.5,
+    prompt_days: float = 2.0,
 ) -> ExtortionScores:
     """Extortion score per review from its links to reports and its own text.
 
@@ -447,11 +610,44 @@ def score_extortion(
     at 3 stars or unknown, 0.15 above; 0.85 when the reported message has no
     threat cue; a serial guest lifts it by half of what is missing. Then the
     owner's ``credibility`` (per report, see ``owner_credibility``; None: all
-    credible) weighs it: 1 at or above ``min_credibility``, below that at most
+    new owners, 2/3) weighs it: 1 at or above ``min_credibility``, below that at most
     0.4 (< ``hold_threshold``), so a doubtful report never holds by itself.
     The review's own cues (``review_cues``; computed from the text when None)
-    add independent evidence: ``score = 1 - (1 - report) (1 - text)``; ``hold``
-    is ``score >= hold_threshold``.
+    add independent evidence: ``score = 1 - (1 - report) (1 - text)``.
+
+    A report is the word of an interested party, so it holds a review only when
+    evidence the owner cannot make up alone corroborates it. Per link,
+    ``corroboration = 1 - prod(1 - w)`` over the ``CORROBORATION_CODES`` that
+    fire: the review's own cue (weight: its cue strength); a serial guest; an
+    owner with ``credibility >= trusted_credibility`` (confirmed reports); an
+    exact identifier (or a name scoring >= ``name_identity``) with the review
+    written 0 to ``timing_days`` days after the reported message, a message that
+    describes a threat or none at all, and an owner whose record is clean
+    (``credibility >= clean_credibility``: a new owner, or as many confirmations
+    as dismissals beyond the prior); a review without booking when the report
+    names one (``guests.booking_ref`` or ``reviews.verified_stay``); an account
+    created after the reported message. When ``reports.filed_at`` is known, the
+    timing only counts for a report filed before the review was written or within
+    ``prompt_days`` of the message it reports: a threat "received" before a
+    review but reported days after it could have been written to fit it. ``hold`` is then: the review's own cue
+    strength >= 0.8 (an explicit demand with a threat), or a link with rating
+    <= ``low_rating``, owner credibility >= ``min_credibility``,
+    ``corroboration >= min_corroboration`` and ``link_score >= hold_threshold``.
+    A linked review that is not held stays published; the caller still opens a
+    case for a moderator. ``hold_reasons`` says why, per review.
+
+    Parameters
+    ----------
+    reports, reviews : ThreatReports of m rows, ReviewColumns of n rows.
+    links : Links of k rows, from ``link_reports_to_reviews``.
+    credibility : (m,) float64 or None (all owners new, 2/3).
+    serial : SerialGroups or None.
+    guests : ReviewGuests or None; its ``booking_ref`` shows unverified stays.
+
+    Returns
+    -------
+    ExtortionScores with per-review (n,) arrays ``score``, ``hold``,
+    ``corroboration`` and per-link (k,) ``link_score``, ``link_corroboration``.
     """
     n, m = len(reviews), len(reports)
     if review_cues is None:
@@ -466,7 +662,9 @@ def score_extortion(
         )
     text_strength = cue_strength(review_cues)
     report_has_cue = cue_strength(report_cues) >= 0.8
-    cred = np.ones(m) if credibility is None else np.asarray(credibility, dtype=np.float64)
+    cred = (
+        np.full(m, 2.0 / 3.0) if credibility is None else np.asarray(credibility, dtype=np.float64)
+    )
     weight = np.where(cred >= min_credibility, 1.0, 0.4 * np.clip(cred / min_credibility, 0, 1))
 
     rating = np.asarray(reviews.rating, dtype=np.float64)[links.review]
@@ -494,16 +692,48 @@ def score_extortion(
         strength = np.where(is_serial, 1 - 0.5 * (1 - strength), strength)
     link_score = strength * weight[links.report]
 
+    evidence = _corroborating_evidence(
+        reports,
+        reviews,
+        links,
+        guests,
+        text_strength,
+        cred,
+        report_has_cue,
+        silent,
+        serial,
+        clean_credibility,
+        trusted_credibility,
+        timing_days,
+        name_identity,
+        prompt_days,
+    )
+    link_corroboration = 1.0 - np.prod(1.0 - evidence, axis=1)
+    link_low = rating <= low_rating
+    link_credible = cred[links.report] >= min_credibility
+    link_holds = (
+        link_low
+        & link_credible
+        & (link_corroboration >= min_corroboration)
+        & (link_score >= hold_threshold)
+    )
+
     report_strength = np.zeros(n)
+    corroboration = np.zeros(n)
     best_link = np.full(n, -1, dtype=np.int64)
     if len(links):
-        # Best link per review: sort by (review, -score), take each review's first.
-        order = np.lexsort((-link_score, links.review))
+        # Best link per review: one that holds first, then the strongest; sort by
+        # (review, -holds, -score), take each review's first.
+        order = np.lexsort((-link_score, ~link_holds, links.review))
         first = order[np.r_[True, links.review[order][1:] != links.review[order][:-1]]]
         report_strength[links.review[first]] = link_score[first]
+        corroboration[links.review[first]] = link_corroboration[first]
         best_link[links.review[first]] = first
     score = 1.0 - (1.0 - report_strength) * (1.0 - text_strength)
-    hold = score >= hold_threshold
+    threat_holds = text_strength >= 0.8
+    report_holds = np.zeros(n, dtype=bool)
+    report_holds[links.review[link_holds]] = True
+    hold = threat_holds | report_holds
 
     reasons: list[list[Reason]] = [[] for _ in range(n)]
     for r in np.flatnonzero((best_link >= 0) | (text_strength > 0)).tolist():
@@ -524,9 +754,163 @@ def score_extortion(
     best_report = np.full(n, -1, dtype=np.int64)
     if len(links):
         best_report = np.where(best_link >= 0, links.report[np.maximum(best_link, 0)], -1)
-    return ExtortionScores(
-        score, hold, report_strength, text_strength, best_report, link_score, reasons
+    hold_reasons = _hold_reasons(
+        n,
+        best_link,
+        links,
+        evidence,
+        link_corroboration,
+        link_low,
+        link_credible,
+        link_holds,
+        threat_holds,
+        text_strength,
+        cred,
+        min_corroboration,
     )
+    return ExtortionScores(
+        score,
+        hold,
+        report_strength,
+        text_strength,
+        best_report,
+        link_score,
+        reasons,
+        corroboration,
+        link_corroboration,
+        hold_reasons,
+    )
+
+
+def _corroborating_evidence(
+    reports: ThreatReports,
+    reviews: ReviewColumns,
+    links: Links,
+    guests: ReviewGuests | None,
+    text_strength: np.ndarray,
+    cred: np.ndarray,
+    report_has_cue: np.ndarray,
+    silent: np.ndarray,
+    serial: SerialGroups | None,
+    clean_credibility: float,
+    trusted_credibility: float,
+    timing_days: float,
+    name_identity: float,
+    prompt_days: float,
+) -> np.ndarray:
+    """Per link, the weight of each ``CORROBORATION_CODES`` entry that fired.
+
+    Returns
+    -------
+    (k, len(CORROBORATION_CODES)) float64 in [0, 1], columns in catalogue order.
+    """
+    k = len(links)
+    rep, rev = links.report, links.review
+    out = np.zeros((k, len(CORROBORATION_CODES)))
+    col = {code: j for j, code in enumerate(CORROBORATION_CODES)}
+    out[:, col["review_threat"]] = text_strength[rev]
+    if serial is not None:
+        out[:, col["serial_guest"]] = np.where(
+            serial.group[rep] >= 0, CORROBORATION_CODES["serial_guest"], 0.0
+        )
+    out[:, col["owner_track_record"]] = np.where(
+        cred[rep] >= trusted_credibility, CORROBORATION_CODES["owner_track_record"], 0.0
+    )
+    # Timing is measured from the reported message (the threat), not from the
+    # filing: a guest posts within days of a refused demand.
+    timely = (
+        (links.delay_days >= 0)
+        & (links.delay_days <= timing_days)
+        & (report_has_cue[rep] | silent[rep])
+        & (cred[rep] >= clean_credibility)
+    )
+    if reports.filed_at is not None:
+        filed = np.asarray(reports.filed_at, dtype=np.float64)[rep]
+        received = np.asarray(reports.received_at, dtype=np.float64)[rep]
+        written = np.asarray(reviews.created_at, dtype=np.float64)[rev]
+        committed = filed <= written  # filed before the review existed
+        prompt = filed - received <= prompt_days * SECONDS_PER_DAY
+        timely &= committed | prompt | np.isnan(filed)
+    exact = (links.method & ~METHOD_BITS["name"]) != 0
+    named = np.nan_to_num(links.name_score) >= name_identity
+    out[:, col["identity_and_timing"]] = np.where(
+        timely & exact, CORROBORATION_CODES["identity_and_timing"], 0.0
+    )
+    out[:, col["name_and_timing"]] = np.where(
+        timely & ~exact & named, CORROBORATION_CODES["name_and_timing"], 0.0
+    )
+    if reports.booking_ref is not None:
+        names_booking = _codes(reports.booking_ref, len(reports))[rep] >= 0
+        if guests is not None and guests.booking_ref is not None:
+            unverified = _codes(guests.booking_ref, len(reviews))[rev] < 0
+        elif reviews.verified_stay is not None:
+            unverified = ~np.asarray(reviews.verified_stay, dtype=bool)[rev]
+        else:
+            unverified = np.zeros(k, dtype=bool)
+        out[:, col["stay_not_verified"]] = np.where(
+            names_booking & unverified, CORROBORATION_CODES["stay_not_verified"], 0.0
+        )
+    account = np.asarray(reviews.account_created_at, dtype=np.float64)[rev]
+    received = np.asarray(reports.received_at, dtype=np.float64)[rep]
+    out[:, col["account_after_threat"]] = np.where(
+        account >= received, CORROBORATION_CODES["account_after_threat"], 0.0
+    )
+    return out
+
+
+def _hold_reasons(
+    n: int,
+    best_link: np.ndarray,
+    links: Links,
+    evidence: np.ndarray,
+    link_corroboration: np.ndarray,
+    link_low: np.ndarray,
+    link_credible: np.ndarray,
+    link_holds: np.ndarray,
+    threat_holds: np.ndarray,
+    text_strength: np.ndarray,
+    cred: np.ndarray,
+    min_corroboration: float,
+) -> list[list[Evidence]]:
+    """Per review: the hold decision code first, then the corroboration that fired."""
+    out: list[list[Evidence]] = [[] for _ in range(n)]
+    codes = list(CORROBORATION_CODES)
+    for r in np.flatnonzero((best_link >= 0) | threat_holds).tolist():
+        k = int(best_link[r])
+        if k < 0:
+            out[r].append(
+                Evidence(
+                    "held_threat_in_review",
+                    float(text_strength[r]),
+                    {"cue_strength": float(text_strength[r])},
+                )
+            )
+            continue
+        rep = int(links.report[k])
+        values = {
+            "report": rep,
+            "corroboration": round(float(link_corroboration[k]), 4),
+            "credibility": round(float(cred[rep]), 4),
+            "delay_days": round(float(links.delay_days[k]), 2),
+            "methods": links.methods(k),
+        }
+        if link_holds[k]:
+            decision = "held_corroborated_report"
+        elif threat_holds[r]:
+            decision = "held_threat_in_review"
+        elif not link_credible[k]:
+            decision = "not_held_discredited_owner"
+        elif not link_low[k]:
+            decision = "not_held_rating"
+        elif link_corroboration[k] < min_corroboration:
+            decision = "not_held_uncorroborated_report"
+        else:
+            decision = "not_held_weak_link"
+        out[r].append(Evidence(decision, float(link_corroboration[k]), values))
+        fired = np.flatnonzero(evidence[k] > 0)
+        for j in fired[np.argsort(-evidence[k, fired], kind="stable")].tolist():
+            out[r].append(Evidence(codes[j], float(evidence[k, j]), {}))
+    return out
 
 
 def _review_reasons(

@@ -741,6 +741,27 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "review_as_leverage",
             rf"\bavis\s+(?:reste|restera)\s+(?:en\s+ligne\s+)?(?:tant\s+que|jusqu'a)\b{_END}{{0,60}}?{_DEMAND_FR}",
         ),
+        # The demand first, then the review held hostage: "they wouldn't refund me, so
+        # this review stays until they do", "refund me and I'll remove this review".
+        (
+            "review_as_leverage",
+            rf"\b{_DEMAND_EN}{_END}{{0,60}}?\b(?:this|my|the)\s+(?:\w+\s+)?review\s+(?:stays|remains|"
+            rf"will\s+(?:stay|remain))(?:\s+(?:up|online|here))?\s+until\s+(?:they|you|the\s+\w+|i|we)\s+"
+            rf"(?:do|does|pay|refund|give)\b",
+        ),
+        (
+            "review_as_leverage",
+            rf"\b(?:refund|reimburse|compensate|pay|give|comp|upgrade)\s+(?:me|us)\b{_END}{{0,40}}?\b(?:and|then)\s+"
+            rf"(?:i|we)(?:'ll|\s+will)\s+(?:\w+\s+)?(?:remove|delete|take\s+down|withdraw|change|edit)\s+"
+            rf"(?:my|the|this)\s+(?:\w+\s+)?review",
+        ),
+        # "remboursez-moi et je retirerai cet avis", "cet avis restera tant qu'ils ne m'auront pas rembourse"
+        (
+            "review_as_leverage",
+            rf"\b(?:rembours|dedommag|indemnis|compens|offr|donn|fait|accord|propos)ez(?:-(?:moi|nous|le|la))?\b"
+            rf"{_END}{{0,40}}?\b(?:et|puis)\s+(?:je|nous)\s+(?:\w+\s+){{0,2}}?"
+            rf"(?:retir|supprim|enlev|modifi|chang)\w*\s+(?:mon|notre|cet|l')\s*(?:\w+\s+)?avis",
+        ),
         # "I have 50k followers", "my 20,000 subscribers", "I'm an influencer"
         (
             "audience_leverage",
@@ -808,6 +829,9 @@ _PATTERN_TRIGGER: tuple[tuple[str, ...], ...] = (
     ("demand_en", "review"),
     ("demand_en", "review"),
     ("demand_fr", "avis"),
+    ("demand_fr", "avis"),
+    ("demand_en", "review"),
+    ("demand_en", "review"),
     ("demand_fr", "avis"),
 ) + (("audience",),) * 6
 assert len(_PATTERN_TRIGGER) == len(_PATTERNS)

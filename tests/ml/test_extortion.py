@@ -179,11 +179,26 @@ def test_review_before_a_report_without_threat_text_is_not_held():
     assert result.report_strength[0] > 0
 
 
-def test_review_before_a_report_quoting_a_threat_is_held():
+def test_review_before_a_new_owners_report_quoting_a_threat_is_not_held():
+    # The owner may have written the "threat" after reading the review: nothing
+    # the owner did not write corroborates it.
     rev = reviews([5], [-2], rating=[1], email=[42])
     rep = reports([5], [0], email=[42], message_text=["Refund me or I post a 1-star review."])
     result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [False]
+    assert result.hold_reasons[0][0].code == "not_held_uncorroborated_report"
+    np.testing.assert_allclose(result.corroboration, [0.0])
+
+
+def test_review_before_a_trusted_owners_report_quoting_a_threat_is_held():
+    rev = reviews([5], [-2], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42], message_text=["Refund me or I post a 1-star review."])
+    cred = owner_credibility(np.array([3]), np.array([0]))
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev), credibility=cred)
     assert result.hold.tolist() == [True]
+    assert [e.code for e in result.hold_reasons[0]] == [
+        "held_corroborated_report", "owner_track_record"
+    ]
 
 
 def test_initial_for_a_first_name_still_links_but_another_surname_does_not():
@@ -211,12 +226,64 @@ def test_a_name_many_reviewers_carry_does_not_make_a_serial_guest():
     assert groups.group.tolist() == [-1, -1]
 
 
-def test_review_before_a_report_without_any_message_is_held():
-    # A threat made by phone comes without a transcript.
+def test_phone_threat_then_a_silent_review_with_the_booking_is_held():
+    # A threat made by phone comes without a transcript; the review, 3 days
+    # later, has no threat words but the reported booking reference.
+    rev = reviews([5], [3], rating=[1], text=["Dirty room, rude staff."])
+    guests = ReviewGuests(booking_ref=np.array([7]))
+    rep = reports([5], [0], booking_ref=[7], message_text=[""])
+    links = link_reports_to_reviews(rep, rev, guests=guests)
+    result = score_extortion(rep, rev, links, guests=guests)
+    assert result.hold.tolist() == [True]
+    assert [e.code for e in result.hold_reasons[0]] == [
+        "held_corroborated_report", "identity_and_timing"
+    ]
+    np.testing.assert_allclose(result.corroboration, [0.6])
+
+
+def test_review_before_a_report_without_any_message_is_not_held():
     rev = reviews([5], [-2], rating=[1], email=[42])
     rep = reports([5], [0], email=[42], message_text=[""])
     result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [False]
+
+
+def test_a_message_that_describes_no_threat_does_not_corroborate_timing():
+    rev = reviews([5], [2], rating=[1], email=[42])
+    rep = reports([5], [0], email=[42], message_text=["This guest was rude to my staff."])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev))
+    assert result.hold.tolist() == [False]
+
+
+def test_one_dismissal_takes_away_identity_and_timing_but_not_the_reviews_own_threat():
+    rev = reviews(
+        [5, 5], [2, 2], rating=[1, 1], email=[42, 43],
+        text=["Rude staff.", "Refund me or this review stays."],
+    )
+    rep = reports([5, 5], [0, 0], email=[42, 43], message_text=["", ""])
+    cred = owner_credibility(np.array([0, 0]), np.array([1, 1]))
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev), credibility=cred)
+    assert result.hold.tolist() == [False, True]
+    assert result.hold_reasons[0][0].code == "not_held_uncorroborated_report"
+
+
+def test_serial_guest_corroborates_a_review_written_before_the_report():
+    rev = reviews([1, 2], [-2, 20], rating=[1, 1], email=[42, 42])
+    rep = reports([1, 2], [0, 15], email=[42, 42], message_text=["", ""])
+    links = link_reports_to_reviews(rep, rev)
+    serial = serial_extortionists(rep, links=links, reviews=rev)
+    result = score_extortion(rep, rev, links, serial=serial)
+    assert result.hold.tolist() == [True, True]
+    assert "serial_guest" in [e.code for e in result.hold_reasons[0]]
+
+
+def test_report_naming_a_booking_the_review_lacks_corroborates():
+    rev = reviews([5], [-1], rating=[2], email=[42])
+    guests = ReviewGuests(booking_ref=np.array([-1]))
+    rep = reports([5], [0], email=[42], booking_ref=[9], message_text=[""])
+    result = score_extortion(rep, rev, link_reports_to_reviews(rep, rev), guests=guests)
     assert result.hold.tolist() == [True]
+    assert result.hold_reasons[0][1].code == "stay_not_verified"
 
 
 def test_initial_and_a_typo_together_still_link():
@@ -224,3 +291,51 @@ def test_initial_and_a_typo_together_still_link():
     guests = ReviewGuests(name=["L. Marford"])
     links = link_reports_to_reviews(reports([5], [0], name=["Linda Mraford"]), rev, guests=guests)
     assert len(links) == 1
+
+
+def _name_pairs(report_names, review_names, establishments=None, days=None):
+    n = len(review_names)
+    rev = reviews(establishments or [5] * n, days or [3] * n)
+    rep = reports([5] * len(report_names), [0] * len(report_names), name=report_names)
+    return pairs(link_reports_to_reviews(rep, rev, guests=ReviewGuests(name=review_names)))
+
+
+def test_names_in_cyrillic_and_greek_link_to_their_latin_spelling():
+    assert _name_pairs(
+        ["Dmitri Ivanov", "Giorgos Papadopoulos", "Natalia Smirnova"],
+        ["Дмитрий Иванов", "Γιώργος Παπαδόπουλος", "Наталья Смирнова"],
+    ) == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_german_and_nordic_letters_and_french_transliteration_link():
+    assert _name_pairs(
+        ["Juergen Weiss", "Soren Ostergaard", "Sergey Kuznetsov"],
+        ["Jürgen Weiß", "Søren Østergaard", "Sergueï Kouznetsov"],
+    ) == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_swapped_names_initials_titles_and_a_typo_link():
+    assert _name_pairs(
+        ["DUPONT, Hélène", "Mme Jeanne Moreau", "LEFEVRE J.", "Pierre Giraud"],
+        ["helene dupont", "Moreau Jeanne", "Jean Lefèvre", "Pierre Girard"],
+    ) == [(0, 0), (1, 1), (2, 2), (3, 3)]
+
+
+def test_another_first_name_with_the_same_surname_does_not_link():
+    assert _name_pairs(["John Smith"], ["Jane Smith"]) == []
+
+
+def test_a_namesake_at_another_establishment_or_outside_the_window_does_not_link():
+    assert _name_pairs(["Jean Martin"] * 1, ["Jean Martin", "Jean Martin"],
+                       establishments=[6, 5], days=[3, 60]) == []
+
+
+def test_a_threat_reported_days_after_the_review_it_predates_does_not_corroborate():
+    # Message "received" on day 0, review on day 2, report filed on day 5.
+    rev = reviews([5], [2], rating=[1], email=[42])
+    late = reports([5], [0], email=[42], message_text=[""], filed_at=[T0 + 5 * DAY])
+    result = score_extortion(late, rev, link_reports_to_reviews(late, rev))
+    assert result.hold.tolist() == [False]
+    prompt = reports([5], [0], email=[42], message_text=[""], filed_at=[T0 + 1 * DAY])
+    result = score_extortion(prompt, rev, link_reports_to_reviews(prompt, rev))
+    assert result.hold.tolist() == [True]

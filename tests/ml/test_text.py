@@ -203,3 +203,23 @@ def test_cue_quotes_the_original_text_of_its_span():
 def test_two_cues_in_one_text_are_both_returned_in_order():
     text = "J'ai 50k abonnés, pensez-y. Remboursement ou je balance tout."
     assert codes(text) == ["audience_leverage", "demand_with_threat"]
+
+
+def test_a_review_held_hostage_after_the_demand_is_leverage_in_english_and_french():
+    texts = [
+        "They wouldn't refund me, so this review stays until they do. One star.",
+        "Refund me and I will delete this review.",
+        "Remboursez-moi et je retirerai cet avis. En attendant, une étoile.",
+    ]
+    assert [[c.code for c in cues] for cues in extortion_cues(texts)] == [
+        ["review_as_leverage"]
+    ] * 3
+
+
+def test_a_review_changed_after_a_refund_was_granted_is_not_leverage():
+    texts = [
+        "They refunded me and I will change my review to 4 stars.",
+        "I got a refund in the end, and my review stays until they fix the shower.",
+        "Ils m'ont remboursé et je modifie mon avis.",
+    ]
+    assert extortion_cues(texts) == [[], [], []]
