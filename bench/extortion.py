@@ -152,9 +152,10 @@ class World:
         from apps.partners.models import Partner
 
         self.rng = random.Random(seed)
-        # Issue 13: the apps do not pass ThreatReports.filed_at yet (and a report's
-        # created_at is wall-clock time here); with this flag the bench passes the
-        # simulated filing time, keyed by (establishment id, received_at).
+        # The apps pass each report's filing time (its created_at) to ml/extortion.py,
+        # but here created_at is wall-clock time while the world runs on a simulated
+        # clock: the bench passes the simulated filing time instead, keyed by
+        # (establishment id, received_at). --no-filed-at drops it (the old apps).
         self.simulate_filed_at = simulate_filed_at
         self.filed: dict[tuple[int, float], float] = {}
         self.seed = seed
@@ -436,35 +437,36 @@ class World:
     def _record_holds(self) -> None:
         """Remember why ml/extortion.py decided each hold (its ``hold_reasons``), by
         review id: read-only instrumentation of the linkage service."""
-        import apps.reports.services as services
+        import apps.detection.linkage as services
 
         self.hold_codes: dict[int, list[str]] = {}
         apply = services._apply
 
-        def recording(reports, rows, links, serial, scores, credibility):
+        def recording(reports, inputs, serial, scores, credibility, deferred):
             why = getattr(scores, "hold_reasons", None)
             for rev in scores.hold.nonzero()[0].tolist():
                 codes = [e.code for e in why[rev]] if why is not None else ["(no reasons)"]
-                self.hold_codes.setdefault(rows[rev]["id"], codes)
-            return apply(reports, rows, links, serial, scores, credibility)
+                self.hold_codes.setdefault(int(inputs.frame.review_ids[rev]), codes)
+            return apply(reports, inputs, serial, scores, credibility, deferred)
 
         services._apply = recording
-        if self.simulate_filed_at:
-            from dataclasses import replace
+        from dataclasses import replace
 
-            import numpy as np
+        import numpy as np
 
-            score = services.score_extortion
+        score = services.score_extortion
 
-            def with_filed_at(report_cols, *args, **kwargs):
+        def with_filed_at(report_cols, *args, **kwargs):
+            filed = None
+            if self.simulate_filed_at:
                 filed = np.array([
                     self.filed.get((int(e), round(float(t), 3)), np.nan)
                     for e, t in zip(report_cols.establishment, report_cols.received_at,
                                     strict=True)
                 ])
-                return score(replace(report_cols, filed_at=filed), *args, **kwargs)
+            return score(replace(report_cols, filed_at=filed), *args, **kwargs)
 
-            services.score_extortion = with_filed_at
+        services.score_extortion = with_filed_at
 
     def _decide_due(self, now, case_seen, decisions, Case, ThreatReport, case_decide) -> None:
         """The moderator decides each extortion case three days after it opened."""
@@ -654,11 +656,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--json", action="store_true", help="one JSON object per seed")
     parser.add_argument(
-        "--simulate-filed-at", action="store_true",
-        help="pass each report's simulated filing time to ml/extortion.py (an apps change "
-        "proposed in issue 13, not in the apps yet)")
+        "--simulate-filed-at", action=argparse.BooleanOptionalAction, default=True,
+        help="give ml/extortion.py each report's filing time on the simulated clock, as the "
+        "apps do on the real one (default); --no-simulate-filed-at: none at all")
     args = parser.parse_args(argv)
-    extra = ["--simulate-filed-at"] if args.simulate_filed_at else []
+    extra = ["--simulate-filed-at"] if args.simulate_filed_at else ["--no-simulate-filed-at"]
     if len(args.seeds) > 1:
         # One process per seed: each gets a database of its own, nothing leaks between runs.
         import subprocess

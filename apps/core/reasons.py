@@ -239,6 +239,37 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
         "The report comes from an owner whose past reports were mostly dismissed (credibility "
         "%(credibility)s); it holds nothing on its own."
     ) % {"credibility": _num(v.get("credibility"), 2)},
+    # Why a review linked to a threat report was, or was not, held (ml/extortion.py).
+    "held_threat_in_review": lambda v: gettext(
+        "Held: the review itself demands or threatens, whatever the report says."),
+    "held_corroborated_report": lambda v: gettext(
+        "Held: evidence the owner cannot make up corroborates the report (corroboration "
+        "%(value)s)."
+    ) % {"value": _num(v.get("corroboration"), 2)},
+    "not_held_uncorroborated_report": lambda v: gettext(
+        "Not held: nothing but the owner's word supports the report; a moderator will look "
+        "at the case."),
+    "not_held_discredited_owner": lambda v: gettext(
+        "Not held: this owner's reports keep being dismissed (credibility %(value)s)."
+    ) % {"value": _num(v.get("credibility"), 2)},
+    "not_held_rating": lambda v: gettext(
+        "Not held: the linked review's rating is not low enough to be the threatened one."),
+    "not_held_weak_link": lambda v: gettext(
+        "Not held: the link between the report and the review is too weak."),
+    "review_threat": lambda v: gettext("The review itself demands or threatens."),
+    "serial_guest": lambda v: gettext("Other establishments reported the same guest."),
+    "owner_track_record": lambda v: gettext(
+        "Moderators confirmed this owner's earlier reports."),
+    "identity_and_timing": lambda v: gettext(
+        "The reported guest's identifiers match exactly and the review came days after the "
+        "threat."),
+    "name_and_timing": lambda v: gettext(
+        "The reported guest's name matches almost exactly and the review came days after "
+        "the threat."),
+    "stay_not_verified": lambda v: gettext(
+        "The report names a booking, and the guest's review carries none."),
+    "account_after_threat": lambda v: gettext(
+        "The reviewer's account was created after the reported threat."),
     # Extortion cues in a text (ml/text.py); ``quote`` is the matched words.
     "demand_with_threat": lambda v: gettext(
         "A demand followed by a threat of a bad review if it is not met: “%(quote)s”."

@@ -147,7 +147,8 @@ def reports_link(*, report_ids: list[int], deferred: Collection[int] = ()) -> Li
     credibility = owner_credibility(np.asarray(confirmed, dtype=np.float64),
                                     np.asarray(dismissed, dtype=np.float64))
     scores = score_extortion(
-        report_cols, frame.columns, links, credibility=credibility, serial=serial
+        report_cols, frame.columns, links, credibility=credibility, serial=serial,
+        guests=inputs.guests,
     )
     with transaction.atomic():
         outcome = _apply(reports, inputs, serial, scores, credibility, set(deferred))
@@ -175,6 +176,7 @@ class _Inputs:
     reports: ThreatReports
     links: Links
     identities: dict[int, tuple[str, str, str]]  # reviewer id -> (name, external id, email)
+    guests: ReviewGuests
 
     def email_hash(self, row: int) -> str:
         return self.identities.get(int(self.frame.columns.reviewer[row]), ("", "", ""))[2]
@@ -218,6 +220,9 @@ def _linkage_inputs(reports: list[ThreatReport]) -> _Inputs:
     report_cols = ThreatReports(
         establishment=np.array([r.establishment_id for r in reports], dtype=np.int64),
         received_at=_epoch(r.received_at for r in reports),
+        # When the owner filed it: a threat dated before a review but reported
+        # only after the review appeared is not corroborated by that review.
+        filed_at=_epoch(r.created_at for r in reports),
         owner=np.array([r.reporter_id or -r.establishment_id for r in reports], dtype=np.int64),
         email=np.array([code_of(r.guest_email_hash) for r in reports], dtype=np.int64),
         booking_ref=np.array([code_of(r.guest_booking_ref_hash) for r in reports],
@@ -242,7 +247,7 @@ def _linkage_inputs(reports: list[ThreatReport]) -> _Inputs:
         report_cols, frame.columns, guests=guests,
         days_after=LINK_DAYS_AFTER, days_before=LINK_DAYS_BEFORE,
     )
-    return _Inputs(frame, report_cols, links, identities)
+    return _Inputs(frame, report_cols, links, identities, guests)
 
 
 def _identity_links(links: Links) -> np.ndarray:
@@ -253,6 +258,15 @@ def _identity_links(links: Links) -> np.ndarray:
 
 # --------------------------------------------------------------------------- #
 # Applying what was found
+
+
+def _why(scores, rev: int) -> list[dict]:
+    """A linked review's reasons: the link's, then why it was or was not held
+    (the decision and the corroboration that fired, ml/extortion.py)."""
+    decision = reason_records((scores.hold_reasons or [[]] * (rev + 1))[rev])
+    for record in decision:
+        record["values"].pop("report", None)  # a row index of this run, meaningless later
+    return merge_reason_records(reason_records(scores.reasons[rev]), decision)
 
 
 def _serial_reason(establishments: int, partners: int, score: float) -> dict:
@@ -320,7 +334,7 @@ def _apply(reports, inputs: _Inputs, serial, scores, credibility,
                     sufficient.append(rev)
         if not in_case and not is_serial:
             continue
-        reasons = merge_reason_records(*[reason_records(scores.reasons[rev]) for rev in in_case])
+        reasons = merge_reason_records(*[_why(scores, rev) for rev in in_case])
         if is_serial:
             i0 = members[0]
             reasons = merge_reason_records(reasons, [_serial_reason(
@@ -382,7 +396,7 @@ def _decide(sufficient: list[int], inputs: _Inputs, reports, scores, deferred: s
     held = 0
     for rev, rid in zip(sufficient, ids, strict=True):
         report = reports[int(scores.best_report[rev])]
-        reasons = reason_records(scores.reasons[rev])
+        reasons = _why(scores, rev)
         if rid in deferred:
             signals[rid] = ReportSignal(component=1.0, reasons=reasons, report_id=report.id)
             continue

@@ -10,14 +10,15 @@ from apps.core.reasons import (
     reasons_payload,
 )
 from ml.bursts import BURST_REASONS
-from ml.extortion import EXTORTION_REASONS
+from ml.extortion import CORROBORATION_CODES, EXTORTION_REASONS, HOLD_DECISION_CODES
 from ml.fusion import REASON_CODES, Reason
 from ml.rings import RING_REASONS
 from ml.text import CUE_CODES
 
 
 def test_every_code_ml_can_return_has_a_sentence():
-    codes = {*REASON_CODES, *BURST_REASONS, *RING_REASONS, *EXTORTION_REASONS, *CUE_CODES}
+    codes = {*REASON_CODES, *BURST_REASONS, *RING_REASONS, *EXTORTION_REASONS, *CUE_CODES,
+             *HOLD_DECISION_CODES, *CORROBORATION_CODES}
     assert codes <= set(SENTENCES)
 
 

@@ -48,9 +48,14 @@ def guest_review(establishment, *, email="", name="Jean Dupont", booking_ref="",
     )
 
 
-def report(establishment, **kw):
+def report(establishment, *, filed_after=timedelta(hours=2), **kw):
+    """A report the owner filed ``filed_after`` receiving the threat (created_at is
+    set by the database on insert, so it is moved to the story's time after)."""
     kw.setdefault("received_at", T0)
-    return ThreatReportFactory(establishment=establishment, **kw)
+    rep = ThreatReportFactory(establishment=establishment, **kw)
+    ThreatReport.objects.filter(pk=rep.pk).update(created_at=rep.received_at + filed_after)
+    rep.refresh_from_db()
+    return rep
 
 
 def refreshed(obj):
