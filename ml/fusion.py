@@ -108,6 +108,8 @@ def review_risk(
     *,
     extra: dict[str, np.ndarray] | None = None,
     with_reasons: bool = True,
+    weights: dict[str, float] | None = None,
+    bias: float | None = None,
 ) -> RiskResult:
     """Risk in [0, 1] per review row of ``features`` (see ``ml.features.review_features``).
 
@@ -116,6 +118,9 @@ def review_risk(
     with a default weight under its own code. Signals whose feature column is
     missing are skipped. Correlated signals (``group``) contribute only their
     strongest member. ``score = sigmoid(BIAS + sum of weight * component)``.
+    ``weights`` (by code) and ``bias`` replace the built-in ones, e.g. with a
+    model refitted from moderators' decisions (ml/calibration.py); codes they
+    do not name keep their built-in weight.
     Reasons list every signal with a component > 0, strongest contribution first
     (ties by catalogue order). Deterministic.
     """
@@ -128,9 +133,8 @@ def review_risk(
         raw = features.column(signal.feature).astype(np.float64)
         if signal.absolute:
             raw = np.abs(raw)
-        entries.append(
-            (signal.code, signal.group, _ramp(raw, signal.low, signal.high), raw, signal.weight)
-        )
+        weight = (weights or {}).get(signal.code, signal.weight)
+        entries.append((signal.code, signal.group, _ramp(raw, signal.low, signal.high), raw, weight))
     for name, values in sorted((extra or {}).items()):
         values = np.asarray(values, dtype=np.float64)
         if values.shape != (n,):
@@ -138,10 +142,11 @@ def review_risk(
         component = np.nan_to_num(values, nan=0.0)
         if (component < 0).any() or (component > 1).any():
             raise ValueError(f"extra[{name!r}] must lie in [0, 1]")
-        weight = EXTRA_WEIGHTS.get(name, _DEFAULT_EXTRA_WEIGHT)
+        weight = (weights or {}).get(name, EXTRA_WEIGHTS.get(name, _DEFAULT_EXTRA_WEIGHT))
         entries.append((name, f"extra:{name}", component, component, weight))
 
-    score = _fuse(n, [(group, weight * component) for _, group, component, _, weight in entries])
+    score = _fuse(n, [(group, weight * component) for _, group, component, _, weight in entries],
+                  BIAS if bias is None else bias)
 
     reasons: list[list[Reason]] = [[] for _ in range(n)]
     if with_reasons and entries:
@@ -156,9 +161,9 @@ def review_risk(
     return RiskResult(score=score, reasons=reasons)
 
 
-def _fuse(n: int, contributions: list[tuple[str, np.ndarray]]) -> np.ndarray:
-    """sigmoid(BIAS + sum over groups of the group's strongest contribution)."""
-    logit = np.full(n, BIAS)
+def _fuse(n: int, contributions: list[tuple[str, np.ndarray]], bias: float = BIAS) -> np.ndarray:
+    """sigmoid(bias + sum over groups of the group's strongest contribution)."""
+    logit = np.full(n, bias)
     group_best: dict[str, np.ndarray] = {}
     for group, contribution in contributions:
         group_best[group] = np.maximum(group_best.get(group, 0.0), contribution)
@@ -175,7 +180,8 @@ def is_component(code: str) -> bool:
     return code in _SIGNAL_BY_CODE or code in EXTRA_WEIGHTS
 
 
-def fuse_components(components: dict[str, np.ndarray]) -> np.ndarray:
+def fuse_components(components: dict[str, np.ndarray], *, weights: dict[str, float] | None = None,
+                    bias: float | None = None) -> np.ndarray:
     """Risk from component values already in [0, 1], keyed by code.
 
     The same fusion as ``review_risk``, for callers that kept the components
@@ -190,11 +196,12 @@ def fuse_components(components: dict[str, np.ndarray]) -> np.ndarray:
         component = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0)
         signal = _SIGNAL_BY_CODE.get(code)
         if signal is not None:
-            contributions.append((signal.group, signal.weight * component))
+            weight = (weights or {}).get(code, signal.weight)
+            contributions.append((signal.group, weight * component))
         else:
-            weight = EXTRA_WEIGHTS.get(code, _DEFAULT_EXTRA_WEIGHT)
+            weight = (weights or {}).get(code, EXTRA_WEIGHTS.get(code, _DEFAULT_EXTRA_WEIGHT))
             contributions.append((f"extra:{code}", weight * component))
-    return _fuse(n, contributions)
+    return _fuse(n, contributions, BIAS if bias is None else bias)
 
 
 def _ramp(raw: np.ndarray, low: float, high: float) -> np.ndarray:

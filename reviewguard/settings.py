@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "batch.run_detection",
         "schedule": env.float("BATCH_DETECTION_INTERVAL_SECONDS", default=300.0),
     },
+    # Learn from moderators' decisions (adopted only when not worse).
+    "calibrate": {
+        "task": "batch.calibrate",
+        "schedule": env.float("CALIBRATION_INTERVAL_SECONDS", default=86400.0),
+    },
     "end-quiet-alerts": {
         "task": "scoring.end_quiet_alerts",
         "schedule": 300.0,

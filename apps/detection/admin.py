@@ -5,7 +5,9 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from .models import DetectionRun
+from apps.core.admin import ReadOnlyAdminMixin
+
+from .models import DetectionRun, ScoringModel
 
 
 @admin.register(DetectionRun)
@@ -72,3 +74,37 @@ class DetectionRunAdmin(admin.ModelAdmin):
     @admin.display(description="Model versions")
     def model_versions_json(self, run: DetectionRun):
         return self._json(run.model_versions)
+
+
+@admin.register(ScoringModel)
+class ScoringModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every refit from moderators' decisions, adopted or not, with what changed."""
+
+    list_display = ("version", "created_at", "active", "adopted", "n_decisions",
+                    "heldout_ap", "in_use_ap", "note")
+    list_filter = ("active", "adopted")
+    ordering = ("-created_at",)
+    fields = ("version", "created_at", "active", "adopted", "n_decisions", "note",
+              "weights_changed", "heldout", "baseline")
+    readonly_fields = fields
+
+    @admin.display(description="Held-out AP")
+    def heldout_ap(self, row: ScoringModel):
+        return row.heldout.get("ap", "—")
+
+    @admin.display(description="AP of the model in use")
+    def in_use_ap(self, row: ScoringModel):
+        return row.baseline.get("ap", "—")
+
+    @admin.display(description="Weights (built-in → this model)")
+    def weights_changed(self, row: ScoringModel):
+        from ml.calibration import current_fusion_weights
+
+        model = json.loads(row.model) if isinstance(row.model, str) else row.model
+        built_in, bias = current_fusion_weights()
+        lines = [f"bias: {bias:.2f} → {model.get('bias', bias):.2f}"] + [
+            f"{code}: {built_in.get(code, 0.0):.2f} → {weight:.2f}"
+            for code, weight in sorted(model.get("weights", {}).items())
+            if abs(weight - built_in.get(code, 0.0)) > 1e-3
+        ]
+        return format_html("<pre>{}</pre>", "\n".join(lines))

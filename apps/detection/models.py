@@ -43,3 +43,33 @@ class TextBand(models.Model):
 
     def __str__(self) -> str:
         return f"band {self.key} of review {self.review_id}"
+
+
+class ScoringModel(models.Model):
+    """A version of the fusion weights and hold thresholds refitted from moderators'
+    decisions (``manage.py calibrate``), with its held-out figures.
+
+    At most one is active: scoring uses its weights, and its per-partner
+    thresholds where a partner set none of its own. A refit is kept whether or
+    not it was adopted, so the admin shows what changed and why.
+    """
+
+    version = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(default=False)
+    adopted = models.BooleanField(default=False, help_text="Not worse than the model in use.")
+    n_decisions = models.PositiveIntegerField(default=0)
+    model = models.JSONField(help_text="ml.calibration.CalibrationModel, as JSON.")
+    heldout = models.JSONField(default=dict, blank=True)
+    baseline = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=models.Q(active=True),
+                                    name="one_active_scoring_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"model {self.version}{' (active)' if self.active else ''}"

@@ -16,6 +16,8 @@ from apps.partners.models import Partner
 from apps.reviews.models import Review
 from ml.fusion import fuse_components, is_component
 
+from .calibration import active_model
+
 #: A linked threat report that ml/extortion.py does not find sufficient on its own
 #: still counts, capped here so that it can only tip a review that other signals
 #: already make suspicious (4.5 x 0.6 in logit: 0.31 alone, under any sane threshold).
@@ -23,10 +25,13 @@ REPORT_ALONE_CAP = 0.6
 
 
 def hold_threshold(partner: Partner) -> float:
-    """The risk at which the partner's reviews are held."""
+    """The risk at which the partner's reviews are held: the partner's own setting,
+    else the calibrated model's threshold for it, else the service default."""
     if partner.hold_threshold is not None:
         return partner.hold_threshold
-    return settings.REVIEW_HOLD_THRESHOLD
+    model = active_model()
+    calibrated = model.threshold(partner.pk) if model is not None else None
+    return calibrated if calibrated is not None else settings.REVIEW_HOLD_THRESHOLD
 
 
 def verdict(*, risk: float, partner: Partner) -> str:
@@ -52,4 +57,8 @@ def refused_risk(*, records: list[dict], extra: dict[str, float]) -> float:
         components[code] = max(components.get(code, 0.0), float(value))
     if not components:
         return 0.0
-    return float(fuse_components({k: np.array([v]) for k, v in components.items()})[0])
+    model = active_model()
+    return float(fuse_components(
+        {k: np.array([v]) for k, v in components.items()},
+        weights=model.weights if model else None, bias=model.bias if model else None,
+    )[0])

@@ -46,6 +46,7 @@ from ml.features import review_features
 from ml.fusion import RiskResult, review_risk
 from ml.text import NearDuplicateDetector, extortion_cues, guess_language
 
+from .calibration import active_model
 from .linkage import LinkOutcome, ReportSignal, reports_link_reviews
 from .live import LiveResult, Neighbourhood, detect_live, neighbourhood_of, text_index_add
 from .loader import ReviewFrame, Where, read_reviews
@@ -184,6 +185,7 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
         risk = _risk_of(pending, frame, near, [link.signals.get(i) for i in ids], live)
         languages = _languages(pending)
         finding_reasons = _finding_reasons(live)
+        model = active_model()
         scored = []
         for review, score, reasons, language in zip(
             pending, risk.score.tolist(), risk.reasons, languages, strict=True
@@ -198,6 +200,7 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
             scored.append(ScoredReview(
                 review_id=review.id, risk_score=round(float(score), 4), reasons=records,
                 status=verdict(risk=score, partner=review.partner), language=language,
+                model_version=model.version if model else "",
             ))
         changed = reviews_apply_scores(scored=scored, reviews=pending, notify=not historical)
         text_index_add(reviews=pending)
@@ -306,7 +309,10 @@ def _risk_of(reviews: list[Review], frame: ReviewFrame, near: Neighbourhood,
     ranks = reviewer_anomaly_ranks(ids={r.reviewer_id for r in reviews})
     rank = np.array([ranks.get(r.reviewer_id, np.nan) for r in reviews], dtype=np.float64)
     extra["anomaly_rank"] = np.nan_to_num(np.clip((rank - 0.95) / 0.049, 0.0, 1.0))
-    return review_risk(features.take(rows), extra=extra)
+    model = active_model()
+    return review_risk(features.take(rows), extra=extra,
+                       weights=model.weights if model else None,
+                       bias=model.bias if model else None)
 
 
 #: Shorter texts ("Great stay!") coincide innocently and are not compared.

@@ -124,3 +124,13 @@ def end_quiet_alerts_task() -> int:
     from .services import alerts_reconcile
 
     return alerts_reconcile()
+
+
+@shared_task(name="batch.calibrate", ignore_result=True, acks_late=False,
+             time_limit=3600, soft_time_limit=3540)
+def calibrate_task() -> str | None:
+    """Refit from moderators' decisions (daily); adopt only when not worse."""
+    from .calibration import scoring_model_calibrate
+
+    record = scoring_model_calibrate()
+    return record.version if record is not None else None

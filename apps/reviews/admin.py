@@ -41,7 +41,8 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("external_id", "partner", "establishment", "reviewer", "rating", "title", "text",
               "language", "visit_date", "created_at", "received_at", "status",
               "status_changed_at", "risk_score", "reasons", "scored_at", "cases_list",
-              "historical", "scoring_attempts", "scoring_error", "dead_lettered_at")
+              "historical", "model_version", "scoring_attempts", "scoring_error",
+              "dead_lettered_at")
     readonly_fields = fields
     actions = ["retry_scoring"]
 

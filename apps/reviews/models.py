@@ -67,6 +67,8 @@ class Review(models.Model):
     risk_reasons = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The calibrated scoring model that decided it ("" : the built-in weights).
+    model_version = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Imported history (a partner's backfill): scored in bulk, no webhook per review.
     historical = models.BooleanField(default=False, db_default=False)
     # Scoring that failed for a reason other than the database: counted, and after

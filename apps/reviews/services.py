@@ -340,6 +340,7 @@ class ScoredReview:
     reasons: list[dict]  # stored reason records, strongest first
     status: str  # Review.Status.PUBLISHED or HELD
     language: str = ""  # guessed language, for reviews sent without one
+    model_version: str = ""  # the calibrated model that scored it ("": built-in weights)
 
 
 def reviews_lock_pending(*, review_ids: list[int]) -> list[Review]:
@@ -379,6 +380,7 @@ def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review],
         review.status = verdict.status
         if not review.language and verdict.language:
             review.language = verdict.language
+        review.model_version = verdict.model_version
         changed.append(review)
     _write_verdicts(changed, now)
     if notify:
@@ -395,7 +397,8 @@ def _write_verdicts(reviews: list[Review], now) -> None:
     if connection.vendor != "postgresql":
         Review.objects.bulk_update(
             reviews,
-            ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language"],
+            ["risk_score", "risk_reasons", "scored_at", "status", "status_changed_at", "language",
+             "model_version"],
             batch_size=500,
         )
         return
@@ -403,14 +406,15 @@ def _write_verdicts(reviews: list[Review], now) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} AS r SET risk_score = v.risk, risk_reasons = v.reasons,
-                       status = v.status, language = v.language,
+                       status = v.status, language = v.language, model_version = v.model,
                        scored_at = %s, status_changed_at = %s
-                FROM unnest(%s::bigint[], %s::float8[], %s::jsonb[], %s::text[], %s::text[])
-                     AS v(id, risk, reasons, status, language)
+                FROM unnest(%s::bigint[], %s::float8[], %s::jsonb[], %s::text[], %s::text[],
+                            %s::text[])
+                     AS v(id, risk, reasons, status, language, model)
                 WHERE r.id = v.id""",  # noqa: S608 - the table name comes from the model
             [now, now, [r.id for r in reviews], [r.risk_score for r in reviews],
              [json.dumps(r.risk_reasons) for r in reviews], [r.status for r in reviews],
-             [r.language for r in reviews]],
+             [r.language for r in reviews], [r.model_version for r in reviews]],
         )
 
 
