@@ -150,3 +150,28 @@ def test_a_review_stored_under_the_first_fingerprint_version_still_answers_200(
     clean.pop("historical")  # version 1 predates that field
     Review.objects.filter(external_id="legacy-1").update(payload_hash=_keyed_hash(clean))
     assert partner_api.client.post(URL, item, format="json").status_code == 200
+
+
+def test_a_review_sent_as_historical_is_scored_on_the_backfill_path(
+    partner_api, establishment, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tests.factories import review_payload
+
+    live, past = [], []
+    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", live.append)
+    monkeypatch.setattr("apps.detection.tasks.score_historical_task.delay", past.append)
+    item = {**review_payload(external_id="past-1", establishment="htl-1"), "historical": True}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = partner_api.client.post(URL, item, format="json")
+    assert response.status_code == 201
+    review = Review.objects.get(external_id="past-1")
+    assert review.historical and past == [[review.id]] and live == []
+
+
+def test_historical_must_be_a_boolean(partner_api, establishment):
+    from tests.factories import review_payload
+
+    item = {**review_payload(external_id="past-2", establishment="htl-1"), "historical": "yes"}
+    response = partner_api.client.post(URL, item, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["historical"]
