@@ -30,11 +30,19 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
-BROKER_URL = "redis://127.0.0.1:6379/5"
-CACHE_URL = "redis://127.0.0.1:6379/6"
-# A queue of our own, so that nobody else's worker on the same Redis DB eats
-# our tasks and our purge never touches anybody else's messages.
-QUEUE = "reviewguard-bench"
+# Redis DBs and a queue of our own (from the environment when it names Redis,
+# e.g. a worktree's .helper-env), so that nobody else's worker on the same
+# Redis eats our tasks and our purge never touches anybody else's messages.
+
+
+def _redis_env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value.startswith("redis://") else default
+
+
+BROKER_URL = _redis_env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
+CACHE_URL = _redis_env("CACHE_URL", "redis://127.0.0.1:6379/6")
+QUEUE = os.environ.get("CELERY_QUEUE", "reviewguard-bench")
 HOST = "127.0.0.1"
 
 
@@ -133,6 +141,27 @@ def clear_throttle_cache() -> None:
             client.delete(key)
     finally:
         client.close()
+
+
+def count_pending(pg) -> int:
+    """Reviews still pending in the benchmark database (``pg``: a psycopg connection)."""
+    with pg.cursor() as cur:
+        cur.execute("SELECT count(*) FROM reviews_review WHERE status = 'pending'")
+        n = cur.fetchone()[0]
+    pg.commit()
+    return int(n)
+
+
+def mark_history_scored(pg) -> int:
+    """Mark every pending review published and scored: preloaded history is context
+    for the scorer, not the worker's to score (its queued messages are purged too)."""
+    with pg.cursor() as cur:
+        cur.execute("UPDATE reviews_review SET status = 'published', scored_at = now(), "
+                    "status_changed_at = now(), risk_score = 0.1 WHERE status = 'pending'")
+        n = cur.rowcount
+    pg.commit()
+    purge_queue()
+    return n
 
 
 def load_average() -> list[float]:
@@ -267,33 +296,44 @@ def gunicorn_pids(port: int) -> list[int]:
     return [int(p) for p in out]
 
 
+# `make run` (manage.py serve) starts one worker with this concurrency, and beat.
+SERVE_CONCURRENCY = 2
+
+
+def _celery_worker_cmd(concurrency: int, name: str, beat: Path | None) -> list[str]:
+    # No -Q: the worker consumes every queue the app declares (its default queue
+    # is CELERY_QUEUE, ours), so a split into scoring / batch / webhook queues
+    # is served without changing the benchmarks.
+    cmd = [str(BIN / "celery"), "-A", "reviewguard", "worker", "-c", str(concurrency),
+           "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+           "-n", f"{name}@%h"]
+    if beat is not None:
+        # The schedule file of our own run, not the worktree's var/.
+        cmd += ["--beat", "-s", str(beat)]
+    return cmd
+
+
 @contextlib.contextmanager
-def celery_worker(database: str, log: Path, concurrency: int = 2) -> Iterator[subprocess.Popen]:
-    cmd = [
-        str(BIN / "celery"),
-        "-A",
-        "reviewguard",
-        "worker",
-        "-c",
-        str(concurrency),
-        "-Q",
-        QUEUE,
-        "-l",
-        "WARNING",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        f"bench-{os.getpid()}@%h",
-    ]
-    proc = _spawn(cmd, database=database, log=log)
+def celery_worker(database: str, log: Path, concurrency: int = SERVE_CONCURRENCY, *,
+                  instances: int = 1, beat: bool = False) -> Iterator[subprocess.Popen]:
+    """Run ``instances`` Celery workers (-c ``concurrency`` each; the first with beat
+    when ``beat``); yields the first one's process."""
+    procs = []
     try:
+        for k in range(instances):
+            schedule = log.with_name(f"{log.stem}-beat-schedule") if beat and k == 0 else None
+            if schedule is not None:
+                schedule.unlink(missing_ok=True)  # start from a fresh schedule
+            cmd = _celery_worker_cmd(concurrency, f"bench-{os.getpid()}-{k}", schedule)
+            procs.append(_spawn(cmd, database=database, log=log))
         time.sleep(4)  # boot: imports numpy/scipy/sklearn, connects to Redis
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log}")
-        yield proc
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log}")
+        yield procs[0]
     finally:
-        _stop(proc, grace=30)
+        for proc in procs:
+            _stop(proc, grace=30)
 
 
 @contextlib.contextmanager
@@ -618,9 +658,11 @@ def make_reviewers(n: int, prefix: str = "u", seed: int = 11) -> list[dict]:
 
 
 def make_reviews(
-    n: int, establishments: list[dict], reviewers: list[dict], *, prefix: str, seed: int = 3
+    n: int, establishments: list[dict], reviewers: list[dict], *, prefix: str, seed: int = 3,
+    now: dt.datetime = NOW, spread_days: int = 700,
 ) -> list[dict]:
-    """``n`` review payloads: EN/FR texts of 200-600 characters, skewed popularity."""
+    """``n`` review payloads: EN/FR texts of 200-600 characters, skewed popularity,
+    written over the ``spread_days`` days before ``now``."""
     rng = random.Random(seed)
     n_est, n_rev = len(establishments), len(reviewers)
     out = []
@@ -629,7 +671,8 @@ def make_reviews(
         # Popularity skewed towards the first establishments: P(index < k) = sqrt(k / n),
         # so with 500 establishments the top one holds ~4.5% of the reviews, the median ~0.1%.
         est = establishments[int(n_est * rng.random() ** 2)]
-        created = NOW - dt.timedelta(days=rng.randint(0, 700), seconds=rng.randint(0, 86399))
+        created = now - dt.timedelta(days=rng.randint(0, spread_days),
+                                     seconds=rng.randint(0, 86399))
         item = {
             "external_id": f"{prefix}-{i:07d}",
             "establishment": est["external_id"],
