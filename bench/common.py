@@ -805,4 +805,5 @@ def add_run_arguments(parser, *, database: str) -> None:
     parser.add_argument("--database", default=database)
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--out", default="var/bench", help="logs, profiles and JSON results")
-    parser.add_argument("--json", type=Path, default=None, help="also write the result here")
+    parser.add_argument("--json", type=Path, nargs="?", const=None, default=None,
+                        help="the result is printed as JSON; with a path, also written there")
