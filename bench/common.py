@@ -164,6 +164,31 @@ def mark_history_scored(pg) -> int:
     return n
 
 
+def busiest_establishments(pg, partner_id: int, n: int) -> list[tuple[str, int]]:
+    """(external_id, reviews) of the partner's ``n`` most-reviewed establishments:
+    where new reviews of a loaded history land (``pg``: a psycopg connection)."""
+    with pg.cursor() as cur:
+        cur.execute(
+            "SELECT e.external_id, count(r.id) AS n FROM establishments_establishment e "
+            "JOIN reviews_review r ON r.establishment_id = e.id WHERE e.partner_id = %s "
+            "GROUP BY e.id ORDER BY n DESC, e.id LIMIT %s", (partner_id, n))
+        rows = cur.fetchall()
+    pg.commit()
+    return rows
+
+
+def history_partner_key(database: str, label: str) -> tuple[int, str]:
+    """The first partner of a COPY-loaded history (bench/detect_load.py, which creates
+    no API key) and a new API key for it, issued through the partners' service."""
+    out = manage(database, "shell", "-c",
+                 "from apps.partners.models import Partner\n"
+                 "from apps.partners.services import api_key_issue\n"
+                 "p = Partner.objects.order_by('id').first()\n"
+                 f"print(p.id, api_key_issue(partner=p, label={label!r}))")
+    partner_id, key = out.split()[-2:]
+    return int(partner_id), key
+
+
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 

@@ -38,18 +38,6 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _busiest_establishments(partner_id: int, n: int) -> list[tuple[str, int]]:
-    """(external_id, reviews) of the partner's ``n`` most-reviewed establishments."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT e.external_id, count(r.id) AS n FROM establishments_establishment e "
-            "JOIN reviews_review r ON r.establishment_id = e.id WHERE e.partner_id = %s "
-            "GROUP BY e.id ORDER BY n DESC, e.id LIMIT %s", [partner_id, n])
-        return cur.fetchall()
-
-
 def _ingest(client, items: list[dict]) -> None:
     response = client.post("/api/v1/reviews/", data=json.dumps(items),
                            content_type="application/json")
@@ -106,15 +94,13 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     load_s = time.perf_counter() - load_started
     common.purge_queue()
 
+    import psycopg
     from django.db import connection
     from django.test import Client
 
-    from apps.partners.models import Partner
-    from apps.partners.services import api_key_issue
-
-    partner = Partner.objects.order_by("id").first()
-    key = api_key_issue(partner=partner, label="bench-growth")
-    busiest = _busiest_establishments(partner.id, args.establishments)
+    partner_id, key = common.history_partner_key(db, "bench-growth")
+    with psycopg.connect(common.PG_URL.format(name=db)) as pg:
+        busiest = common.busiest_establishments(pg, partner_id, args.establishments)
     establishments = [{"external_id": ext} for ext, _ in busiest]
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
