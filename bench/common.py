@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -460,7 +461,28 @@ def profile_children(files: list[Path], frame: str, depth: int = 1) -> dict[str,
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-class PgActivitySampler:
+class SamplingThread:
+    """Runs ``_run`` in a daemon thread from ``__enter__`` to ``__exit__``; ``_run``
+    loops until ``self._stop`` is set, waiting ``self.interval`` between samples."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class PgActivitySampler(SamplingThread):
     """Samples pg_stat_activity of one database every ``interval`` s in a thread.
 
     Reports, over the backends running a query, the share of samples on CPU
@@ -471,14 +493,12 @@ class PgActivitySampler:
     """
 
     def __init__(self, database: str, interval: float = 0.05) -> None:
+        super().__init__(interval)
         self.database = database
-        self.interval = interval
         self.counts: dict[str, int] = {}
         self.samples = 0
         self._cpu_first: dict[int, float] = {}
         self._cpu_last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         import psycopg
@@ -503,14 +523,6 @@ class PgActivitySampler:
                         self._cpu_first[pid] = cpu if self.samples == 1 else 0.0
                     self._cpu_last[pid] = cpu
                 self._stop.wait(self.interval)
-
-    def __enter__(self) -> PgActivitySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
     @property
     def backend_cpu_seconds(self) -> float:

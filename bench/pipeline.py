@@ -39,7 +39,6 @@ import asyncio
 import datetime as dt
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -51,16 +50,14 @@ from bench.verdict import post_steadily
 MIXED_BATCH = 50
 
 
-class BacklogSampler:
+class BacklogSampler(common.SamplingThread):
     """Pending reviews (SQL count) every ``interval`` s in a thread: (seconds, pending)."""
 
     def __init__(self, database: str, interval: float = 1.0) -> None:
+        super().__init__(interval)
         self.database = database
-        self.interval = interval
         self.samples: list[tuple[float, int]] = []
         self.started = time.perf_counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         import psycopg
@@ -78,14 +75,6 @@ class BacklogSampler:
                 return True
             time.sleep(self.interval / 2)
         return False
-
-    def __enter__(self) -> BacklogSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 def _say(text: str) -> None:
