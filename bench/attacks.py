@@ -62,6 +62,8 @@ from ml.scenarios import LiveAttack, LiveReview, live_attacks
 RING_KINDS = ("ring_shared_identifiers", "ring_lockstep", "ring_camouflaged")
 BOMBING_KINDS = ("bombing", "bombing_aged_accounts")
 CASE_KINDS = ("sock_puppet_ring", "review_bombing", "extortion")
+# Also polled, to say where attack reviews went when no case of their kind opened.
+OTHER_CASE_KINDS = ("anomalous_reviewer",)
 MAX_PAGES = 20
 GOAL_CASE_S = 60.0
 
@@ -274,11 +276,15 @@ class Poller:
         self.errors: dict[str, int] = {}
         self.attack_reviews: dict[int, set[str]] = {}
         self.attack_members: dict[int, set[str]] = {}
+        self.review_attack: dict[str, int] = {}
         for ext, track in replay.tracked.items():
             if track.attack is not None and track.role in ("attack", "organic"):
                 self.attack_reviews.setdefault(track.attack, set()).add(ext)
+                self.review_attack[ext] = track.attack
         for member, a in replay.members.items():
             self.attack_members.setdefault(a, set()).add(member)
+        # attack -> case kind -> its reviews seen in an open case of that kind
+        self.in_cases: dict[int, dict[str, set[str]]] = {}
 
     async def _get_all(self, path: str) -> list[dict]:
         out: list[dict] = []
@@ -300,10 +306,13 @@ class Poller:
     async def poll_once(self) -> None:
         now = self.replay.now()
         plan = self.replay.plan
-        for kind in CASE_KINDS:
+        for kind in CASE_KINDS + OTHER_CASE_KINDS:
             for case in await self._get_all(f"/api/v1/cases/?kind={kind}&status=open&page_size=1000"):
                 self.cases[case["id"]] = case
                 reviews, reviewers = set(case["reviews"]), set(case["reviewers"])
+                for ext in reviews & self.review_attack.keys():
+                    self.in_cases.setdefault(self.review_attack[ext], {}).setdefault(
+                        kind, set()).add(ext)
                 for a, attack in enumerate(plan):
                     if attack.expected_case != kind:
                         continue
@@ -367,6 +376,8 @@ def attack_figures(replay: Replay, poller: Poller, a: int) -> dict:
         "held_before_publication": sum(t.held_before_publication for t in mine),
         "published_then_held": sum(t.published_then_held for t in mine),
         "never_decided": sum(not [s for s in t.seen if s != "pending"] for t in mine),
+        "reviews_in_open_cases_by_kind": {k: len(v) for k, v in
+                                          sorted(poller.in_cases.get(a, {}).items())},
     }
     if attack.expected_case:
         out.update({
@@ -388,7 +399,9 @@ def attack_figures(replay: Replay, poller: Poller, a: int) -> dict:
 def kind_summary(rows: list[dict]) -> dict:
     if rows[0]["expected_case"] is None:
         return {"instances": len(rows), "reviews": sum(r["reviews"] for r in rows),
-                "held": sum(r["held"] for r in rows)}
+                "held": sum(r["held"] for r in rows),
+                "reviews_in_open_cases_by_kind": _add_counts(
+                    r["reviews_in_open_cases_by_kind"] for r in rows)}
     latencies = [r["seconds_to_case"] for r in rows if r["seconds_to_case"] is not None]
     later = sum(r["reviews_after_detection"] for r in rows)
     return {
@@ -405,7 +418,17 @@ def kind_summary(rows: list[dict]) -> dict:
         "later_published_then_held": sum(r["later_published_then_held"] for r in rows),
         "held_before_publication_all": sum(r["held_before_publication"] for r in rows),
         "published_then_held_all": sum(r["published_then_held"] for r in rows),
+        "reviews_in_open_cases_by_kind": _add_counts(r["reviews_in_open_cases_by_kind"]
+                                                     for r in rows),
     }
+
+
+def _add_counts(dicts) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 def goals(by_kind: dict, honest: dict) -> dict:
@@ -486,20 +509,20 @@ def table(result: dict) -> str:
     lines = [f"seed {result['seed']}: {result['history_reviews']:,} history reviews, "
              f"{result['honest']['reviews']} honest live reviews, "
              f"{result['honest']['held']} held ({100 * result['honest']['held_share']:.2f}%)",
-             f"{'kind':<24} {'n':>2} {'recall':>6} {'s to case (med/max)':>20} "
-             f"{'later held':>10} {'pub->held':>9} {'held':>5}"]
+             f"{'kind':<24} {'n':>2} {'reviews':>7} {'recall':>6} {'s to case med/max':>18} "
+             f"{'later held':>10} {'held b.p. (all)':>15} {'pub->held':>9}"]
     for kind, s in result["by_kind"].items():
         if "case_recall" not in s:
-            lines.append(f"{kind:<24} {s['instances']:>2} {'-':>6} {'-':>20} {'-':>10} "
-                         f"{'-':>9} {s['held']:>5}  (of {s['reviews']} reviews; goal 0)")
+            lines.append(f"{kind:<24} {s['instances']:>2} {s['reviews']:>7} {'-':>6} {'-':>18} "
+                         f"{'-':>10} {s['held']:>15} {'-':>9}  (held at all; goal 0)")
             continue
         share = s["later_held_before_publication_share"]
         lat = f"{s['seconds_to_case_median']}/{s['seconds_to_case_max']}"
-        lines.append(f"{kind:<24} {s['instances']:>2} {s['case_recall']:>6} {lat:>20} "
-                     f"{'-' if share is None else share:>10} {s['published_then_held_all']:>9} "
-                     f"{s['held_before_publication_all']:>5}")
-    lines.append("goals: " + ", ".join(f"{k}: {'met' if v else 'NOT met'}"
-                                       for k, v in result["goals"].items()))
+        lines.append(f"{kind:<24} {s['instances']:>2} {s['reviews']:>7} {s['case_recall']:>6} "
+                     f"{lat:>18} {'-' if share is None else share:>10} "
+                     f"{s['held_before_publication_all']:>15} {s['published_then_held_all']:>9}")
+    lines.append("goals (issue 10):")
+    lines += [f"  {'met    ' if v else 'NOT met'}  {k}" for k, v in result["goals"].items()]
     return "\n".join(lines)
 
 
