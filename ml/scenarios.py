@@ -2029,14 +2029,14 @@ def live_attacks(
 
     def extortion(kind: str, k: int) -> LiveAttack:
         e = int(rng.choice(ring_pool))
-        language = lang()
+        language = ("en", "fr")[k % 2]  # both languages, whatever the instance count
         ids = own(float(rng.uniform(60, 1500)), True)
         at = window(30.0)
         text = texts.one(language, "neg", int(rng.integers(2, 4)))
         threat = None
         if kind == "extortion_report":
             method = ("email", "booking_ref", "reviewer_handle", "name")[k % 4]
-            channel = str(rng.choice(["email", "platform_message", "phone", "social"]))
+            channel = ("email", "phone", "platform_message", "social")[k % 4]
             message = str(rng.choice(_PARAPHRASES[language] if channel == "phone"
                                      else _THREATS[language]))
             threat = {"at": at, "method": method, "channel": channel, "message": message,
