@@ -144,6 +144,12 @@ def clear_throttle_cache() -> None:
         client.close()
 
 
+def reset_broker_state() -> None:
+    """Start a run with nothing in our queue and no rate-limiter history."""
+    purge_queue()
+    clear_throttle_cache()
+
+
 def count_pending(pg) -> int:
     """Reviews still pending in the benchmark database (``pg``: a psycopg connection)."""
     with pg.cursor() as cur:

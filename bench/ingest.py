@@ -184,8 +184,7 @@ def run(args: argparse.Namespace) -> dict:
     for old in out_dir.glob("ingest-profile.*.txt"):
         old.unlink()
     common.reset_database(db)
-    common.purge_queue()
-    common.clear_throttle_cache()
+    common.reset_broker_state()
     keys = {name: common.create_partner(db, f"bench-{name}") for name in ("copy1", "api", "copy2")}
     common.setup_django(db)
     import psycopg

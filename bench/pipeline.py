@@ -137,8 +137,7 @@ def run(args: argparse.Namespace) -> dict:
     db = args.database
     out_dir = Path(args.out)
     common.drop_database(db)
-    common.purge_queue()
-    common.clear_throttle_cache()
+    common.reset_broker_state()
     started = time.perf_counter()
     detect_load.load(common.PG_URL.format(name=db), args.history, args.seed, log=_say)
     load_s = time.perf_counter() - started

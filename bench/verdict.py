@@ -77,8 +77,7 @@ def run(args: argparse.Namespace) -> dict:
     db = args.database
     out_dir = Path(args.out)
     common.reset_database(db)
-    common.purge_queue()
-    common.clear_throttle_cache()
+    common.reset_broker_state()
     key = common.create_partner(db, "bench-verdict")
     establishments = common.make_establishments(args.establishments)
     reviewers = common.make_reviewers(args.reviewers)
