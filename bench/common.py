@@ -25,16 +25,25 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
-BROKER_URL = "redis://127.0.0.1:6379/5"
-CACHE_URL = "redis://127.0.0.1:6379/6"
-# A queue of our own, so that nobody else's worker on the same Redis DB eats
-# our tasks and our purge never touches anybody else's messages.
-QUEUE = "reviewguard-bench"
+# Redis DBs and a queue of our own (from the environment when it names Redis,
+# e.g. a worktree's .helper-env), so that nobody else's worker on the same
+# Redis eats our tasks and our purge never touches anybody else's messages.
+
+
+def _redis_env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value.startswith("redis://") else default
+
+
+BROKER_URL = _redis_env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
+CACHE_URL = _redis_env("CACHE_URL", "redis://127.0.0.1:6379/6")
+QUEUE = os.environ.get("CELERY_QUEUE", "reviewguard-bench")
 HOST = "127.0.0.1"
 
 
@@ -133,6 +142,58 @@ def clear_throttle_cache() -> None:
             client.delete(key)
     finally:
         client.close()
+
+
+def reset_broker_state() -> None:
+    """Start a run with nothing in our queue and no rate-limiter history."""
+    purge_queue()
+    clear_throttle_cache()
+
+
+def count_pending(pg) -> int:
+    """Reviews still pending in the benchmark database (``pg``: a psycopg connection)."""
+    with pg.cursor() as cur:
+        cur.execute("SELECT count(*) FROM reviews_review WHERE status = 'pending'")
+        n = cur.fetchone()[0]
+    pg.commit()
+    return int(n)
+
+
+def mark_history_scored(pg) -> int:
+    """Mark every pending review published and scored: preloaded history is context
+    for the scorer, not the worker's to score (its queued messages are purged too)."""
+    with pg.cursor() as cur:
+        cur.execute("UPDATE reviews_review SET status = 'published', scored_at = now(), "
+                    "status_changed_at = now(), risk_score = 0.1 WHERE status = 'pending'")
+        n = cur.rowcount
+    pg.commit()
+    purge_queue()
+    return n
+
+
+def busiest_establishments(pg, partner_id: int, n: int) -> list[tuple[str, int]]:
+    """(external_id, reviews) of the partner's ``n`` most-reviewed establishments:
+    where new reviews of a loaded history land (``pg``: a psycopg connection)."""
+    with pg.cursor() as cur:
+        cur.execute(
+            "SELECT e.external_id, count(r.id) AS n FROM establishments_establishment e "
+            "JOIN reviews_review r ON r.establishment_id = e.id WHERE e.partner_id = %s "
+            "GROUP BY e.id ORDER BY n DESC, e.id LIMIT %s", (partner_id, n))
+        rows = cur.fetchall()
+    pg.commit()
+    return rows
+
+
+def history_partner_key(database: str, label: str) -> tuple[int, str]:
+    """The first partner of a COPY-loaded history (bench/detect_load.py, which creates
+    no API key) and a new API key for it, issued through the partners' service."""
+    out = manage(database, "shell", "-c",
+                 "from apps.partners.models import Partner\n"
+                 "from apps.partners.services import api_key_issue\n"
+                 "p = Partner.objects.order_by('id').first()\n"
+                 f"print(p.id, api_key_issue(partner=p, label={label!r}))")
+    partner_id, key = out.split()[-2:]
+    return int(partner_id), key
 
 
 def load_average() -> list[float]:
@@ -267,33 +328,44 @@ def gunicorn_pids(port: int) -> list[int]:
     return [int(p) for p in out]
 
 
+# `make run` (manage.py serve) starts one worker with this concurrency, and beat.
+SERVE_CONCURRENCY = 2
+
+
+def _celery_worker_cmd(concurrency: int, name: str, beat: Path | None) -> list[str]:
+    # No -Q: the worker consumes every queue the app declares (its default queue
+    # is CELERY_QUEUE, ours), so a split into scoring / batch / webhook queues
+    # is served without changing the benchmarks.
+    cmd = [str(BIN / "celery"), "-A", "reviewguard", "worker", "-c", str(concurrency),
+           "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+           "-n", f"{name}@%h"]
+    if beat is not None:
+        # The schedule file of our own run, not the worktree's var/.
+        cmd += ["--beat", "-s", str(beat)]
+    return cmd
+
+
 @contextlib.contextmanager
-def celery_worker(database: str, log: Path, concurrency: int = 2) -> Iterator[subprocess.Popen]:
-    cmd = [
-        str(BIN / "celery"),
-        "-A",
-        "reviewguard",
-        "worker",
-        "-c",
-        str(concurrency),
-        "-Q",
-        QUEUE,
-        "-l",
-        "WARNING",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        f"bench-{os.getpid()}@%h",
-    ]
-    proc = _spawn(cmd, database=database, log=log)
+def celery_worker(database: str, log: Path, concurrency: int = SERVE_CONCURRENCY, *,
+                  instances: int = 1, beat: bool = False) -> Iterator[subprocess.Popen]:
+    """Run ``instances`` Celery workers (-c ``concurrency`` each; the first with beat
+    when ``beat``); yields the first one's process."""
+    procs = []
     try:
+        for k in range(instances):
+            schedule = log.with_name(f"{log.stem}-beat-schedule") if beat and k == 0 else None
+            if schedule is not None:
+                schedule.unlink(missing_ok=True)  # start from a fresh schedule
+            cmd = _celery_worker_cmd(concurrency, f"bench-{os.getpid()}-{k}", schedule)
+            procs.append(_spawn(cmd, database=database, log=log))
         time.sleep(4)  # boot: imports numpy/scipy/sklearn, connects to Redis
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log}")
-        yield proc
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log}")
+        yield procs[0]
     finally:
-        _stop(proc, grace=30)
+        for proc in procs:
+            _stop(proc, grace=30)
 
 
 @contextlib.contextmanager
@@ -395,7 +467,28 @@ def profile_children(files: list[Path], frame: str, depth: int = 1) -> dict[str,
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-class PgActivitySampler:
+class SamplingThread:
+    """Runs ``_run`` in a daemon thread from ``__enter__`` to ``__exit__``; ``_run``
+    loops until ``self._stop`` is set, waiting ``self.interval`` between samples."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class PgActivitySampler(SamplingThread):
     """Samples pg_stat_activity of one database every ``interval`` s in a thread.
 
     Reports, over the backends running a query, the share of samples on CPU
@@ -406,14 +499,12 @@ class PgActivitySampler:
     """
 
     def __init__(self, database: str, interval: float = 0.05) -> None:
+        super().__init__(interval)
         self.database = database
-        self.interval = interval
         self.counts: dict[str, int] = {}
         self.samples = 0
         self._cpu_first: dict[int, float] = {}
         self._cpu_last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         import psycopg
@@ -438,14 +529,6 @@ class PgActivitySampler:
                         self._cpu_first[pid] = cpu if self.samples == 1 else 0.0
                     self._cpu_last[pid] = cpu
                 self._stop.wait(self.interval)
-
-    def __enter__(self) -> PgActivitySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
     @property
     def backend_cpu_seconds(self) -> float:
@@ -618,9 +701,11 @@ def make_reviewers(n: int, prefix: str = "u", seed: int = 11) -> list[dict]:
 
 
 def make_reviews(
-    n: int, establishments: list[dict], reviewers: list[dict], *, prefix: str, seed: int = 3
+    n: int, establishments: list[dict], reviewers: list[dict], *, prefix: str, seed: int = 3,
+    now: dt.datetime = NOW, spread_days: int = 700,
 ) -> list[dict]:
-    """``n`` review payloads: EN/FR texts of 200-600 characters, skewed popularity."""
+    """``n`` review payloads: EN/FR texts of 200-600 characters, skewed popularity,
+    written over the ``spread_days`` days before ``now``."""
     rng = random.Random(seed)
     n_est, n_rev = len(establishments), len(reviewers)
     out = []
@@ -629,7 +714,8 @@ def make_reviews(
         # Popularity skewed towards the first establishments: P(index < k) = sqrt(k / n),
         # so with 500 establishments the top one holds ~4.5% of the reviews, the median ~0.1%.
         est = establishments[int(n_est * rng.random() ** 2)]
-        created = NOW - dt.timedelta(days=rng.randint(0, 700), seconds=rng.randint(0, 86399))
+        created = now - dt.timedelta(days=rng.randint(0, spread_days),
+                                     seconds=rng.randint(0, 86399))
         item = {
             "external_id": f"{prefix}-{i:07d}",
             "establishment": est["external_id"],
@@ -762,4 +848,5 @@ def add_run_arguments(parser, *, database: str) -> None:
     parser.add_argument("--database", default=database)
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--out", default="var/bench", help="logs, profiles and JSON results")
-    parser.add_argument("--json", type=Path, default=None, help="also write the result here")
+    parser.add_argument("--json", type=Path, nargs="?", const=None, default=None,
+                        help="the result is printed as JSON; with a path, also written there")

@@ -328,6 +328,73 @@ def check_planted(path: Path) -> dict:
     return report
 
 
+def load(database_url: str, n_reviews: int, seed: int = 6, log=print) -> Generated:
+    """Create (when missing) and migrate the database, then replace its reviews with
+    ``n_reviews`` generated ones loaded by COPY; progress lines go to ``log``."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            log(f"created database {name}")
+
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0)
+    log(f"migrated in {time.monotonic() - t0:.1f} s")
+
+    t0 = time.monotonic()
+    data = generate(n_reviews, seed)
+    log(f"generated {len(data.reviews.data[0]):,} reviews, {len(data.reviewers.data[0]):,} "
+        f"reviewers, {len(data.establishments.data[0]):,} establishments in "
+        f"{time.monotonic() - t0:.1f} s; planted {len(data.planted['rings'])} rings, "
+        f"{len(data.planted['bursts'])} bursts")
+
+    t0 = time.monotonic()
+    with psycopg.connect(database_url) as conn, conn.cursor() as cursor:
+        # Cases and runs of a previous load refer to these rows: start clean.
+        cursor.execute(
+            "TRUNCATE partners_partner, establishments_establishment, reviews_reviewer, "
+            "reviews_review, cases_case, cases_caseevent, cases_casemember, "
+            "cases_decisionlabel, detection_detectionrun, partners_webhookdelivery, "
+            "partners_webhookattempt CASCADE"
+        )
+        # Building an index once is far cheaper than updating it a million times:
+        # plain indexes go before COPY and come back after (constraints stay).
+        dropped = _drop_plain_indexes(cursor, ["reviews_review", "reviews_reviewer"])
+        for table in (data.partners, data.establishments, data.reviewers, data.reviews):
+            t1 = time.monotonic()
+            _copy(cursor, table)
+            log(f"  COPY {table.name}: {len(table.data[0]):,} rows in "
+                f"{time.monotonic() - t1:.1f} s")
+        t1 = time.monotonic()
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the foreign keys now
+        log(f"  foreign keys checked in {time.monotonic() - t1:.1f} s")
+        t1 = time.monotonic()
+        for definition in dropped:
+            cursor.execute(definition)
+        log(f"  recreated {len(dropped)} indexes in {time.monotonic() - t1:.1f} s")
+        for table in ("partners_partner", "establishments_establishment", "reviews_reviewer",
+                      "reviews_review"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        conn.commit()
+        cursor.execute("ANALYZE")
+    log(f"loaded with COPY in {time.monotonic() - t0:.1f} s")
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reviews", type=int, default=1_000_000)
@@ -349,67 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(check_planted(args.check), indent=2))
         return 0
 
-    import psycopg
-
-    name = args.database_url.rsplit("/", 1)[1]
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    t0 = time.monotonic()
-    call_command("migrate", verbosity=0)
-    print(f"migrated in {time.monotonic() - t0:.1f} s")
-
-    t0 = time.monotonic()
-    data = generate(args.reviews, args.seed)
-    print(f"generated {len(data.reviews.data[0]):,} reviews, {len(data.reviewers.data[0]):,} "
-          f"reviewers, {len(data.establishments.data[0]):,} establishments in "
-          f"{time.monotonic() - t0:.1f} s; planted {len(data.planted['rings'])} rings, "
-          f"{len(data.planted['bursts'])} bursts")
-
-    t0 = time.monotonic()
-    with psycopg.connect(args.database_url) as conn, conn.cursor() as cursor:
-        # Cases and runs of a previous load refer to these rows: start clean.
-        cursor.execute(
-            "TRUNCATE partners_partner, establishments_establishment, reviews_reviewer, "
-            "reviews_review, cases_case, cases_caseevent, cases_casemember, "
-            "cases_decisionlabel, detection_detectionrun, partners_webhookdelivery, "
-            "partners_webhookattempt CASCADE"
-        )
-        # Building an index once is far cheaper than updating it a million times:
-        # plain indexes go before COPY and come back after (constraints stay).
-        dropped = _drop_plain_indexes(cursor, ["reviews_review", "reviews_reviewer"])
-        for table in (data.partners, data.establishments, data.reviewers, data.reviews):
-            t1 = time.monotonic()
-            _copy(cursor, table)
-            print(f"  COPY {table.name}: {len(table.data[0]):,} rows in "
-                  f"{time.monotonic() - t1:.1f} s")
-        t1 = time.monotonic()
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the foreign keys now
-        print(f"  foreign keys checked in {time.monotonic() - t1:.1f} s")
-        t1 = time.monotonic()
-        for definition in dropped:
-            cursor.execute(definition)
-        print(f"  recreated {len(dropped)} indexes in {time.monotonic() - t1:.1f} s")
-        for table in ("partners_partner", "establishments_establishment", "reviews_reviewer",
-                      "reviews_review"):
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
-            )
-        conn.commit()
-        cursor.execute("ANALYZE")
-    print(f"loaded with COPY in {time.monotonic() - t0:.1f} s")
+    data = load(args.database_url, args.reviews, args.seed)
     if args.planted:
         args.planted.write_text(json.dumps(
             {"rings": data.planted["ring_members"], "bursts": data.planted["burst_members"]}))

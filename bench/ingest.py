@@ -184,8 +184,7 @@ def run(args: argparse.Namespace) -> dict:
     for old in out_dir.glob("ingest-profile.*.txt"):
         old.unlink()
     common.reset_database(db)
-    common.purge_queue()
-    common.clear_throttle_cache()
+    common.reset_broker_state()
     keys = {name: common.create_partner(db, f"bench-{name}") for name in ("copy1", "api", "copy2")}
     common.setup_django(db)
     import psycopg
@@ -263,9 +262,7 @@ def run(args: argparse.Namespace) -> dict:
         with worker_ctx:
             if args.with_worker:
                 # COPY'd rows are not the worker's business: mark them scored.
-                with pg.cursor() as cur:
-                    cur.execute("UPDATE reviews_review SET status='published', scored_at=now()")
-                pg.commit()
+                common.mark_history_scored(pg)
             pids = common.gunicorn_pids(port)
             load_before_api = common.load_average()
             profile_ctx = (common.py_spy(pids, out_dir / "ingest-profile", int(args.time_limit))
@@ -287,14 +284,7 @@ def run(args: argparse.Namespace) -> dict:
                 "pg_activity": activity.summary(),
             }
             if args.with_worker:
-                def pending() -> int:
-                    with pg.cursor() as cur:
-                        cur.execute("SELECT count(*) FROM reviews_review WHERE status='pending'")
-                        n = cur.fetchone()[0]
-                    pg.commit()
-                    return n
-
-                drain_s, left = wait_scored(pending, args.drain_timeout)
+                drain_s, left = wait_scored(lambda: common.count_pending(pg), args.drain_timeout)
                 result["scoring_catch_up"] = {
                     "seconds_after_ingest": round(drain_s, 1), "still_pending": left,
                     "scored_per_s_overall": round(

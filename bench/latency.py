@@ -106,8 +106,7 @@ def run(args: argparse.Namespace) -> dict:
     for old in out_dir.glob("latency-profile.*.txt"):
         old.unlink()
     common.reset_database(db)
-    common.purge_queue()
-    common.clear_throttle_cache()
+    common.reset_broker_state()
     key = common.create_partner(db, "bench-latency")
     establishments = common.make_establishments(args.establishments)
     reviewers = common.make_reviewers(args.reviewers)

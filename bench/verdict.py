@@ -77,8 +77,7 @@ def run(args: argparse.Namespace) -> dict:
     db = args.database
     out_dir = Path(args.out)
     common.reset_database(db)
-    common.purge_queue()
-    common.clear_throttle_cache()
+    common.reset_broker_state()
     key = common.create_partner(db, "bench-verdict")
     establishments = common.make_establishments(args.establishments)
     reviewers = common.make_reviewers(args.reviewers)
@@ -98,11 +97,7 @@ def run(args: argparse.Namespace) -> dict:
         seeded = common.make_reviews(args.seed_reviews, establishments, reviewers, prefix="seed")
         for i in range(0, len(seeded), 1000):
             common.post_json_sync(port, key, "/api/v1/reviews/", seeded[i:i + 1000])
-        with pg.cursor() as cur:
-            cur.execute("UPDATE reviews_review SET status = 'published', scored_at = now(), "
-                        "status_changed_at = now(), risk_score = 0.1")
-        pg.commit()
-        common.purge_queue()
+        common.mark_history_scored(pg)
 
         with common.celery_worker(db, out_dir / "celery-verdict.log", concurrency=2):
             # Warm-up: a few reviews decided end to end before anything is timed.

@@ -1810,3 +1810,257 @@ def case_rows(cases: Sequence[InjectedCase]) -> np.ndarray:
     if not cases:
         return np.empty(0, np.int64)
     return np.unique(np.concatenate([c.rows for c in cases]))
+
+
+# --------------------------------------------------------------------------- #
+# Live attacks: a timed plan of attack reviews for a replay through the API
+
+
+@dataclass
+class LiveReview:
+    """One review of a live attack, at ``at`` seconds after the replay starts.
+
+    Identifier fields are codes: reviews that share a code share that
+    identifier (``ip`` within the ``ip24`` network code); ``None`` means "the
+    reviewer's own" (established members keep their usual identifiers).
+    """
+
+    member: int  # index of the author among the attack's members
+    establishment: int  # index into the replay's establishments
+    at: float
+    rating: int
+    lang: str
+    text: str
+    account_age_days: float | None  # None: an established account (the replay picks one)
+    email: int | None
+    device: int | None
+    ip: int | None
+    ip24: int | None
+    booking: bool  # a verified stay (the replay gives it a booking reference)
+    attack: bool = True  # False: a camouflage review written elsewhere
+
+
+@dataclass
+class LiveAttack:
+    """One seeded attack instance with its ground truth."""
+
+    kind: str
+    instance: int
+    expected_case: str | None  # sock_puppet_ring | review_bombing | extortion | None (never held)
+    variant: dict[str, object]
+    reviews: list[LiveReview]
+    threat: dict[str, object] | None = None  # a threat report filed before the review
+
+    @property
+    def members(self) -> int:
+        return len({r.member for r in self.reviews})
+
+
+LIVE_KINDS = (
+    "ring_shared_identifiers",
+    "ring_lockstep",
+    "ring_camouflaged",
+    "bombing",
+    "organic_outrage",
+    "extortion_report",
+    "extortion_text",
+    "bombing_aged_accounts",
+)
+
+
+def live_attacks(
+    n_establishments: int,
+    *,
+    duration_s: float,
+    instances: int = 3,
+    kinds: Sequence[str] = LIVE_KINDS,
+    random_state: int = 0,
+) -> list[LiveAttack]:
+    """Seeded attacks of each kind, timed within a replay of ``duration_s`` seconds.
+
+    Each of ``instances`` per kind has its own size, speed, text reuse, rating,
+    account ages and identifiers. Burst-like attacks (bombing, organic outrage)
+    get an establishment of their own; rings pick targets among the rest.
+    ``bombing_aged_accounts`` is a mimicry bombing: old accounts with booking
+    references and their own words, whose only tell is one or two /24 networks
+    and no history on the platform.
+
+    Returns
+    -------
+    attacks : list of LiveAttack, reviews in time order within each.
+    """
+    rng = np.random.default_rng(random_state)
+    texts = _Texts(rng, 200)
+    codes = iter(range(1, 10**9))
+
+    def fresh() -> int:
+        return next(codes)
+
+    order = rng.permutation(n_establishments)
+    n_burst = instances * sum(k in ("bombing", "organic_outrage", "bombing_aged_accounts")
+                              for k in kinds)
+    burst_pool, ring_pool = order[:n_burst].tolist(), order[n_burst:]
+    if len(ring_pool) < 6:
+        raise ValueError("too few establishments for the requested attacks")
+
+    def window(span: float) -> float:
+        latest = max(0.05 * duration_s, 0.8 * duration_s - span)
+        return float(rng.uniform(0.05 * duration_s, latest))
+
+    def lang() -> str:
+        return "fr" if rng.random() < 0.35 else "en"
+
+    def own(age: float | None, booking: bool) -> dict:
+        net = fresh()
+        return {"account_age_days": age, "email": fresh(), "device": fresh(), "ip": fresh(),
+                "ip24": net, "booking": booking}
+
+    attacks: list[LiveAttack] = []
+
+    def ring(kind: str, k: int) -> LiveAttack:
+        size = int(rng.integers(5, 13))
+        targets = rng.choice(ring_pool, size=int(rng.integers(3, 6)), replace=False).tolist()
+        span = float(rng.uniform(0.15, 0.4) * duration_s)
+        start = window(span)
+        promote = k % 2 == 0
+        rating_of = (lambda: 5) if promote else (lambda: int(rng.choice([1, 2], p=[0.8, 0.2])))
+        tone = "pos" if promote else "neg"
+        language = lang()
+        templated = kind != "ring_shared_identifiers" or k % 2 == 1
+        template = [texts.one(language, tone, 1) for _ in range(3)]
+        shared = {"email": fresh(), "device": fresh(), "ip24": fresh()}
+        share = ("device", "ip", "email")[k % 3] if kind == "ring_shared_identifiers" else None
+        camouflage = kind == "ring_camouflaged"
+        members = []
+        for _ in range(size):
+            ids = own(float(rng.uniform(3, 90) if k % 3 else rng.uniform(200, 900)), False)
+            if share == "device":
+                ids["device"] = shared["device"]
+            elif share == "email":
+                ids["email"] = shared["email"]
+            elif share == "ip":
+                ids["ip24"] = shared["ip24"]
+            elif camouflage and k % 2 == 1:
+                ids["ip24"] = shared["ip24"]  # a camouflaged ring behind one network
+            members.append(ids)
+        reviews: list[LiveReview] = []
+        # Lockstep: every member reviews each target within a short window.
+        for j, e in enumerate(targets):
+            t_target = start + span * j / len(targets)
+            burst = float(rng.uniform(0.02, 0.08) * duration_s)
+            for m, ids in enumerate(members):
+                text = (_spin(rng, template, texts, language, tone) if templated
+                        else texts.one(language, tone, int(rng.integers(2, 4))))
+                ip = fresh() if share != "ip" else int(rng.integers(1, 4))
+                reviews.append(LiveReview(m, int(e), t_target + float(rng.uniform(0, burst)),
+                                          rating_of(), language, text, ids["account_age_days"],
+                                          ids["email"], ids["device"], ip, ids["ip24"], False))
+        if camouflage:
+            elsewhere = [e for e in ring_pool.tolist() if e not in targets]
+            for m, ids in enumerate(members):
+                for _ in range(int(rng.integers(1, 4))):
+                    r_ = int(rng.choice([4, 5, 3]))
+                    reviews.append(LiveReview(
+                        m, int(rng.choice(elsewhere)), float(rng.uniform(start, start + span)),
+                        r_, language, texts.one(language, str(_tone(np.array([r_]))[0]),
+                                                int(rng.integers(2, 4))),
+                        ids["account_age_days"], ids["email"], ids["device"], fresh(),
+                        ids["ip24"], bool(rng.random() < 0.3), attack=False))
+        reviews.sort(key=lambda r: r.at)
+        variant = {"members": size, "targets": len(targets), "span_s": round(span, 1),
+                   "rating": "5 (promote)" if promote else "1-2 (attack)",
+                   "text": "near-duplicate" if templated else "diverse",
+                   "shared_identifier": share or ("ip24" if camouflage and k % 2 else "none"),
+                   "account_age_days": "3-90" if k % 3 else "200-900"}
+        return LiveAttack(kind, k, "sock_puppet_ring", variant, reviews)
+
+    def burst(kind: str, k: int) -> LiveAttack:
+        e = int(burst_pool.pop())
+        size = int(rng.integers(12, 41))
+        span = float(rng.uniform(0.08, 0.3) * duration_s)
+        start = window(span)
+        language = lang()
+        reviews = []
+        if kind == "bombing":
+            infra = k % 3 != 2
+            templated = k % 2 == 0
+            template = [texts.one(language, "neg", 1) for _ in range(3)]
+            devices = [fresh() for _ in range(int(rng.integers(2, 5)))]
+            nets = [fresh(), fresh()]
+            for m in range(size):
+                ids = own(float(rng.uniform(0, 5)), False)
+                if infra:
+                    ids["device"], ids["ip24"] = devices[m % len(devices)], nets[m % 2]
+                text = (_spin(rng, template, texts, language, "neg") if templated
+                        else texts.one(language, "neg", int(rng.integers(2, 4))))
+                reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
+                                          int(rng.choice([1, 2], p=[0.85, 0.15])), language,
+                                          text, **ids))
+            variant = {"crew": size, "span_s": round(span, 1), "account_age_days": "0-5",
+                       "shared_infrastructure": infra,
+                       "text": "near-duplicate" if templated else "diverse"}
+            return LiveAttack(kind, k, "review_bombing", variant, sorted(reviews, key=_at))
+        if kind == "bombing_aged_accounts":
+            nets = [fresh() for _ in range(1 + k % 2)]
+            for m in range(size):
+                ids = own(float(rng.uniform(400, 2000)), True)
+                ids["ip24"] = nets[m % len(nets)]
+                reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
+                                          int(rng.choice([1, 2], p=[0.7, 0.3])), language,
+                                          texts.one(language, "neg", int(rng.integers(2, 4))),
+                                          **ids))
+            variant = {"crew": size, "span_s": round(span, 1), "account_age_days": "400-2000",
+                       "networks_24": len(nets), "booking_refs": "all (fake)", "text": "diverse"}
+            return LiveAttack(kind, k, "review_bombing", variant, sorted(reviews, key=_at))
+        # Organic outrage: established customers with verified stays, their own words.
+        incident = int(rng.integers(len(_INCIDENT["en"])))
+        for m in range(size):
+            lg = lang()
+            text = texts.one(lg, "neg", int(rng.integers(1, 3)))
+            text = f"{_INCIDENT[lg][incident]} {text}" if rng.random() < 0.5 else (
+                f"{text} {_INCIDENT[lg][incident]}")
+            reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
+                                      int(rng.choice([1, 2], p=[0.6, 0.4])), lg, text,
+                                      None, None, None, fresh(), None,
+                                      bool(rng.random() < 0.8)))
+        variant = {"size": size, "span_s": round(span, 1), "accounts": "established, with history",
+                   "verified_stays": "~80%", "text": "diverse + one incident"}
+        return LiveAttack(kind, k, None, variant, sorted(reviews, key=_at))
+
+    def extortion(kind: str, k: int) -> LiveAttack:
+        e = int(rng.choice(ring_pool))
+        language = ("en", "fr")[k % 2]  # both languages, whatever the instance count
+        ids = own(float(rng.uniform(60, 1500)), True)
+        at = window(30.0)
+        text = texts.one(language, "neg", int(rng.integers(2, 4)))
+        threat = None
+        if kind == "extortion_report":
+            method = ("email", "booking_ref", "reviewer_handle", "name")[k % 4]
+            channel = ("email", "phone", "platform_message", "social")[k % 4]
+            message = str(rng.choice(_PARAPHRASES[language] if channel == "phone"
+                                     else _THREATS[language]))
+            threat = {"at": at, "method": method, "channel": channel, "message": message,
+                      "demand": str(rng.choice(["refund", "free_service", "upgrade"])),
+                      "name": _person_name(rng, language)}
+            at += float(rng.uniform(5, 30))
+            if rng.random() < 0.2:
+                text += " " + str(rng.choice(_REVIEW_THREAT_LINES[language]))
+            variant = {"identified_by": method, "channel": channel, "language": language}
+        else:
+            text = f"{text} {rng.choice(_THREATS[language])}"
+            variant = {"language": language, "threat_in_review": True}
+        review = LiveReview(0, e, at, int(rng.choice([1, 2], p=[0.7, 0.3])), language, text,
+                            **ids)
+        return LiveAttack(kind, k, "extortion", variant, [review], threat)
+
+    builders = {"ring_shared_identifiers": ring, "ring_lockstep": ring, "ring_camouflaged": ring,
+                "bombing": burst, "organic_outrage": burst, "bombing_aged_accounts": burst,
+                "extortion_report": extortion, "extortion_text": extortion}
+    for kind in kinds:
+        for k in range(instances):
+            attacks.append(builders[kind](kind, k))
+    return attacks
+
+
+def _at(review: LiveReview) -> float:
+    return review.at

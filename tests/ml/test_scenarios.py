@@ -116,3 +116,24 @@ def test_ring_members_review_at_least_two_targets(scenario):
         for member in case.reviewers.tolist():
             rows = np.flatnonzero(cols.reviewer == member)
             assert np.isin(cols.establishment[rows], case.establishments).sum() >= 2
+
+
+def test_live_attacks_are_seeded_timed_and_labelled():
+    from ml.scenarios import LIVE_KINDS, live_attacks
+
+    plan = live_attacks(60, duration_s=300, instances=2, random_state=4)
+    again = live_attacks(60, duration_s=300, instances=2, random_state=4)
+    assert [a.reviews for a in plan] == [a.reviews for a in again]
+    assert sorted({a.kind for a in plan}) == sorted(LIVE_KINDS)
+    for attack in plan:
+        times = [r.at for r in attack.reviews]
+        assert times == sorted(times) and times[0] >= 0 and times[-1] < 300
+        if attack.kind in ("bombing", "organic_outrage", "bombing_aged_accounts"):
+            assert len({r.establishment for r in attack.reviews}) == 1
+        if attack.kind == "organic_outrage":
+            assert attack.expected_case is None
+            assert all(r.account_age_days is None for r in attack.reviews)
+    shared = next(a for a in plan if a.kind == "ring_shared_identifiers")
+    key = {"device": "device", "email": "email", "ip": "ip24"}[shared.variant["shared_identifier"]]
+    assert len({getattr(r, key) for r in shared.reviews}) == 1
+    assert all(a.threat for a in plan if a.kind == "extortion_report")
