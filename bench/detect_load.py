@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         os.environ["DATABASE_URL"] = args.database_url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings_test")
         sys.path.insert(0, str(ROOT))
         import django
 
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"created database {name}")
 
     os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings_test")
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command

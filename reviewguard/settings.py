@@ -8,21 +8,89 @@ Production and CI set DATABASE_URL, CELERY_BROKER_URL and CACHE_URL.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("REVIEWGUARD_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 
+
+def envsecret(name: str) -> str:
+    """A secret from ``NAME`` or, if unset, from the file named by ``NAME_FILE``.
+
+    Empty when neither is set. A ``NAME_FILE`` that cannot be read is an error.
+    """
+    value = env.str(name, default="")
+    if value:
+        return value
+    path = env.str(f"{name}_FILE", default="")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
+
+
 DEBUG = env.bool("DEBUG", default=False)
-# The default key is only good for local runs; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-reviewguard-secret-key-change-me")
+# Known keys that must never protect real data: the built-in local defaults of
+# earlier versions. With DEBUG on, an unset key falls back to them (local only).
+_BUILT_IN_KEYS = {
+    "SECRET_KEY": "insecure-local-only-reviewguard-secret-key-change-me",
+    "PII_HASH_KEY": "insecure-local-only-pii-key-change-me",
+}
+
+
+def _required_secret(name: str) -> str:
+    """With DEBUG off, refuse to start on a missing, built-in or short key."""
+    value = envsecret(name)
+    if DEBUG:
+        return value or _BUILT_IN_KEYS[name]
+    if not value or value == _BUILT_IN_KEYS[name]:
+        raise ImproperlyConfigured(
+            f"{name} (or {name}_FILE) must be set to a secret of your own when DEBUG is off; "
+            "`make run` and `make test` generate local ones."
+        )
+    if len(value) < 50:  # Django's own deploy check asks as much of SECRET_KEY
+        raise ImproperlyConfigured(f"{name} must be at least 50 characters long.")
+    return value
+
+
+SECRET_KEY = _required_secret("SECRET_KEY")
 # Reviewer e-mails, IPs, device ids and booking references are stored only as
 # HMAC-SHA256 under this key. It is global (not per partner) on purpose: the
 # same e-mail seen by two partners hashes the same, so rings link across them.
-PII_HASH_KEY = env.str("PII_HASH_KEY", default="insecure-local-only-pii-key-change-me")
+# Anyone holding it can test guesses (an IPv4 hash falls in seconds), so it is
+# a secret as strong as SECRET_KEY.
+PII_HASH_KEY = _required_secret("PII_HASH_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Transport security -----------------------------------------------------------
+# One switch for a deployment served over HTTPS only (behind TLS): HSTS, secure
+# cookies, redirect of plain HTTP. Off by default so `make run` works on
+# http://127.0.0.1. `manage.py check --deploy` is clean with it on.
+SECURE_HTTPS = env.bool("SECURE_HTTPS", default=False)
+# The client address and scheme come from a proxy only when one is named here
+# (comma-separated IPs of the proxies in front of us). Empty: REMOTE_ADDR is
+# the client, and X-Forwarded-* headers are ignored (anyone can forge them).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_SSL_REDIRECT = SECURE_HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes speak plain HTTP
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000) if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
