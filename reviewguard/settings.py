@@ -163,6 +163,15 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://reviewguard")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # An unreachable cache must fail fast (the throttle then fails open), not
+    # hang a request on the operating system's connect timeout.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+    )
+# While the database (or the cache a page needs) is unreachable, requests are
+# answered 503 with this Retry-After, and served again as soon as it is back.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,10 +7,14 @@ status. Codes are stable strings partners can switch on.
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -64,7 +68,57 @@ def _flatten(detail: Any) -> Any:
     return str(detail)
 
 
+logger = logging.getLogger(__name__)
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """True for errors that mean a backing service (database, cache) is unreachable.
+
+    These are answered 503 with Retry-After, not 500: nothing is wrong with
+    the request, and the same request will work once the service is back.
+    """
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    try:
+        import redis
+    except ImportError:  # pragma: no cover - redis is a runtime requirement
+        return False
+    return isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
+
+
+def retry_after_seconds() -> int:
+    return int(getattr(settings, "OUTAGE_RETRY_AFTER_SECONDS", 10))
+
+
+def _unavailable_body() -> dict:
+    return error_body(
+        "service_unavailable",
+        "The service is temporarily unavailable; retry after the delay in Retry-After.",
+    )
+
+
+def service_unavailable(request) -> HttpResponse:
+    """503 with Retry-After: JSON under /api/ (and for probes), a short page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(_unavailable_body(), status=503)
+    else:
+        response = HttpResponse(
+            "<!doctype html><title>Service unavailable</title>"
+            "<h1>Service temporarily unavailable</h1>"
+            "<p>Please try again in a moment. / Service momentanément indisponible : "
+            "réessayez dans un instant.</p>",
+            status=503, content_type="text/html; charset=utf-8",
+        )
+    response["Retry-After"] = str(retry_after_seconds())
+    return response
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if is_outage(exc):
+        logger.warning("backing service unavailable: %s: %s", type(exc).__name__, exc)
+        return Response(
+            _unavailable_body(), status=503, headers={"Retry-After": str(retry_after_seconds())}
+        )
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
@@ -102,6 +156,10 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    # Called while the exception is being handled: an outage raised outside a
+    # DRF view (middleware, portal, admin) is still a 503, not a 500.
+    if is_outage(sys.exc_info()[1]):
+        return service_unavailable(request)
     if not request.path.startswith("/api/"):
         return defaults.server_error(request)
     return JsonResponse(error_body("server_error", "Internal error; it has been logged."), status=500)
