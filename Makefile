@@ -11,7 +11,7 @@ PORT   ?= 8000
 VAR    := $(or $(REVIEWGUARD_VAR_DIR),var)
 KEYS   := $(VAR)/secret_key $(VAR)/pii_hash_key
 
-.PHONY: install run test test-pipeline lint browser demo bench clean
+.PHONY: install keys run test test-pipeline lint browser demo bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -23,8 +23,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 # Random keys for this checkout, made once and kept (a new PII key would make
-# the stored hashes unmatchable). Production sets SECRET_KEY / PII_HASH_KEY
-# (or *_FILE) itself; with DEBUG off the service refuses to start without them.
+# the stored hashes unmatchable); the settings read them when SECRET_KEY /
+# PII_HASH_KEY (or *_FILE) are not set. With DEBUG off and no key, the service
+# refuses to start.
+keys: $(KEYS)
+
 $(VAR)/%_key:
 	@mkdir -p $(VAR)
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
@@ -36,9 +39,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
-run: export SECRET_KEY_FILE ?= $(abspath $(VAR)/secret_key)
-run: export PII_HASH_KEY_FILE ?= $(abspath $(VAR)/pii_hash_key)
-run: install $(KEYS)
+run: install keys
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo_data

@@ -17,14 +17,19 @@ env = environ.Env()
 
 
 def envsecret(name: str) -> str:
-    """A secret from ``NAME`` or, if unset, from the file named by ``NAME_FILE``.
+    """A secret from ``NAME``, else from the file named by ``NAME_FILE``, else
+    from ``VAR_DIR/name`` (the random local key `make keys` writes).
 
-    Empty when neither is set. A ``NAME_FILE`` that cannot be read is an error.
+    Empty when none is there. A ``NAME_FILE`` that cannot be read is an error.
     """
     value = env.str(name, default="")
     if value:
         return value
     path = env.str(f"{name}_FILE", default="")
+    if not path:
+        # The random local key `make keys` (and `make run`) writes, if any.
+        local = VAR_DIR / name.lower()
+        path = str(local) if local.is_file() else ""
     if not path:
         return ""
     try:
@@ -50,7 +55,7 @@ def _required_secret(name: str) -> str:
     if not value or value == _BUILT_IN_KEYS[name]:
         raise ImproperlyConfigured(
             f"{name} (or {name}_FILE) must be set to a secret of your own when DEBUG is off; "
-            "`make run` and `make test` generate local ones."
+            "for local use, `make keys` writes random ones under var/."
         )
     if len(value) < 50:  # Django's own deploy check asks as much of SECRET_KEY
         raise ImproperlyConfigured(f"{name} must be at least 50 characters long.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,12 @@ def _django(code: str, **env: str) -> subprocess.CompletedProcess:
         k: v for k, v in os.environ.items()
         if not k.startswith(("SECRET_KEY", "PII_HASH_KEY", "DEBUG", "SECURE_"))
     }
-    base.update(DJANGO_SETTINGS_MODULE="reviewguard.settings", **env)
+    # An empty VAR_DIR unless a test gives one: no local key files to fall back on.
+    base.update(
+        DJANGO_SETTINGS_MODULE="reviewguard.settings",
+        REVIEWGUARD_VAR_DIR=env.pop("REVIEWGUARD_VAR_DIR", None) or tempfile.mkdtemp(),
+        **env,
+    )
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT, env=base, capture_output=True, text=True, timeout=50,
@@ -76,6 +82,27 @@ def test_it_reads_the_keys_from_files(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == GOOD_PII
+
+
+def test_it_reads_the_local_keys_make_keys_writes_under_var(tmp_path):
+    (tmp_path / "secret_key").write_text(GOOD_SECRET + "\n")
+    (tmp_path / "pii_hash_key").write_text(GOOD_PII + "\n")
+    result = _django(
+        "from django.conf import settings; print(settings.PII_HASH_KEY)",
+        REVIEWGUARD_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == GOOD_PII
+
+
+def test_a_key_set_in_the_environment_wins_over_the_local_key_file(tmp_path):
+    (tmp_path / "pii_hash_key").write_text(GOOD_PII + "\n")
+    other = "o" * 60
+    result = _django(
+        "from django.conf import settings; print(settings.PII_HASH_KEY)",
+        REVIEWGUARD_VAR_DIR=str(tmp_path), SECRET_KEY=GOOD_SECRET, PII_HASH_KEY=other,
+    )
+    assert result.stdout.strip() == other
 
 
 def test_it_refuses_to_start_on_an_unreadable_key_file(tmp_path):
