@@ -281,7 +281,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     "retry-due-webhooks": {
-        "task": "apps.partners.tasks.sweep_due_webhooks",
+        "task": "webhooks.sweep_due",
         "schedule": 60.0,
     },
     # Rings, bursts and the anomaly ensemble over the whole table (issue 6).
@@ -292,8 +292,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Total wall-clock deadline of one delivery attempt (connect, TLS, send, answer):
+# a receiver that answers slowly, or drips bytes, is cut off at this point.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds to wait after each failed attempt (capped exponential, +0-10% jitter):
+# 13 attempts over about 26 hours by default; then the delivery is `failed`,
+# visible in the admin, and can be re-driven (admin action, webhook_redeliver).
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=float,
+    default=[10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600],
+)
+# Local development only: allow http:// and loopback/private/link-local hosts.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
 
 LOGGING = {
     "version": 1,
