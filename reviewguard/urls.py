@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
 from apps.cases.api import CaseViewSet
+from apps.core.signin import AdminLoginForm, admin_login
 from apps.core.views import healthz, readyz
 from apps.establishments.api import EstablishmentViewSet
 from apps.reports.api import ThreatReportViewSet
@@ -26,10 +27,13 @@ api_v1 = [
                                                permission_classes=[]), name="docs"),
 ]
 
+admin.site.login_form = AdminLoginForm  # brute-force lockout, as on the portal
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("portal/", include("apps.reports.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

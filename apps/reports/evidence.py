@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError
@@ -136,3 +137,17 @@ def check_evidence(files: list[UploadedFile]) -> list[CheckedEvidence]:
             "unsupported_evidence_type", _("An evidence file has an unsupported type."), fields=bad
         )
     return checked
+
+
+def evidence_file_response(evidence) -> FileResponse:
+    """Serve a stored evidence file so that it can never run in our origin."""
+    inline = evidence.content_type.startswith("image/") or evidence.content_type == (
+        "application/pdf")
+    response = FileResponse(
+        evidence.file.open("rb"), content_type=evidence.content_type,
+        as_attachment=not inline, filename=evidence.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
