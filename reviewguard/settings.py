@@ -205,6 +205,11 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # refuse abuse early (answered 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
 
+# Refused API keys per client IP and window before every call from that IP
+# answers 429 (with Retry-After) until the window ends.
+API_BAD_KEY_LIMIT = env.int("API_BAD_KEY_LIMIT", default=100)
+API_BAD_KEY_WINDOW_SECONDS = env.int("API_BAD_KEY_WINDOW_SECONDS", default=60)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.partners.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.partners.authentication.IsPartner"],
