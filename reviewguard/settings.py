@@ -204,6 +204,16 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Large enough for a batch of 1,000 reviews with long texts, small enough to
 # refuse abuse early (answered 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
+# Evidence files: at most this many bytes each (and REPORT_EVIDENCE_MAX_FILES
+# files). Uploads over the cap are refused while they stream in, before they
+# reach the disk (apps/reports/uploads.py).
+REPORT_EVIDENCE_MAX_BYTES = env.int("REPORT_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+REPORT_EVIDENCE_MAX_FILES = env.int("REPORT_EVIDENCE_MAX_FILES", default=10)
+FILE_UPLOAD_HANDLERS = [
+    "apps.reports.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Refused API keys per client IP and window before every call from that IP
 # answers 429 (with Retry-After) until the window ends.

@@ -39,5 +39,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+handler400 = "apps.core.exceptions.json_400"
 handler404 = "apps.core.exceptions.json_404"
 handler500 = "apps.core.exceptions.json_500"

@@ -12,9 +12,17 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -126,6 +134,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             error_body("payload_too_large", "The request body is larger than this API accepts."),
             status=413,
         )
+    if isinstance(exc, SuspiciousOperation):
+        code, message = _bad_request(exc)
+        return Response(error_body(code, message), status=400)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -146,6 +157,24 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         message = f"The request body could not be parsed: {message}"
     response.data = error_body(code, message)
     return response
+
+
+def _bad_request(exc: BaseException | None) -> tuple[str, str]:
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return "too_many_fields", _("The form has more fields or files than this service accepts.")
+    return "malformed_request", _("The request could not be read.")
+
+
+def json_400(request, exception=None):
+    """A bad request that never reached a view (too many form fields, bad host…):
+    JSON under /api/, a short styled page elsewhere; never Django's bare page."""
+    code, message = _bad_request(exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code, message), status=400)
+    response = TemplateResponse(
+        request, "errors/400.html", {"message": message, "back": request.path}, status=400
+    )
+    return response.render()
 
 
 def json_404(request, exception=None):

@@ -64,6 +64,23 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+# Markup or scripts inside an image or a PDF make it a polyglot: a file that is
+# also a page or a script for whatever reads it with another parser.
+_ACTIVE_CONTENT = re.compile(
+    rb"<\s*(script|html|body|iframe|svg|object|embed)\b|<\?php|javascript:", re.I
+)
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|OpenAction|AA)\b")
+
+
+def is_polyglot(content_type: str, data: bytes) -> bool:
+    """True if an image or PDF also carries markup, scripts or PDF actions."""
+    if content_type == "message/rfc822":
+        return False  # e-mails may carry HTML parts; they are served as downloads
+    if _ACTIVE_CONTENT.search(data):
+        return True
+    return content_type == "application/pdf" and bool(_PDF_ACTIVE.search(data))
+
+
 def _looks_like_email(head: bytes) -> bool:
     if b"\x00" in head:
         return False
@@ -121,9 +138,19 @@ def check_evidence(files: list[UploadedFile]) -> list[CheckedEvidence]:
             continue
         upload.seek(0)
         digest = hashlib.sha256()
+        polyglot = False
+        tail = b""
         for chunk in upload.chunks():
             digest.update(chunk)
+            polyglot = polyglot or is_polyglot(actual, tail + chunk)
+            tail = chunk[-64:]  # a marker split across two chunks is still found
         upload.seek(0)
+        if polyglot:
+            bad[key] = [
+                _("%(name)s also contains markup or scripts; send a plain screenshot, PDF "
+                  "or e-mail.") % {"name": name}
+            ]
+            continue
         checked.append(CheckedEvidence(upload, name, actual, upload.size, digest.hexdigest()))
     if too_big:
         raise ApplicationError(

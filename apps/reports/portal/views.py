@@ -103,7 +103,14 @@ def report_new(request):
     initial = {}
     if request.GET.get("establishment", "").isdigit():
         initial["establishment"] = int(request.GET["establishment"])
-    form = ReportForm(request.POST or None, request.FILES or None,
+    try:
+        data, files = request.POST, request.FILES
+    except ApplicationError as exc:  # evidence over the cap, refused while it streamed in
+        messages.error(request, exc.message)
+        form = ReportForm(establishments=establishments, initial=initial)
+        return render(request, "portal/report_form.html", {"form": form, "nav": "new"},
+                      status=exc.status_code)
+    form = ReportForm(data or None, files or None,
                       establishments=establishments, initial=initial)
     status = 200
     if request.method == "POST":
