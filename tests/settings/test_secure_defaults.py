@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(60)
 def _django(code: str, **env: str) -> subprocess.CompletedProcess:
     base = {
         k: v for k, v in os.environ.items()
-        if not k.startswith(("SECRET_KEY", "PII_HASH_KEY", "DEBUG", "SECURE_"))
+        if not k.startswith(("SECRET_KEY", "PII_HASH_KEY", "DEBUG", "SECURE_", "DJANGO_ALLOW_ASYNC"))
     }
     # An empty VAR_DIR unless a test gives one: no local key files to fall back on.
     base.update(
