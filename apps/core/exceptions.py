@@ -19,7 +19,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -137,6 +137,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, SuspiciousOperation):
         code, message = _bad_request(exc)
         return Response(error_body(code, message), status=400)
+    if isinstance(exc, DataError):
+        # A value the database cannot hold slipped past validation: the
+        # statement failed and nothing was written. Bad input, not a crash.
+        logger.warning("value refused by the database: %s", exc)
+        return Response(
+            error_body("invalid_value", "A value in the request cannot be stored or queried."),
+            status=400,
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -99,7 +99,7 @@ REVIEW_EXAMPLE = {
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ReviewSerializer
     lookup_field = "external_id"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = r"[^/\x00-\x1f]+"  # no control characters (NUL cannot be queried)
     filterset_class = ReviewFilter
 
     queryset = Review.objects.none()  # for the schema generator
