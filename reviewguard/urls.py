@@ -11,6 +11,7 @@ from apps.core.views import healthz, readyz
 from apps.establishments.api import EstablishmentViewSet
 from apps.reports.api import ThreatReportViewSet
 from apps.reviews.api import ReviewViewSet
+from reviewguard.metrics import metrics
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -33,6 +34,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("portal/", include("apps.reports.portal.urls")),
