@@ -1,32 +1,11 @@
 """Case filters, declared once for the API and the moderator admin."""
 
-import datetime as dt
-
 import django_filters
-from django import forms
 from django.db.models import Q
-from django_filters.fields import IsoDateTimeField
+
+from apps.core.filters import UtcIsoDateTimeFilter
 
 from .models import Case
-
-
-class UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time, turned to UTC before it reaches the database
-    (PostgreSQL refuses offsets past ±15:59; year 1 at +23:59 overflows)."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
-            return value
-        try:
-            return value.astimezone(dt.UTC)
-        except OverflowError:
-            raise forms.ValidationError("Out of range.", code="invalid") from None
-
-
-class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = UtcIsoDateTimeField
-
 
 
 class CaseFilter(django_filters.FilterSet):

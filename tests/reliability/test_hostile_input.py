@@ -91,3 +91,18 @@ def test_a_cases_date_filter_past_postgresqls_offset_range_is_read_in_utc(api):
 def test_a_cases_date_filter_that_overflows_in_utc_is_a_400(api):
     response = api.get("/api/v1/cases/", {"created_after": "0001-01-01T00:00:00+23:59"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("params", [
+    {"created_before": "0708-04-07T21:18:17+17:42"},
+    {"created_after": "2026-01-01T00:00:00-23:59"},
+])
+def test_a_reviews_date_filter_past_postgresqls_offset_range_is_read_in_utc(api, params):
+    assert api.get(URL, params).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["1e999999", "-1e400", "NaN", "Infinity"])
+def test_an_out_of_range_risk_filter_is_a_400(api, value):
+    response = api.get(URL, {"min_risk": value})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
