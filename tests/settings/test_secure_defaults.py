@@ -135,3 +135,15 @@ def test_the_https_switch_turns_on_hsts_and_secure_cookies():
         SECRET_KEY=GOOD_SECRET, PII_HASH_KEY=GOOD_PII, SECURE_HTTPS="1",
     )
     assert result.stdout.split() == ["31536000", "True", "True", "True"]
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_without_inline_scripts(client):
+    policy = client.get("/portal/login/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.django_db
+def test_pages_cannot_be_framed(client):
+    assert client.get("/portal/login/")["X-Frame-Options"] == "DENY"
