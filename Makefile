@@ -7,8 +7,11 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
+# Where `make run` keeps its data and its own random keys (see reviewguard/settings.py).
+VAR    := $(or $(REVIEWGUARD_VAR_DIR),var)
+KEYS   := $(VAR)/secret_key $(VAR)/pii_hash_key
 
-.PHONY: install run test test-pipeline lint browser demo bench clean
+.PHONY: install keys run test test-pipeline lint browser demo bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -19,6 +22,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# Random keys for this checkout, made once and kept (a new PII key would make
+# the stored hashes unmatchable); the settings read them when SECRET_KEY /
+# PII_HASH_KEY (or *_FILE) are not set. With DEBUG off and no key, the service
+# refuses to start.
+keys: $(KEYS)
+
+$(VAR)/%_key:
+	@mkdir -p $(VAR)
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
+
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium;
 # it never downloads a browser of its own).
 browser:
@@ -26,7 +39,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
-run: install
+run: install keys
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo_data

@@ -45,6 +45,8 @@ BROKER_URL = _redis_env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
 CACHE_URL = _redis_env("CACHE_URL", "redis://127.0.0.1:6379/6")
 QUEUE = os.environ.get("CELERY_QUEUE", "reviewguard-bench")
 HOST = "127.0.0.1"
+BENCH_SECRET_KEY = "bench-only-secret-key-for-throw-away-databases-0123456789abcdef"  # noqa: S105 (throw-away databases only)
+BENCH_PII_HASH_KEY = "bench-only-pii-hash-key-for-throw-away-databases-0123456789abc"
 
 
 # --- environment and services ---------------------------------------------------------
@@ -62,6 +64,9 @@ def bench_env(database: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    # DEBUG is off, so the settings want keys of their own (throw-away ones here).
+    env.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+    env.setdefault("PII_HASH_KEY", BENCH_PII_HASH_KEY)
     return env
 
 

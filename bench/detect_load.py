@@ -342,7 +342,7 @@ def load(database_url: str, n_reviews: int, seed: int = 6, log=print) -> Generat
             log(f"created database {name}")
 
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings_test")
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         os.environ["DATABASE_URL"] = args.database_url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings_test")
         sys.path.insert(0, str(ROOT))
         import django
 

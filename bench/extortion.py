@@ -132,7 +132,7 @@ class Truth:
 
 
 def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings_test")
     var = tempfile.mkdtemp(prefix="rg-bench-extortion-")
     os.environ["REVIEWGUARD_VAR_DIR"] = var
     os.environ["MEDIA_ROOT"] = os.path.join(var, "media")

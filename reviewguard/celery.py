@@ -6,6 +6,10 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
 
+# Request ids into tasks, and the project's JSON logging in workers: the signal
+# receivers must be connected before the worker sets up its logging.
+import apps.core.observability  # noqa: F401
+
 app = Celery("reviewguard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -8,6 +8,7 @@ Production and CI set DATABASE_URL, CELERY_BROKER_URL and CACHE_URL.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -15,15 +16,95 @@ VAR_DIR = Path(environ.Env().str("REVIEWGUARD_VAR_DIR", default=str(BASE_DIR / "
 
 env = environ.Env()
 
+
+def envsecret(name: str) -> str:
+    """A secret from ``NAME``, else from the file named by ``NAME_FILE``, else
+    from ``VAR_DIR/name`` (the random local key `make keys` writes).
+
+    Empty when none is there. A ``NAME_FILE`` that cannot be read is an error.
+    """
+    value = env.str(name, default="")
+    if value:
+        return value
+    path = env.str(f"{name}_FILE", default="")
+    if not path:
+        # The random local key `make keys` (and `make run`) writes, if any.
+        local = VAR_DIR / name.lower()
+        path = str(local) if local.is_file() else ""
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
+
+
 DEBUG = env.bool("DEBUG", default=False)
-# The default key is only good for local runs; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-reviewguard-secret-key-change-me")
+# Known keys that must never protect real data: the built-in local defaults of
+# earlier versions. With DEBUG on, an unset key falls back to them (local only).
+_BUILT_IN_KEYS = {
+    "SECRET_KEY": "insecure-local-only-reviewguard-secret-key-change-me",
+    "PII_HASH_KEY": "insecure-local-only-pii-key-change-me",
+}
+
+
+def _required_secret(name: str) -> str:
+    """With DEBUG off, refuse to start on a missing, built-in or short key."""
+    value = envsecret(name)
+    if DEBUG:
+        return value or _BUILT_IN_KEYS[name]
+    if not value or value == _BUILT_IN_KEYS[name]:
+        raise ImproperlyConfigured(
+            f"{name} (or {name}_FILE) must be set to a secret of your own when DEBUG is off; "
+            "for local use, `make keys` writes random ones under var/."
+        )
+    if len(value) < 50:  # Django's own deploy check asks as much of SECRET_KEY
+        raise ImproperlyConfigured(f"{name} must be at least 50 characters long.")
+    return value
+
+
+SECRET_KEY = _required_secret("SECRET_KEY")
 # Reviewer e-mails, IPs, device ids and booking references are stored only as
 # HMAC-SHA256 under this key. It is global (not per partner) on purpose: the
 # same e-mail seen by two partners hashes the same, so rings link across them.
-PII_HASH_KEY = env.str("PII_HASH_KEY", default="insecure-local-only-pii-key-change-me")
+# Anyone holding it can test guesses (an IPv4 hash falls in seconds), so it is
+# a secret as strong as SECRET_KEY.
+PII_HASH_KEY = _required_secret("PII_HASH_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Transport security -----------------------------------------------------------
+# One switch for a deployment served over HTTPS only (behind TLS): HSTS, secure
+# cookies, redirect of plain HTTP. Off by default so `make run` works on
+# http://127.0.0.1. `manage.py check --deploy` is clean with it on.
+SECURE_HTTPS = env.bool("SECURE_HTTPS", default=False)
+# The client address and scheme come from a proxy only when one is named here
+# (comma-separated IPs of the proxies in front of us). Empty: REMOTE_ADDR is
+# the client, and X-Forwarded-* headers are ignored (anyone can forge them).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_SSL_REDIRECT = SECURE_HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes speak plain HTTP
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000) if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+# Every page (apps/core/security.py); empty turns it off.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY_EXEMPT = ["/api/v1/docs/"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,7 +126,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.observability.RequestIdMiddleware",
+    "apps.core.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -96,6 +180,15 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://reviewguard")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # An unreachable cache must fail fast (the throttle then fails open), not
+    # hang a request on the operating system's connect timeout.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+    )
+# While the database (or the cache a page needs) is unreachable, requests are
+# answered 503 with this Retry-After, and served again as soon as it is back.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -123,6 +216,21 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Large enough for a batch of 1,000 reviews with long texts, small enough to
 # refuse abuse early (answered 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
+# Evidence files: at most this many bytes each (and REPORT_EVIDENCE_MAX_FILES
+# files). Uploads over the cap are refused while they stream in, before they
+# reach the disk (apps/reports/uploads.py).
+REPORT_EVIDENCE_MAX_BYTES = env.int("REPORT_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+REPORT_EVIDENCE_MAX_FILES = env.int("REPORT_EVIDENCE_MAX_FILES", default=10)
+FILE_UPLOAD_HANDLERS = [
+    "apps.reports.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Refused API keys per client IP and window before every call from that IP
+# answers 429 (with Retry-After) until the window ends.
+API_BAD_KEY_LIMIT = env.int("API_BAD_KEY_LIMIT", default=100)
+API_BAD_KEY_WINDOW_SECONDS = env.int("API_BAD_KEY_WINDOW_SECONDS", default=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.partners.authentication.ApiKeyAuthentication"],
@@ -130,7 +238,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["apps.partners.throttling.PartnerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"partner": env.str("API_RATE_LIMIT", default="60000/min")},
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "apps.core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -229,7 +337,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     "retry-due-webhooks": {
-        "task": "apps.partners.tasks.sweep_due_webhooks",
+        "task": "webhooks.sweep_due",
         "schedule": 60.0,
     },
     # Reconciliation: what the live path cannot see (slow and camouflaged rings,
@@ -250,14 +358,41 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Total wall-clock deadline of one delivery attempt (connect, TLS, send, answer):
+# a receiver that answers slowly, or drips bytes, is cut off at this point.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds to wait after each failed attempt (capped exponential, +0-10% jitter):
+# 13 attempts over about 26 hours by default; then the delivery is `failed`,
+# visible in the admin, and can be re-driven (admin action, webhook_redeliver).
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=float,
+    default=[10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600],
+)
+# Local development only: allow http:// and loopback/private/link-local hosts.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
 
+# One JSON object a line with the request id (LOG_FORMAT=plain for a terminal).
+# The id comes from X-Request-ID (or is made) and follows the request into the
+# Celery tasks it causes (apps/core/observability.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "apps.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "apps.core.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# /metrics answers a staff user, or `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")

@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
 from apps.cases.api import CaseViewSet
+from apps.core.signin import AdminLoginForm, admin_login
 from apps.core.views import healthz, readyz
 from apps.establishments.api import EstablishmentViewSet
 from apps.reports.api import ThreatReportViewSet
 from apps.reviews.api import ReviewViewSet
+from reviewguard.metrics import metrics
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -26,14 +28,19 @@ api_v1 = [
                                                permission_classes=[]), name="docs"),
 ]
 
+admin.site.login_form = AdminLoginForm  # brute-force lockout, as on the portal
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("portal/", include("apps.reports.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+handler400 = "apps.core.exceptions.json_400"
 handler404 = "apps.core.exceptions.json_404"
 handler500 = "apps.core.exceptions.json_500"

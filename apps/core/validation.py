@@ -22,6 +22,10 @@ Clean = dict[str, Any]
 Errors = dict[str, Any]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# C0 control characters other than tab, line feed and carriage return (NUL
+# cannot even be stored in PostgreSQL text), and UTF-16 surrogates, which JSON
+# escapes can produce unpaired ("\ud800") and UTF-8 cannot encode.
+_FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 class Invalid(Exception):
@@ -31,6 +35,12 @@ class Invalid(Exception):
 def _string(value: Any, spec: Field) -> str:
     if not isinstance(value, str):
         raise Invalid("Must be a string.")
+    bad = _FORBIDDEN_CHARACTERS.search(value)
+    if bad:
+        raise Invalid(
+            f"Contains a character that is not allowed (U+{ord(bad.group()):04X} "
+            f"at position {bad.start()})."
+        )
     value = value.strip()
     if spec.required and not value and not spec.allow_blank:
         raise Invalid("May not be blank.")
@@ -54,11 +64,22 @@ def _integer(value: Any, spec: Field) -> int:
 
 
 def _datetime(value: Any, spec: Field) -> dt.datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    message = "Must be an ISO 8601 date-time, e.g. 2026-05-01T18:30:00Z."
+    try:
+        # Well-formed but impossible values (Feb 30, an offset of 25 h) raise.
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
     if parsed is None:
-        raise Invalid("Must be an ISO 8601 date-time, e.g. 2026-05-01T18:30:00Z.")
+        raise Invalid(message)
     # UTC, so equal instants written with different offsets fingerprint the same.
-    parsed = parsed.replace(tzinfo=dt.UTC) if timezone.is_naive(parsed) else parsed.astimezone(dt.UTC)
+    try:
+        parsed = (
+            parsed.replace(tzinfo=dt.UTC) if timezone.is_naive(parsed)
+            else parsed.astimezone(dt.UTC)
+        )
+    except OverflowError:  # year 1 at +23:59, year 9999 at -23:59
+        raise Invalid("Is out of range.") from None
     if parsed > timezone.now() + dt.timedelta(days=1):
         raise Invalid("Is in the future.")
     if parsed.year < 1990:
@@ -69,7 +90,7 @@ def _datetime(value: Any, spec: Field) -> dt.datetime:
 def _date(value: Any, spec: Field) -> dt.date:
     try:
         parsed = parse_date(value) if isinstance(value, str) else None
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
         raise Invalid("Must be an ISO 8601 date, e.g. 2026-05-01.")

@@ -26,6 +26,23 @@ ESTABLISHMENT_FIELDS = (
 )
 
 
+# What a list answers: one result per item, in order.
+BATCH_RESPONSE = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {"results": {"type": "array", "items": {
+        "type": "object",
+        "required": ["index", "external_id", "status", "result"],
+        "properties": {
+            "index": {"type": "integer"},
+            "external_id": {"type": "string"},
+            "status": {"type": "integer", "enum": [200, 201]},
+            "result": {"type": "string", "enum": ["created", "updated", "unchanged"]},
+        },
+    }}},
+}
+
+
 class AlertSerializer(serializers.Serializer):
     """An attack under way on the establishment (never an honest crowd)."""
 
@@ -61,7 +78,7 @@ class EstablishmentSerializer(serializers.ModelSerializer):
 class EstablishmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = EstablishmentSerializer
     lookup_field = "external_id"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = r"[^/\x00-\x1f]+"  # no control characters (NUL cannot be queried)
     filterset_fields = ("kind", "country", "city")
 
     model = Establishment
@@ -73,8 +90,11 @@ class EstablishmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Par
 
     @extend_schema(
         request={"application/json": one_or_many_schema(ESTABLISHMENT_FIELDS, max_items=MAX_BATCH)},
-        responses={201: EstablishmentSerializer, 200: EstablishmentSerializer,
-                   **error_responses(400, 401, 413)},
+        responses={
+            201: EstablishmentSerializer,
+            200: {"oneOf": [{"$ref": "#/components/schemas/Establishment"}, BATCH_RESPONSE]},
+            **error_responses(400, 401, 413),
+        },
         description="Create or update one establishment, or a list of up to 1,000 "
         "(idempotent on external_id; a list answers per item).",
     )

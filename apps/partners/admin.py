@@ -1,11 +1,12 @@
 """Partners and their webhooks in the admin. Secrets never appear: not the API
 key hashes, not the webhook signing secret."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from apps.core.admin import ReadOnlyAdminMixin
 
 from .models import ApiKey, Partner, WebhookAttempt, WebhookDelivery
+from .services import webhook_redeliver
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -60,3 +61,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
               "next_attempt_at", "delivered_at", "payload")
     readonly_fields = fields
     inlines = (AttemptInline,)
+    actions = ("redeliver",)
+
+    @admin.action(
+        description="Re-drive the selected failed deliveries", permissions=("redeliver",)
+    )
+    def redeliver(self, request, queryset) -> None:
+        count = webhook_redeliver(delivery_ids=list(queryset.values_list("id", flat=True)))
+        messages.success(request, f"{count} failed deliveries re-driven (others left as they were).")
+
+    def has_redeliver_permission(self, request) -> bool:
+        return request.user.has_perm("partners.redeliver_webhookdelivery")

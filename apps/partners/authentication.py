@@ -1,9 +1,15 @@
 """``Authorization: Api-Key <key>`` authentication and the partner permission."""
 
+import logging
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
+
+from apps.core.clientip import client_ip
 
 from .models import ApiKey, Partner
 from .selectors import api_key_lookup
@@ -21,6 +27,54 @@ class PartnerPrincipal:
         return self.partner.pk
 
 
+logger = logging.getLogger(__name__)
+
+
+class BadKeyLimiter:
+    """Counts refused API keys per client IP in a fixed window (cache).
+
+    Past ``API_BAD_KEY_LIMIT`` refusals in ``API_BAD_KEY_WINDOW_SECONDS``, that
+    client gets 429 with Retry-After until the window ends, good key or not, so
+    keys cannot be guessed at speed. Fails open if the cache is unreachable.
+    """
+
+    @staticmethod
+    def _window() -> tuple[str, int, float]:
+        seconds = int(getattr(settings, "API_BAD_KEY_WINDOW_SECONDS", 60))
+        window = int(time.time() // seconds)
+        return str(window), seconds, (window + 1) * seconds - time.time()
+
+    def _key(self, ip: str, window: str) -> str:
+        return f"api-bad-key:{ip}:{window}"
+
+    def blocked_for(self, ip: str) -> float | None:
+        """Seconds until this client may try again, or None if it may now."""
+        window, _, remaining = self._window()
+        try:
+            count = cache.get(self._key(ip, window), 0)
+        except Exception as exc:  # any cache backend's connection error
+            logger.warning("API key guessing not limited, cache unavailable: %s",
+                           type(exc).__name__)
+            return None
+        limit = int(getattr(settings, "API_BAD_KEY_LIMIT", 100))
+        return remaining if count >= limit else None
+
+    def record(self, ip: str) -> None:
+        window, seconds, _ = self._window()
+        key = self._key(ip, window)
+        try:
+            cache.add(key, 0, timeout=seconds + 1)
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=seconds + 1)
+        except Exception as exc:  # any cache backend's connection error
+            logger.warning("refused API key not counted, cache unavailable: %s",
+                           type(exc).__name__)
+
+
+bad_keys = BadKeyLimiter()
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -31,8 +85,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, key = header.partition(" ")
         if scheme != self.keyword:
             return None
+        ip = client_ip(request)
+        wait = bad_keys.blocked_for(ip)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail="Too many invalid API keys.")
         api_key = api_key_lookup(key=key.strip())
         if api_key is None:
+            bad_keys.record(ip)
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         return PartnerPrincipal(partner=api_key.partner), api_key
 

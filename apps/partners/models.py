@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from .webhooks import validate_webhook_url
+
 
 class Partner(models.Model):
     class ScoredEvents(models.TextChoices):
@@ -14,7 +16,8 @@ class Partner(models.Model):
     is_active = models.BooleanField(default=True)
     # Per-partner override of settings.REVIEW_HOLD_THRESHOLD (risk in [0, 1]).
     hold_threshold = models.FloatField(null=True, blank=True)
-    webhook_url = models.URLField(blank=True)
+    # Public https only, unless WEBHOOK_ALLOW_PRIVATE_URLS (local development).
+    webhook_url = models.URLField(blank=True, validators=[validate_webhook_url])
     # Kept in clear: signing needs it. Shown to the partner once, like a key.
     webhook_secret = models.CharField(max_length=128, blank=True)
     # How first verdicts are announced; a moderator's decisions always go one by one.
@@ -71,6 +74,9 @@ class WebhookDelivery(models.Model):
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # ``attempts`` when a moderator last re-drove it: the retry schedule
+    # starts over from there.
+    redriven_after = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -78,6 +84,7 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
+        permissions = [("redeliver_webhookdelivery", "Can re-drive failed webhook deliveries")]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:

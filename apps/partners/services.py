@@ -10,16 +10,16 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
 
 from .keys import new_key
 from .models import ApiKey, Partner, WebhookAttempt, WebhookDelivery
+from .webhooks import UrlRefused, post_with_deadline, resolve_webhook_url
 
 SIGNATURE_HEADER = "ReviewGuard-Signature"
 
@@ -37,6 +37,8 @@ def partner_create(*, name: str, webhook_url: str = "") -> PartnerCreated:
         raise ApplicationError("invalid_name", "A partner needs a name.")
     if Partner.objects.filter(name=name).exists():
         raise ApplicationError("partner_exists", f"A partner named {name!r} already exists.")
+    if webhook_url:
+        webhook_url_validate(url=webhook_url)
     partner = Partner.objects.create(
         name=name, webhook_url=webhook_url, webhook_secret=secrets.token_urlsafe(32)
     )
@@ -50,6 +52,16 @@ def api_key_issue(*, partner: Partner, label: str = "") -> str:
 
 
 # --- Webhooks --------------------------------------------------------------------
+
+
+def webhook_url_validate(*, url: str) -> None:
+    """Refuse a webhook URL that is not public HTTPS (see apps/partners/webhooks.py)."""
+    try:
+        resolve_webhook_url(url)
+    except UrlRefused as exc:
+        raise ApplicationError(
+            "invalid_webhook_url", str(exc), fields={"webhook_url": [str(exc)]}
+        ) from None
 
 
 def sign_payload(*, secret: str, body: bytes, timestamp: int) -> str:
@@ -142,19 +154,41 @@ def webhooks_emit_many(*, events: list[WebhookEvent]) -> int:
     return len(new_ids)
 
 
-def _backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter: 0..(10 s * 2^(attempt-1)), capped at 1 h."""
-    return secrets.SystemRandom().uniform(0, min(3600.0, 10.0 * 2 ** (attempt - 1)))
+def retry_schedule() -> list[float]:
+    """Seconds to wait after each failed attempt; one attempt more than entries."""
+    return [float(x) for x in settings.WEBHOOK_RETRY_SCHEDULE]
 
 
-def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
-    """Make one delivery attempt, record it, and schedule the next one if it failed."""
+def _backoff_seconds(failed_attempts: int) -> float:
+    """The schedule's delay after the n-th failure, plus up to 10% jitter.
+
+    The jitter only spreads retries of many events that failed together; it
+    never shortens the wait, so an outage of the receiver is retried for as
+    long as the schedule says (about a day by default).
+    """
+    schedule = retry_schedule()
+    base = schedule[min(failed_attempts, len(schedule)) - 1]
+    return base * (1 + secrets.SystemRandom().uniform(0, 0.1))
+
+
+def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """Make one delivery attempt, record it, and schedule the next one if it failed.
+
+    The attempt is recorded before the request is sent and completed after it,
+    so an attempt cut short (worker killed, time limit) still shows in the log.
+    The request itself ends within ``WEBHOOK_TIMEOUT_SECONDS`` whatever the
+    receiver does.
+    """
+    deadline = float(settings.WEBHOOK_TIMEOUT_SECONDS)
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update()
             .select_related("partner")
-            .get(id=delivery_id)
+            .filter(id=delivery_id)
+            .first()
         )
+        if delivery is None:
+            return None  # gone (partner deleted): nothing owed any more
         if delivery.status != WebhookDelivery.Status.PENDING or (
             delivery.next_attempt_at and delivery.next_attempt_at > timezone.now()
         ):
@@ -162,9 +196,12 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
         delivery.attempts += 1
         number = delivery.attempts
         delivery.next_attempt_at = timezone.now() + timedelta(
-            seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 30
+            seconds=deadline + 30
         )  # a lease: the sweep leaves an in-flight attempt alone
         delivery.save(update_fields=["attempts", "next_attempt_at"])
+        attempt = WebhookAttempt.objects.create(
+            delivery=delivery, number=number, error="in flight (no outcome recorded)"
+        )
 
     partner = delivery.partner
     envelope = {
@@ -184,38 +221,53 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery:
         ),
     }
     started = time.monotonic()
-    status_code, error = None, ""
-    try:
-        response = requests.post(
-            partner.webhook_url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    outcome = post_with_deadline(partner.webhook_url, body=body, headers=headers, deadline=deadline)
     duration_ms = int((time.monotonic() - started) * 1000)
 
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            number=number,
-            status_code=status_code,
-            error=error,
-            duration_ms=duration_ms,
-        )
-        if not error:
+        attempt.status_code = outcome.status_code
+        attempt.error = outcome.error
+        attempt.duration_ms = duration_ms
+        attempt.save(update_fields=["status_code", "error", "duration_ms"])
+        failed_in_a_row = number - delivery.redriven_after
+        if not outcome.error:
             delivery.status = WebhookDelivery.Status.DELIVERED
             delivery.delivered_at = timezone.now()
             delivery.next_attempt_at = None
-        elif number >= settings.WEBHOOK_MAX_ATTEMPTS:
+        elif failed_in_a_row > len(retry_schedule()):
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.next_attempt_at = None
         else:
-            delivery.next_attempt_at = timezone.now() + timedelta(seconds=_backoff_seconds(number))
+            delivery.next_attempt_at = timezone.now() + timedelta(
+                seconds=_backoff_seconds(failed_in_a_row)
+            )
         delivery.save(update_fields=["status", "delivered_at", "next_attempt_at"])
     return delivery
+
+
+def webhook_redeliver(*, delivery_ids: list[int]) -> int:
+    """Re-drive failed deliveries: a fresh retry schedule, first attempt now.
+
+    Only ``failed`` deliveries change; returns how many did. The earlier
+    attempts stay in the log, numbered on from where they stopped.
+    """
+    from .tasks import deliver_webhook
+
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.objects.select_for_update()
+            .filter(id__in=delivery_ids, status=WebhookDelivery.Status.FAILED)
+            .values_list("id", flat=True)
+        )
+        WebhookDelivery.objects.filter(id__in=ids).update(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            redriven_after=models.F("attempts"),
+        )
+
+        def enqueue() -> None:
+            for delivery_id in ids:
+                deliver_webhook.delay(delivery_id)
+
+        transaction.on_commit(enqueue, robust=True)
+    return len(ids)

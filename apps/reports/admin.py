@@ -1,6 +1,11 @@
 from django.contrib import admin
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from .evidence import evidence_file_response
 from .models import ReportReviewLink, ThreatEvidence, ThreatReport
+from .selectors import evidence_for_moderator
 
 
 class LinkInline(admin.TabularInline):
@@ -13,8 +18,16 @@ class LinkInline(admin.TabularInline):
 class EvidenceInline(admin.TabularInline):
     model = ThreatEvidence
     extra = 0
-    readonly_fields = ("original_name", "content_type", "size", "sha256", "uploaded_at")
+    readonly_fields = ("download", "original_name", "content_type", "size", "sha256",
+                       "uploaded_at")
     exclude = ("file",)
+
+    @admin.display(description="file")
+    def download(self, obj) -> str:
+        if not obj.pk:
+            return ""
+        url = reverse("admin:reports_threatevidence_download", args=[obj.pk])
+        return format_html('<a href="{}">open</a>', url)
 
 
 @admin.register(ThreatReport)
@@ -29,3 +42,17 @@ class ThreatReportAdmin(admin.ModelAdmin):
     filter_horizontal = ("cases",)
     inlines = (LinkInline, EvidenceInline)
     date_hierarchy = "received_at"
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.evidence_download_view)
+        return [
+            path("evidence/<int:pk>/", download, name="reports_threatevidence_download"),
+            *super().get_urls(),
+        ]
+
+    def evidence_download_view(self, request, pk: int):
+        """An evidence file, for admin users with ``reports.view_threatevidence``."""
+        evidence = evidence_for_moderator(user=request.user, evidence_id=pk)
+        if evidence is None:
+            raise Http404("No such evidence")
+        return evidence_file_response(evidence)

@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError
@@ -61,6 +62,23 @@ def sniff(head: bytes) -> str | None:
     if _looks_like_email(head):
         return "message/rfc822"
     return None
+
+
+# Markup or scripts inside an image or a PDF make it a polyglot: a file that is
+# also a page or a script for whatever reads it with another parser.
+_ACTIVE_CONTENT = re.compile(
+    rb"<\s*(script|html|body|iframe|svg|object|embed)\b|<\?php|javascript:", re.I
+)
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|OpenAction|AA)\b")
+
+
+def is_polyglot(content_type: str, data: bytes) -> bool:
+    """True if an image or PDF also carries markup, scripts or PDF actions."""
+    if content_type == "message/rfc822":
+        return False  # e-mails may carry HTML parts; they are served as downloads
+    if _ACTIVE_CONTENT.search(data):
+        return True
+    return content_type == "application/pdf" and bool(_PDF_ACTIVE.search(data))
 
 
 def _looks_like_email(head: bytes) -> bool:
@@ -120,9 +138,19 @@ def check_evidence(files: list[UploadedFile]) -> list[CheckedEvidence]:
             continue
         upload.seek(0)
         digest = hashlib.sha256()
+        polyglot = False
+        tail = b""
         for chunk in upload.chunks():
             digest.update(chunk)
+            polyglot = polyglot or is_polyglot(actual, tail + chunk)
+            tail = chunk[-64:]  # a marker split across two chunks is still found
         upload.seek(0)
+        if polyglot:
+            bad[key] = [
+                _("%(name)s also contains markup or scripts; send a plain screenshot, PDF "
+                  "or e-mail.") % {"name": name}
+            ]
+            continue
         checked.append(CheckedEvidence(upload, name, actual, upload.size, digest.hexdigest()))
     if too_big:
         raise ApplicationError(
@@ -136,3 +164,17 @@ def check_evidence(files: list[UploadedFile]) -> list[CheckedEvidence]:
             "unsupported_evidence_type", _("An evidence file has an unsupported type."), fields=bad
         )
     return checked
+
+
+def evidence_file_response(evidence) -> FileResponse:
+    """Serve a stored evidence file so that it can never run in our origin."""
+    inline = evidence.content_type.startswith("image/") or evidence.content_type == (
+        "application/pdf")
+    response = FileResponse(
+        evidence.file.open("rb"), content_type=evidence.content_type,
+        as_attachment=not inline, filename=evidence.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

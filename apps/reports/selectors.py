@@ -27,28 +27,37 @@ def threat_reports_of_partner(*, partner: Partner) -> QuerySet[ThreatReport]:
     return _with_members(ThreatReport.objects.filter(partner=partner))
 
 
+# The portal is for owners only. Being staff (or a superuser) gives no portal
+# access to other owners' establishments: moderators read reports and their
+# evidence in the admin, under the `reports.view_threatevidence` permission.
+
+
 def establishments_of_owner(*, user: AbstractBaseUser) -> QuerySet[Establishment]:
-    """The establishments a portal user owns (staff: all of them)."""
-    if user.is_staff:
-        return Establishment.objects.all()
+    """The establishments a portal user holds a membership of."""
     return Establishment.objects.filter(memberships__user=user).distinct()
 
 
 def threat_reports_of_owner(*, user: AbstractBaseUser) -> QuerySet[ThreatReport]:
     """Reports about the establishments the user owns, whoever filed them."""
-    if user.is_staff:
-        return _with_members(ThreatReport.objects.all())
     return _with_members(
         ThreatReport.objects.filter(establishment__memberships__user=user).distinct()
     )
 
 
 def evidence_for_user(*, user: AbstractBaseUser, evidence_id: int) -> ThreatEvidence | None:
-    """The evidence file if the user owns its report's establishment (or is staff)."""
-    qs = ThreatEvidence.objects.select_related("report")
-    if not user.is_staff:
-        qs = qs.filter(report__establishment__memberships__user=user)
-    return qs.filter(id=evidence_id).first()
+    """The evidence file if the user owns its report's establishment."""
+    return (
+        ThreatEvidence.objects.select_related("report")
+        .filter(id=evidence_id, report__establishment__memberships__user=user)
+        .first()
+    )
+
+
+def evidence_for_moderator(*, user: AbstractBaseUser, evidence_id: int) -> ThreatEvidence | None:
+    """Any evidence file, for an admin user with ``reports.view_threatevidence``."""
+    if not (user.is_active and user.is_staff and user.has_perm("reports.view_threatevidence")):
+        return None
+    return ThreatEvidence.objects.select_related("report").filter(id=evidence_id).first()
 
 
 # --- What report linkage (apps/detection/linkage.py) reads ---------------------------

@@ -96,7 +96,7 @@ REVIEW_EXAMPLE = {
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = ReviewSerializer
     lookup_field = "external_id"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = r"[^/\x00-\x1f]+"  # no control characters (NUL cannot be queried)
     filterset_class = ReviewFilter
 
     model = Review

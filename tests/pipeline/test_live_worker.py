@@ -65,3 +65,14 @@ def test_review_accepted_while_broker_down_is_scored_after_sweep(
     monkeypatch.undo()  # the broker is back
     sweep_pending_reviews.delay(0)
     wait_until(lambda: _status("offline-1") != Review.Status.PENDING)
+
+
+def test_the_request_id_follows_the_review_into_its_scoring_task(
+    celery_worker_process, partner_api, wait_until
+):
+    EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
+    partner_api.client.post("/api/v1/reviews/", review_payload("htl-1", external_id="rid-1"),
+                            format="json", HTTP_X_REQUEST_ID="rid-live-7f3a")
+    wait_until(lambda: _status("rid-1") != Review.Status.PENDING)
+    wait_until(lambda: any('"request_id": "rid-live-7f3a"' in line
+                           and "score_reviews" in line for line in celery_worker_process), 10)

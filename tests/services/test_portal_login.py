@@ -55,11 +55,52 @@ def test_five_failures_lock_the_account_even_against_the_right_password(client, 
     assert "_auth_user_id" not in client.session
 
 
-def test_the_account_lock_holds_from_another_ip(client, owner):
+def test_failures_from_one_ip_do_not_lock_the_owner_out_from_another_ip(client, owner):
     for _ in range(5):
         attempt(client, ip="198.51.100.7")
 
+    assert attempt(client, guess=OWNER_PASSWORD, ip="203.0.113.99").status_code == 302
+
+
+def test_failures_spread_over_many_ips_lock_the_account_everywhere(client, owner, settings):
+    settings.PORTAL_LOGIN_MAX_FAILURES_PER_ACCOUNT = 8
+    for n in range(8):
+        attempt(client, ip=f"198.51.100.{n + 10}")
+
     assert attempt(client, guess=OWNER_PASSWORD, ip="203.0.113.99").status_code == 429
+
+
+def test_the_account_wide_lock_decays_on_its_own(client, owner, settings):
+    settings.PORTAL_LOGIN_MAX_FAILURES_PER_ACCOUNT = 3
+    settings.PORTAL_LOGIN_ACCOUNT_LOCKOUT_SECONDS = 1
+    for n in range(3):
+        attempt(client, ip=f"198.51.100.{n + 10}")
+    time.sleep(1.2)
+
+    assert attempt(client, guess=OWNER_PASSWORD, ip="203.0.113.99").status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_locked_not_the_proxy(
+    client, owner, settings
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    for _ in range(5):
+        client.post(LOGIN, {"username": "marie", "password": "wrong"}, REMOTE_ADDR="10.0.0.2",
+                    HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    response = client.post(LOGIN, {"username": "marie", "password": OWNER_PASSWORD},
+                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    assert response.status_code == 302
+
+
+def test_a_forwarded_header_from_an_untrusted_peer_is_ignored(client, owner, settings):
+    settings.TRUSTED_PROXIES = []
+    for n in range(5):
+        client.post(LOGIN, {"username": "marie", "password": "wrong"}, REMOTE_ADDR="198.51.100.7",
+                    HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+
+    assert attempt(client, guess=OWNER_PASSWORD, ip="198.51.100.7").status_code == 429
 
 
 def test_many_failures_from_one_ip_lock_that_ip_for_every_account(client, owner, settings):

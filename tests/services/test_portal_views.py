@@ -107,10 +107,10 @@ def test_owner_downloads_own_evidence_with_no_sniffing(owner_client, owner):
     assert b"".join(response.streaming_content) == png_bytes()
 
 
-def test_staff_may_open_any_report(client, other_report):
+def test_staff_without_a_membership_cannot_open_an_owners_report(client, other_report):
     client.force_login(OwnerFactory(is_staff=True))
 
-    assert client.get(f"/portal/reports/{other_report.id}/").status_code == 200
+    assert client.get(f"/portal/reports/{other_report.id}/").status_code == 404
 
 
 def test_filing_a_report_with_evidence_stores_it_for_the_owner(owner_client, owner):

@@ -99,6 +99,7 @@ def test_sweep_picks_up_reviews_never_enqueued(django_capture_on_commit_callback
 
 
 def test_sweep_leaves_recently_enqueued_reviews_alone(monkeypatch):
+    # Now, not the module's NOW: that is as old as the test session.
     ReviewFactory(enqueued_at=datetime.now(UTC))
     monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", lambda ids: None)
     assert sweep_pending_reviews(older_than_seconds=60) == 0

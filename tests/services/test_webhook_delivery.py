@@ -18,6 +18,12 @@ from tests.factories_cases import moderator, ring_case
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _local_endpoints_allowed(settings):
+    """The endpoints here are plain http on 127.0.0.1, as in local development."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+
+
 class Endpoint:
     """A partner's endpoint that answers 503 to the first ``failures`` requests."""
 

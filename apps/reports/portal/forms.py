@@ -42,7 +42,7 @@ class OwnerLoginForm(AuthenticationForm):
                     params={"minutes": max(1, lockout.lockout_seconds() // 60)},
                 ) from None
             raise
-        lockout.record_success(username=username)
+        lockout.record_success(username=username, ip=ip)
         return cleaned
 
 

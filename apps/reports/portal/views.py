@@ -1,7 +1,7 @@
 """Owner portal: sign in, see one's establishments, file a threat report, follow it.
 
 Every page is scoped to the establishments the signed-in owner holds a
-membership of (staff see everything); anything else answers 404, so an owner
+membership of (being staff grants nothing here); anything else answers 404, so an owner
 cannot even learn that another owner's report exists.
 """
 
@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from apps.core.exceptions import ApplicationError
 from apps.detection.services import threat_report_submit
 from apps.reviews.models import Review
 
+from ..evidence import evidence_file_response
 from ..models import ReportReviewLink, ThreatReport
 from ..selectors import establishments_of_owner, evidence_for_user, threat_reports_of_owner
 from .forms import OwnerLoginForm, ReportForm
@@ -102,7 +103,14 @@ def report_new(request):
     initial = {}
     if request.GET.get("establishment", "").isdigit():
         initial["establishment"] = int(request.GET["establishment"])
-    form = ReportForm(request.POST or None, request.FILES or None,
+    try:
+        data, files = request.POST, request.FILES
+    except ApplicationError as exc:  # evidence over the cap, refused while it streamed in
+        messages.error(request, exc.message)
+        form = ReportForm(establishments=establishments, initial=initial)
+        return render(request, "portal/report_form.html", {"form": form, "nav": "new"},
+                      status=exc.status_code)
+    form = ReportForm(data or None, files or None,
                       establishments=establishments, initial=initial)
     status = 200
     if request.method == "POST":
@@ -136,14 +144,4 @@ def evidence_download(request, pk: int):
     evidence = evidence_for_user(user=request.user, evidence_id=pk)
     if evidence is None:
         raise Http404("No such evidence")
-    inline = evidence.content_type.startswith("image/") or evidence.content_type == (
-        "application/pdf")
-    response = FileResponse(
-        evidence.file.open("rb"), content_type=evidence.content_type,
-        as_attachment=not inline, filename=evidence.original_name,
-    )
-    # Served from our origin, so never let it run: no sniffing, no scripts.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return evidence_file_response(evidence)
