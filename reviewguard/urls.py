@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
 from apps.cases.api import CaseViewSet
-from apps.core.views import healthz, readyz
-from apps.establishments.api import EstablishmentViewSet
+from apps.core.views import healthz, landing, readyz
+from apps.establishments.api import EstablishmentViewSet, OwnerInvitationViewSet
 from apps.reports.api import ThreatReportViewSet
 from apps.reviews.api import ReviewViewSet
 
@@ -17,6 +17,7 @@ router.register("establishments", EstablishmentViewSet, basename="establishment"
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("cases", CaseViewSet, basename="case")
 router.register("threat-reports", ThreatReportViewSet, basename="threat-report")
+router.register("owner-invitations", OwnerInvitationViewSet, basename="owner-invitation")
 
 api_v1 = [
     path("", include(router.urls)),
@@ -27,6 +28,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

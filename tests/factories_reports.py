@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import factory
 from django.contrib.auth import get_user_model
 
-from apps.establishments.models import OwnerMembership
+from apps.establishments.models import OwnerInvitation, OwnerMembership
+from apps.establishments.services import invitation_token_hash
 from apps.reports.models import ThreatReport
 from apps.reports.services import handle_hash, name_key
 from apps.reviews import pii
 
-from .factories import EstablishmentFactory
+from .factories import EstablishmentFactory, PartnerFactory
 
 OWNER_PASSWORD = "correct horse battery staple"
 
@@ -97,3 +98,24 @@ def eml_bytes() -> bytes:
         b"\r\n"
         b"Remboursez-moi la nuit, sinon je publie un avis a une etoile partout.\r\n"
     )
+
+
+class OwnerInvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation; the clear token is kept on the instance as ``token``."""
+
+    class Meta:
+        model = OwnerInvitation
+        exclude = ("token",)
+        skip_postgeneration_save = True
+
+    token = factory.Sequence(lambda n: f"invitation-token-{n}")
+    partner = factory.SubFactory(PartnerFactory)
+    email = factory.Sequence(lambda n: f"invited{n}@example.org")
+    language = "en"
+    token_hash = factory.LazyAttribute(lambda o: invitation_token_hash(o.token))
+    expires_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(hours=72))
+
+    @factory.post_generation
+    def establishments(self, create, extracted, **kwargs):
+        for establishment in extracted or [EstablishmentFactory(partner=self.partner)]:
+            self.establishments.add(establishment)

@@ -1,10 +1,10 @@
 """Reads of establishments shared by the API, the portal and detection."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from apps.partners.models import Partner
 
-from .models import Establishment
+from .models import Establishment, OwnerInvitation
 
 
 def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
@@ -21,3 +21,9 @@ def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]
 
 def establishment_names(*, ids) -> dict[int, str]:
     return dict(Establishment.objects.filter(id__in=list(ids)).values_list("id", "name"))
+
+
+def owner_invitations_of_partner(*, partner: Partner) -> QuerySet[OwnerInvitation]:
+    return OwnerInvitation.objects.filter(partner=partner).prefetch_related(
+        Prefetch("establishments", queryset=Establishment.objects.only("id", "external_id"))
+    )

@@ -12,4 +12,12 @@ urlpatterns = [
     path("reports/new/", views.report_new, name="report_new"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("password-reset/done/", views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
 ]

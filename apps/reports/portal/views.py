@@ -7,7 +7,9 @@ cannot even learn that another owner's report exists.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -20,11 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.exceptions import ApplicationError
 from apps.detection.services import threat_report_submit
+from apps.establishments.services import owner_invitation_accept, owner_invitation_check
 from apps.reviews.models import Review
 
 from ..models import ReportReviewLink, ThreatReport
 from ..selectors import establishments_of_owner, evidence_for_user, threat_reports_of_owner
-from .forms import OwnerLoginForm, ReportForm
+from .forms import InvitationAcceptForm, OwnerLoginForm, ReportForm
 
 owner_required = login_required(login_url=reverse_lazy("portal:login"))
 
@@ -44,6 +47,68 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("portal:login")
+
+
+# --- Invitations and password reset ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    """An invited owner chooses a password and lands, signed in, on the dashboard."""
+    try:
+        invitation = owner_invitation_check(token=token)
+    except ApplicationError as exc:
+        return render(request, "portal/invitation_invalid.html", {"message": exc.message},
+                      status=exc.status_code)
+    form = InvitationAcceptForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = owner_invitation_accept(
+                    token=token, password=data["password1"], first_name=data["first_name"],
+                    last_name=data["last_name"],
+                )
+            except ApplicationError as exc:
+                for message in exc.fields.get("password", [exc.message]):
+                    form.add_error("password1", message)
+            else:
+                login(request, user, backend="apps.core.backends.EmailOrUsernameBackend")
+                messages.success(request, _("Welcome! Your password is set; sign in next time "
+                                            "with your e-mail address."))
+                return redirect("portal:dashboard")
+    return render(request, "portal/invitation_accept.html", {
+        "form": form, "invitation": invitation,
+        "establishments": invitation.establishments.order_by("name"),
+    }, status=status)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "portal/password_reset_form.html"
+    email_template_name = "portal/email/password_reset.txt"
+    subject_template_name = "portal/email/password_reset_subject.txt"
+    success_url = reverse_lazy("portal:password_reset_done")
+
+    def form_valid(self, form):
+        # Links point at the public address, not at whatever Host the request carried.
+        base = settings.PUBLIC_BASE_URL
+        self.extra_email_context = {"base_url": base}
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "portal/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/password_reset_complete.html"
 
 
 @require_GET
