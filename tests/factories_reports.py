@@ -119,3 +119,29 @@ class OwnerInvitationFactory(factory.django.DjangoModelFactory):
     def establishments(self, create, extracted, **kwargs):
         for establishment in extracted or [EstablishmentFactory(partner=self.partner)]:
             self.establishments.add(establishment)
+
+
+def extortion_case_with_evidence(*, files=("capture.png", "menace.eml", "facture.pdf")):
+    """An extortion case whose threat report carries evidence files (under MEDIA_ROOT)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.cases.models import Case
+    from apps.cases.services import case_upsert
+    from apps.reports.services import threat_report_create
+
+    from .factories import ReviewFactory
+    from .factories_cases import finding_for
+
+    content = {".png": png_bytes(), ".eml": eml_bytes(), ".pdf": pdf_bytes()}
+    review = ReviewFactory(rating=1)
+    report = threat_report_create(
+        partner=review.partner, establishment=review.establishment,
+        payload={"guest": {"name": "Jean Dupont"}, "channel": "email", "demand": "refund",
+                 "message_text": "Remboursez-moi sinon je publie un avis à une étoile.",
+                 "received_at": datetime.now(UTC) - timedelta(days=2)},
+        files=[SimpleUploadedFile(name, content[name[name.rindex("."):]]) for name in files],
+    )
+    case, _ = case_upsert(finding=finding_for([review], kind=Case.Kind.EXTORTION,
+                                              keys=(f"review:{review.id}",)))
+    report.cases.add(case)
+    return case, report

@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.exceptions import ApplicationError
+from apps.reports.selectors import evidence_accesses_of_case
 
 from .evidence import case_evidence, reason_sentence
 from .models import Case, CaseEvent, DecisionLabel
@@ -385,6 +386,9 @@ class CaseAdmin(admin.ModelAdmin):
             "can_assign": case.status == Case.Status.OPEN
             and self.has_change_permission(request, case),
             "decision_form": DecisionForm(),
+            "can_view_evidence": request.user.has_perm("reports.view_threatevidence"),
+            "evidence_accesses": evidence_accesses_of_case(case_id=case.pk, limit=20)
+            if case.kind == Case.Kind.EXTORTION else [],
             **case_evidence(case),
         }
         return TemplateResponse(request, "admin/cases/case/evidence.html", context)

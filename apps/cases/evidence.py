@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps as django_apps
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -194,11 +195,31 @@ def burst_chart(case: Case, reviews: list[Review]) -> SafeString | None:
 
 
 @dataclass(frozen=True)
+class EvidenceFile:
+    name: str
+    content_type: str
+    size: int
+    preview: str  # "image", "pdf" or "download"
+    url: str  # opened through the admin, which logs each access
+
+
+@dataclass(frozen=True)
 class ThreatPair:
     report: object  # apps.reports ThreatReport
     message: HighlightedText
     reviews: list[ReviewRow] = field(default_factory=list)
     delays: list[str] = field(default_factory=list)  # per review: "posted 21 h after the threat"
+    evidence: list[EvidenceFile] = field(default_factory=list)
+
+
+def _evidence_files(case: Case, report) -> list[EvidenceFile]:
+    return [
+        EvidenceFile(name=e.original_name, content_type=e.content_type, size=e.size,
+                     preview=e.preview,
+                     url=reverse("admin:reports_threatevidence_file", args=[e.pk])
+                     + f"?case={case.pk}")
+        for e in report.evidence.all()
+    ]
 
 
 def _delay(threat_at, review_at) -> str:
@@ -215,12 +236,15 @@ def threat_pairs(case: Case, rows: list[ReviewRow]) -> list[ThreatPair]:
         return []
     by_id = {row.review.id: row for row in rows}
     pairs = []
-    for report in case.threat_reports.select_related("establishment").order_by("received_at"):
+    reports = (case.threat_reports.select_related("establishment", "reporter")
+               .prefetch_related("evidence").order_by("received_at"))
+    for report in reports:
         linked = report.reviews.filter(id__in=by_id).values_list("id", flat=True)
         reviews = [by_id[i] for i in sorted(linked)]
         pairs.append(ThreatPair(
             report=report, message=highlight_cues(report.message_text), reviews=reviews,
             delays=[_delay(report.received_at, row.review.created_at) for row in reviews],
+            evidence=_evidence_files(case, report),
         ))
     return pairs
 

@@ -9,6 +9,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -140,3 +141,46 @@ class ThreatEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def preview(self) -> str:
+        """How a moderator sees it in the page: "image", "pdf", or "download" (.eml)."""
+        if self.content_type.startswith("image/"):
+            return "image"
+        if self.content_type == "application/pdf":
+            return "pdf"
+        return "download"
+
+
+class EvidenceAccess(models.Model):
+    """Append-only: who opened which evidence file, from where, when."""
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("Moderation console")
+        PORTAL = "portal", _("Owner portal")
+
+    evidence = models.ForeignKey(ThreatEvidence, on_delete=models.CASCADE,
+                                 related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+")
+    # The case page it was opened from, when a moderator opened it.
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    via = models.CharField(max_length=16, choices=Via.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "evidence accesses"
+        indexes = [models.Index(fields=["evidence", "at"], name="evidence_access_by_file")]
+
+    def __str__(self) -> str:
+        return f"{self.user} opened evidence #{self.evidence_id} ({self.via})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Evidence accesses are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Evidence accesses are append-only.")

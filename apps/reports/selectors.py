@@ -12,7 +12,7 @@ from apps.cases.models import Case
 from apps.establishments.models import Establishment
 from apps.partners.models import Partner
 
-from .models import ReportReviewLink, ThreatEvidence, ThreatReport
+from .models import EvidenceAccess, ReportReviewLink, ThreatEvidence, ThreatReport
 
 
 def _with_members(qs: QuerySet[ThreatReport]) -> QuerySet[ThreatReport]:
@@ -49,6 +49,21 @@ def evidence_for_user(*, user: AbstractBaseUser, evidence_id: int) -> ThreatEvid
     if not user.is_staff:
         qs = qs.filter(report__establishment__memberships__user=user)
     return qs.filter(id=evidence_id).first()
+
+
+def evidence_of_case(*, case_id: int, evidence_id: int) -> ThreatEvidence | None:
+    """The evidence file if it backs a threat report attached to the case."""
+    return (ThreatEvidence.objects.select_related("report")
+            .filter(id=evidence_id, report__cases__id=case_id).first())
+
+
+def evidence_get(*, evidence_id: int) -> ThreatEvidence | None:
+    return ThreatEvidence.objects.select_related("report").filter(id=evidence_id).first()
+
+
+def evidence_accesses_of_case(*, case_id: int, limit: int = 50) -> QuerySet[EvidenceAccess]:
+    return (EvidenceAccess.objects.filter(evidence__report__cases__id=case_id)
+            .select_related("user", "evidence").order_by("-at", "-id")[:limit])
 
 
 # --- What report linkage (apps/detection/linkage.py) reads ---------------------------

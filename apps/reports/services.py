@@ -23,7 +23,7 @@ from apps.reviews import pii
 from ml.text import normalize
 
 from .evidence import CheckedEvidence, check_evidence
-from .models import ReportReviewLink, ThreatEvidence, ThreatReport
+from .models import EvidenceAccess, ReportReviewLink, ThreatEvidence, ThreatReport
 
 # --------------------------------------------------------------------------- #
 # Identifiers
@@ -108,6 +108,12 @@ def _store_evidence(*, report: ThreatReport, item: CheckedEvidence) -> ThreatEvi
     evidence.file.save(item.original_name, item.upload, save=False)
     evidence.save()
     return evidence
+
+
+def evidence_access_record(*, evidence: ThreatEvidence, user, via: str,
+                           case_id: int | None = None) -> EvidenceAccess:
+    """Log that ``user`` opened ``evidence`` (every opening, previews included)."""
+    return EvidenceAccess.objects.create(evidence=evidence, user=user, via=via, case_id=case_id)
 
 
 # --------------------------------------------------------------------------- #

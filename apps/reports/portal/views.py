@@ -14,7 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -25,8 +25,10 @@ from apps.detection.services import threat_report_submit
 from apps.establishments.services import owner_invitation_accept, owner_invitation_check
 from apps.reviews.models import Review
 
-from ..models import ReportReviewLink, ThreatReport
+from ..evidence import evidence_file_response
+from ..models import EvidenceAccess, ReportReviewLink, ThreatReport
 from ..selectors import establishments_of_owner, evidence_for_user, threat_reports_of_owner
+from ..services import evidence_access_record
 from .forms import InvitationAcceptForm, OwnerLoginForm, ReportForm
 
 owner_required = login_required(login_url=reverse_lazy("portal:login"))
@@ -201,14 +203,5 @@ def evidence_download(request, pk: int):
     evidence = evidence_for_user(user=request.user, evidence_id=pk)
     if evidence is None:
         raise Http404("No such evidence")
-    inline = evidence.content_type.startswith("image/") or evidence.content_type == (
-        "application/pdf")
-    response = FileResponse(
-        evidence.file.open("rb"), content_type=evidence.content_type,
-        as_attachment=not inline, filename=evidence.original_name,
-    )
-    # Served from our origin, so never let it run: no sniffing, no scripts.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    evidence_access_record(evidence=evidence, user=request.user, via=EvidenceAccess.Via.PORTAL)
+    return evidence_file_response(evidence)
