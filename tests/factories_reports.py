@@ -127,13 +127,15 @@ def extortion_case_with_evidence(*, files=("capture.png", "menace.eml", "facture
 
     from apps.cases.models import Case
     from apps.cases.services import case_upsert
+    from apps.reports.models import ReportReviewLink
     from apps.reports.services import threat_report_create
 
     from .factories import ReviewFactory
     from .factories_cases import finding_for
 
-    content = {".png": png_bytes(), ".eml": eml_bytes(), ".pdf": pdf_bytes()}
-    review = ReviewFactory(rating=1)
+    content = {".png": png_bytes(320, 180), ".eml": eml_bytes(), ".pdf": pdf_bytes()}
+    review = ReviewFactory(rating=1, status="held", title="Arnaque",
+                           text="Chambre sale. Remboursez-moi sinon je publie partout.")
     report = threat_report_create(
         partner=review.partner, establishment=review.establishment,
         payload={"guest": {"name": "Jean Dupont"}, "channel": "email", "demand": "refund",
@@ -144,4 +146,6 @@ def extortion_case_with_evidence(*, files=("capture.png", "menace.eml", "facture
     case, _ = case_upsert(finding=finding_for([review], kind=Case.Kind.EXTORTION,
                                               keys=(f"review:{review.id}",)))
     report.cases.add(case)
+    ReportReviewLink.objects.create(report=report, review=review, methods="name", strength=0.9,
+                                    held=True)
     return case, report

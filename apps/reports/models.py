@@ -184,3 +184,39 @@ class EvidenceAccess(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Evidence accesses are append-only.")
+
+
+class Notification(models.Model):
+    """Something an owner should know about one of their reports.
+
+    Stored as a kind and values, worded when read (portal) or sent (e-mail),
+    in the reader's language. ``dedupe_key`` makes each event notify each owner
+    once, however often linkage or a decision runs.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_HELD = "review_held", _("A review was held")
+        REPORT_DECIDED = "report_decided", _("A report was decided")
+        APPEAL_DECIDED = "appeal_decided", _("An appeal was decided")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    report = models.ForeignKey(ThreatReport, on_delete=models.CASCADE,
+                               related_name="notifications")
+    review = models.ForeignKey(Review, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    values = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="notify_once")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user} (report #{self.report_id})"

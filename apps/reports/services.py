@@ -13,17 +13,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.cases.models import Case
+from apps.core.emails import email_schedule
 from apps.core.exceptions import ApplicationError
 from apps.establishments.models import Establishment
 from apps.partners.models import Partner
 from apps.reviews import pii
+from apps.reviews.models import Review
 from ml.text import normalize
 
 from .evidence import CheckedEvidence, check_evidence
-from .models import EvidenceAccess, ReportReviewLink, ThreatEvidence, ThreatReport
+from .models import (
+    EvidenceAccess,
+    Notification,
+    ReportReviewLink,
+    ThreatEvidence,
+    ThreatReport,
+)
+from .selectors import report_recipients
 
 # --------------------------------------------------------------------------- #
 # Identifiers
@@ -153,10 +163,18 @@ def report_links_save(*, links: list[LinkRecord]) -> None:
 
 
 def report_link_mark_held(*, report_id: int, review_id: int) -> None:
-    """Record that this report's link is what held the review."""
-    ReportReviewLink.objects.filter(report_id=report_id, review_id=review_id).update(
-        held=True, updated_at=timezone.now()
-    )
+    """Record that this report's link is what held the review, and tell the owners
+    (once: a link already marked held is not news)."""
+    marked = ReportReviewLink.objects.filter(
+        report_id=report_id, review_id=review_id, held=False
+    ).update(held=True, updated_at=timezone.now())
+    if marked:
+        report = ThreatReport.objects.select_related("establishment", "reporter").get(
+            id=report_id)
+        review = Review.objects.only("id", "rating", "title").get(id=review_id)
+        notify_owners(report=report, kind=Notification.Kind.REVIEW_HELD, review=review,
+                      values={"rating": review.rating, "title": review.title},
+                      dedupe=f"held:{report_id}:{review_id}")
 
 
 def reports_mark_linked(*, linked_ids: list[int], checked_ids: list[int]) -> None:
@@ -193,6 +211,50 @@ def reports_settle(*, case: Case, decision: str) -> int:
     if status is None:
         return 0
     now = timezone.now()
-    return ThreatReport.objects.filter(cases=case, status__in=ThreatReport.UNDECIDED).update(
+    undecided = ThreatReport.objects.filter(cases=case, status__in=ThreatReport.UNDECIDED)
+    ids = list(undecided.values_list("id", flat=True))
+    settled = ThreatReport.objects.filter(id__in=ids, status__in=ThreatReport.UNDECIDED).update(
         status=status, decided_at=now, updated_at=now
     )
+    for report in ThreatReport.objects.filter(id__in=ids, status=status).select_related(
+            "establishment", "reporter"):
+        notify_owners(report=report, kind=Notification.Kind.REPORT_DECIDED,
+                      values={"decision": status},
+                      dedupe=f"decided:{report.id}:{status}:{now.isoformat()}")
+    return settled
+
+
+# --------------------------------------------------------------------------- #
+# Owner notifications
+
+
+def notify_owners(*, report: ThreatReport, kind: str, values: dict, dedupe: str,
+                  review: Review | None = None) -> list[Notification]:
+    """A notification for each owner of the report's establishment (and its filer),
+    and an e-mail in each one's language after commit. An owner already told of
+    ``dedupe`` is not told again. Returns the new notifications."""
+    values = {**values, "establishment": report.establishment.name, "report_id": report.id}
+    created = []
+    for user, language in report_recipients(report=report):
+        notification, new = Notification.objects.get_or_create(
+            user=user, dedupe_key=dedupe[:120],
+            defaults={"kind": kind, "report": report, "review": review, "values": values},
+        )
+        if not new:
+            continue
+        created.append(notification)
+        if user.email:
+            email_schedule(
+                to=user.email, template="reports/email/notification", language=language,
+                context={"message": {"kind": kind, "values": values}, "values": values,
+                         "path": reverse("portal:report_detail", args=[report.id])},
+            )
+    return created
+
+
+def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications (all of them, or ``ids``) read."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(id__in=list(ids))
+    return qs.update(read_at=timezone.now())

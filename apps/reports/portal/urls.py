@@ -12,6 +12,7 @@ urlpatterns = [
     path("reports/new/", views.report_new, name="report_new"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("notifications/", views.notification_list, name="notifications"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(),

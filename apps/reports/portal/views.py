@@ -22,14 +22,24 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.exceptions import ApplicationError
 from apps.detection.services import threat_report_submit
-from apps.establishments.services import owner_invitation_accept, owner_invitation_check
+from apps.establishments.services import (
+    owner_invitation_accept,
+    owner_invitation_check,
+    owner_language_set,
+)
 from apps.reviews.models import Review
 
 from ..evidence import evidence_file_response
 from ..models import EvidenceAccess, ReportReviewLink, ThreatReport
-from ..selectors import establishments_of_owner, evidence_for_user, threat_reports_of_owner
-from ..services import evidence_access_record
-from .forms import InvitationAcceptForm, OwnerLoginForm, ReportForm
+from ..selectors import (
+    establishments_of_owner,
+    evidence_for_user,
+    notifications_of_owner,
+    owner_language,
+    threat_reports_of_owner,
+)
+from ..services import evidence_access_record, notifications_mark_read
+from .forms import EmailLanguageForm, InvitationAcceptForm, OwnerLoginForm, ReportForm
 
 owner_required = login_required(login_url=reverse_lazy("portal:login"))
 
@@ -205,3 +215,22 @@ def evidence_download(request, pk: int):
         raise Http404("No such evidence")
     evidence_access_record(evidence=evidence, user=request.user, via=EvidenceAccess.Via.PORTAL)
     return evidence_file_response(evidence)
+
+
+@require_http_methods(["GET", "POST"])
+@owner_required
+def notification_list(request):
+    """What happened to the owner's reports; opening the page marks them read."""
+    form = EmailLanguageForm(request.POST or None,
+                             initial={"language": owner_language(user=request.user)})
+    if request.method == "POST" and form.is_valid():
+        owner_language_set(user=request.user, language=form.cleaned_data["language"])
+        messages.success(request, _("E-mail language saved."))
+        return redirect("portal:notifications")
+    items = list(notifications_of_owner(user=request.user)[:100])
+    unread = {n.id for n in items if n.read_at is None}
+    response = render(request, "portal/notifications.html", {
+        "notifications": items, "unread": unread, "form": form, "nav": "notifications",
+    })
+    notifications_mark_read(user=request.user, ids=unread)
+    return response
