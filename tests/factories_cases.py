@@ -103,6 +103,8 @@ def ensure_moderator_groups() -> None:
     migration.create_groups(django_apps, None)
     evidence = importlib.import_module("apps.reports.migrations.0003_moderator_evidence_permissions")
     evidence.grant(django_apps, None)
+    appeals = importlib.import_module("apps.cases.migrations.0006_appeal_permissions")
+    appeals.grant(django_apps, None)
 
 
 # --- A moderation console scenario (UI tests, screenshots) -------------------------

@@ -16,14 +16,22 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.reports.selectors import evidence_accesses_of_case
 
 from .evidence import case_evidence, reason_sentence
-from .models import Case, CaseEvent, DecisionLabel
-from .services import case_assign, case_decide, cases_decide_bulk
+from .models import Appeal, Case, CaseEvent, DecisionLabel
+from .selectors import appeals_of_case
+from .services import (
+    appeal_decide,
+    can_decide_appeal,
+    case_assign,
+    case_decide,
+    cases_decide_bulk,
+)
 
 admin.site.site_header = "ReviewGuard moderation"
 admin.site.site_title = "ReviewGuard"
@@ -142,6 +150,13 @@ class EstablishmentFilter(admin.ListFilter):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("confirmed", "Confirm"), ("dismissed", "Dismiss")])
+    note = forms.CharField(widget=forms.Textarea, strip=True)
+
+
+class AppealDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[(Appeal.Status.UPHELD, Appeal.Status.UPHELD.label),
+                                         (Appeal.Status.OVERTURNED,
+                                          Appeal.Status.OVERTURNED.label)])
     note = forms.CharField(widget=forms.Textarea, strip=True)
 
 
@@ -361,6 +376,8 @@ class CaseAdmin(admin.ModelAdmin):
                  name="cases_case_decide"),
             path("<path:object_id>/assign/", self.admin_site.admin_view(self.assign_view),
                  name="cases_case_assign"),
+            path("<path:object_id>/appeal/", self.admin_site.admin_view(self.appeal_view),
+                 name="cases_case_appeal"),
         ]
         return mine + urls
 
@@ -370,6 +387,8 @@ class CaseAdmin(admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
+        appeals = list(appeals_of_case(case=case))
+        open_appeal = next((a for a in appeals if a.status == Appeal.Status.OPEN), None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -381,8 +400,12 @@ class CaseAdmin(admin.ModelAdmin):
             "partners": list(case.partners.all()),
             "establishments": list(case.establishments.all()[:20]),
             "events": case.events.select_related("actor").order_by("-at", "-id"),
-            "can_decide": case.status == Case.Status.OPEN
+            "can_decide": case.status == Case.Status.OPEN and open_appeal is None
             and self.has_decide_permission(request, case),
+            "appeals": appeals,
+            "open_appeal": open_appeal,
+            "can_decide_appeal": open_appeal is not None
+            and can_decide_appeal(appeal=open_appeal, user=request.user),
             "can_assign": case.status == Case.Status.OPEN
             and self.has_change_permission(request, case),
             "decision_form": DecisionForm(),
@@ -407,9 +430,16 @@ class CaseAdmin(admin.ModelAdmin):
             errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
             self.message_user(request, f"Nothing decided — {errors}", messages.ERROR)
             return HttpResponseRedirect(self._case_url(case))
+        review_decisions = {
+            int(key.removeprefix("review-")): value
+            for key, value in request.POST.items()
+            if key.startswith("review-") and key.removeprefix("review-").isdigit()
+            and value in ("confirmed", "dismissed")
+        }
         try:
             outcome = case_decide(case=case, decision=form.cleaned_data["decision"],
-                                  actor=request.user, note=form.cleaned_data["note"])
+                                  actor=request.user, note=form.cleaned_data["note"],
+                                  review_decisions=review_decisions or None)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(self._case_url(case))
@@ -422,6 +452,31 @@ class CaseAdmin(admin.ModelAdmin):
                if outcome.reviewers_flagged else "") + ".",
             messages.SUCCESS,
         )
+        return HttpResponseRedirect(self._case_url(case))
+
+    def appeal_view(self, request, object_id):
+        """A senior moderator upholds or overturns the case's open appeal."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[object_id]))
+        case = get_object_or_404(Case, pk=unquote(object_id))
+        appeal = get_object_or_404(case.appeals, pk=request.POST.get("appeal", ""),
+                                   status=Appeal.Status.OPEN)
+        form = AppealDecisionForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _("Nothing decided: choose an outcome and write a note."),
+                              messages.ERROR)
+            return HttpResponseRedirect(self._case_url(case))
+        try:
+            appeal_decide(appeal=appeal, actor=request.user, outcome=form.cleaned_data["outcome"],
+                          note=form.cleaned_data["note"])
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise PermissionDenied(exc.message) from exc
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Appeal #%(id)s %(outcome)s.") % {
+                "id": appeal.pk, "outcome": Appeal.Status(form.cleaned_data["outcome"]).label},
+                messages.SUCCESS)
         return HttpResponseRedirect(self._case_url(case))
 
     def assign_view(self, request, object_id):

@@ -13,10 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from apps.cases.models import Case
+from apps.cases.models import Appeal, Case
+from apps.cases.services import appeal_file
 from apps.core.emails import email_schedule
 from apps.core.exceptions import ApplicationError
 from apps.establishments.models import Establishment
@@ -258,3 +261,37 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(id__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+# --------------------------------------------------------------------------- #
+# Appeals of dismissed reports
+
+
+def report_appeal_file(*, report: ThreatReport, user, statement: str) -> Appeal:
+    """The owner appeals the dismissal of their report, once (cases.appeal_file)."""
+    case = (report.cases.filter(kind=Case.Kind.EXTORTION)
+            .filter(Q(status=Case.Status.DISMISSED) | Q(appeals__status=Appeal.Status.OPEN))
+            .distinct().order_by("-decided_at", "-id").first())
+    if report.status != ThreatReport.Status.DISMISSED or case is None:
+        raise ApplicationError("appeal_not_allowed",
+                               _("Only a dismissed report may be appealed."), status=409)
+    return appeal_file(case=case, kind=Appeal.Kind.REPORT_DISMISSED,
+                       subject=report_appeal_subject(report), statement=statement,
+                       filed_by=user)
+
+
+def report_appeal_subject(report: ThreatReport) -> str:
+    return f"report:{report.pk}"
+
+
+def report_appeal_settle(*, appeal: Appeal, outcome: str) -> None:
+    """An appeal of a dismissed report was decided: overturned confirms the report;
+    either way its owners are told."""
+    report_id = int(appeal.subject.split(":", 1)[1])
+    report = ThreatReport.objects.select_related("establishment", "reporter").get(id=report_id)
+    if outcome == Appeal.Status.OVERTURNED:
+        now = timezone.now()
+        ThreatReport.objects.filter(id=report_id).update(
+            status=ThreatReport.Status.CONFIRMED, decided_at=now, updated_at=now)
+    notify_owners(report=report, kind=Notification.Kind.APPEAL_DECIDED,
+                  values={"outcome": outcome}, dedupe=f"appeal:{appeal.pk}")

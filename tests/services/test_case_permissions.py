@@ -31,7 +31,7 @@ def test_moderators_group_has_exactly_its_permissions():
                          "view_establishment", "view_threatreport", "view_threatevidence",
                          "view_reportreviewlink", "view_evidenceaccess",
                          "view_ownerinvitation", "add_ownerinvitation",
-                         "view_ownermembership"}
+                         "view_ownermembership", "view_appeal"}
 
 
 def test_seniors_also_decide_in_bulk_and_see_partners_and_webhooks():

@@ -118,12 +118,12 @@ def test_the_portal_lists_notifications_and_marks_them_read(
     hold(report, review, django_capture_on_commit_callbacks)
     client.force_login(owner_fr.user)
 
-    assert 'class="badge"' in client.get("/portal/").text
+    assert 'class="count-badge"' in client.get("/portal/").text
     page = client.get("/portal/notifications/", HTTP_ACCEPT_LANGUAGE="fr")
 
     assert "Un avis à 1 étoile" in page.text
     assert Notification.objects.get().read_at is not None
-    assert 'class="badge"' not in client.get("/portal/").text
+    assert 'class="count-badge"' not in client.get("/portal/").text
 
 
 def test_an_owner_chooses_the_language_of_their_emails(client, owner_fr):

@@ -148,3 +148,11 @@ class InvitationAcceptForm(forms.Form):
 
 class EmailLanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of my e-mails"), choices=settings.LANGUAGES)
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(
+        label=_("Why should the decision change?"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("New facts, evidence the moderator may have missed, anything that matters."),
+    )

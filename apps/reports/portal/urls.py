@@ -11,6 +11,7 @@ urlpatterns = [
     path("reports/", views.report_list, name="report_list"),
     path("reports/new/", views.report_new, name="report_new"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/appeal/", views.report_appeal, name="report_appeal"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("notifications/", views.notification_list, name="notifications"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation"),

@@ -18,8 +18,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.cases.selectors import appeal_of_subject
 from apps.core.exceptions import ApplicationError
 from apps.detection.services import threat_report_submit
 from apps.establishments.services import (
@@ -38,8 +39,13 @@ from ..selectors import (
     owner_language,
     threat_reports_of_owner,
 )
-from ..services import evidence_access_record, notifications_mark_read
-from .forms import EmailLanguageForm, InvitationAcceptForm, OwnerLoginForm, ReportForm
+from ..services import (
+    evidence_access_record,
+    notifications_mark_read,
+    report_appeal_file,
+    report_appeal_subject,
+)
+from .forms import AppealForm, EmailLanguageForm, InvitationAcceptForm, OwnerLoginForm, ReportForm
 
 owner_required = login_required(login_url=reverse_lazy("portal:login"))
 
@@ -164,10 +170,37 @@ def report_list(request):
 @owner_required
 def report_detail(request, pk: int):
     report = get_object_or_404(threat_reports_of_owner(user=request.user), pk=pk)
+    return _report_page(request, report)
+
+
+def _report_page(request, report, *, appeal_form=None, status: int = 200):
     links = sorted(report.links.all(), key=lambda link: (not link.held, link.review.created_at))
+    appeal = appeal_of_subject(subject=report_appeal_subject(report))
+    if appeal is None and report.status == ThreatReport.Status.DISMISSED and appeal_form is None:
+        appeal_form = AppealForm()
     return render(request, "portal/report_detail.html", {
-        "report": report, "links": links, "nav": "reports",
-    })
+        "report": report, "links": links, "nav": "reports", "appeal": appeal,
+        "appeal_form": appeal_form,
+    }, status=status)
+
+
+@require_POST
+@owner_required
+def report_appeal(request, pk: int):
+    """The owner appeals the dismissal of their report (once)."""
+    report = get_object_or_404(threat_reports_of_owner(user=request.user), pk=pk)
+    form = AppealForm(request.POST)
+    if not form.is_valid():
+        return _report_page(request, report, appeal_form=form, status=400)
+    try:
+        report_appeal_file(report=report, user=request.user,
+                           statement=form.cleaned_data["statement"])
+    except ApplicationError as exc:
+        form.add_error("statement", exc.message)
+        return _report_page(request, report, appeal_form=form, status=exc.status_code)
+    messages.success(request, _("Your appeal has been sent. A senior moderator will look at "
+                                "your report again."))
+    return redirect("portal:report_detail", pk=report.pk)
 
 
 @require_http_methods(["GET", "POST"])
