@@ -8,7 +8,8 @@ from rest_framework.routers import DefaultRouter
 from apps.cases.api import CaseViewSet
 from apps.core.views import healthz, landing, readyz
 from apps.establishments.api import EstablishmentViewSet, OwnerInvitationViewSet
-from apps.reports.api import ThreatReportViewSet
+from apps.reports.api import ThreatReportViewSet, TransparencyApi
+from apps.reports.portal.transparency import transparency_export, transparency_page
 from apps.reviews.api import ReviewViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -21,6 +22,7 @@ router.register("owner-invitations", OwnerInvitationViewSet, basename="owner-inv
 
 api_v1 = [
     path("", include(router.urls)),
+    path("transparency/", TransparencyApi.as_view(), name="transparency"),
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
          name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema", authentication_classes=[],
@@ -34,6 +36,8 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("portal/", include("apps.reports.portal.urls")),
+    path("transparency/<slug:key>/", transparency_page, name="transparency_page"),
+    path("transparency/<slug:key>/export.csv", transparency_export, name="transparency_export"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

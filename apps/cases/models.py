@@ -12,15 +12,15 @@ from apps.reviews.models import Review, Reviewer
 
 class Case(models.Model):
     class Kind(models.TextChoices):
-        EXTORTION = "extortion", "Extortion"
-        SOCK_PUPPET_RING = "sock_puppet_ring", "Sock-puppet ring"
-        REVIEW_BOMBING = "review_bombing", "Review bombing"
-        ANOMALOUS_REVIEWER = "anomalous_reviewer", "Anomalous reviewer"
+        EXTORTION = "extortion", _("Extortion")
+        SOCK_PUPPET_RING = "sock_puppet_ring", _("Sock-puppet ring")
+        REVIEW_BOMBING = "review_bombing", _("Review bombing")
+        ANOMALOUS_REVIEWER = "anomalous_reviewer", _("Anomalous reviewer")
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        CONFIRMED = "confirmed"
-        DISMISSED = "dismissed"
+        OPEN = "open", _("Open")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)

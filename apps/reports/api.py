@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 
 from django.http import QueryDict
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.core.api import PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
@@ -19,6 +26,7 @@ from apps.establishments.selectors import establishments_of_partner
 from .models import ThreatReport
 from .schemas import GUEST_FIELDS, REPORT_FIELDS
 from .selectors import threat_reports_of_partner
+from .transparency import period_parse, transparency_report
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -189,3 +197,47 @@ class ThreatReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Part
         )
         report = self.get_queryset().get(id=report.id)
         return Response(ThreatReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+# --- Transparency ----------------------------------------------------------------------
+
+
+class TransparencyApi(APIView):
+    """The calling partner's transparency report for one month (counts only)."""
+
+    @extend_schema(
+        operation_id="transparency_retrieve",
+        parameters=[OpenApiParameter("period", str, description="A UTC month, YYYY-MM "
+                                     "(default: the current month).", examples=[
+                                         OpenApiExample("May 2026", value="2026-05")])],
+        responses={200: inline_serializer(name="TransparencyReport", fields={
+            "partner": serializers.CharField(),
+            "period": serializers.CharField(),
+            "reviews": serializers.DictField(child=serializers.IntegerField(), help_text=(
+                "received, screened, published, held, removed, pending, "
+                "published_after_review")),
+            "by_kind": serializers.ListField(child=inline_serializer(
+                name="TransparencyKind", fields={
+                    "kind": serializers.CharField(), "reviews": serializers.IntegerField(),
+                    "held": serializers.IntegerField(), "removed": serializers.IntegerField(),
+                    "published": serializers.IntegerField()})),
+            "decisions": inline_serializer(name="TransparencyDecisions", fields={
+                "cases_decided": serializers.IntegerField(),
+                "median_hours_to_decision": serializers.FloatField(allow_null=True)}),
+            "appeals": serializers.DictField(child=serializers.DictField(
+                child=serializers.IntegerField()), help_text="kind -> open/upheld/overturned"),
+            "reports": serializers.DictField(child=serializers.IntegerField(), help_text=(
+                "filed, open, linked, confirmed, dismissed")),
+        }), **error_responses(400, 401)},
+        description=(
+            "What screening did to the partner's reviews received in the month: screened, "
+            "published, held, removed and published after a moderator's review, by kind of "
+            "finding; the median time from case to decision; appeals and their outcomes; "
+            "owners' threat reports by outcome. Counts only: nothing identifies a person. "
+            "The same figures are public at /transparency/<partner>/."
+        ),
+    )
+    def get(self, request):
+        period = period_parse(request.query_params.get("period"))
+        report = transparency_report(partner=request.user.partner, period=period)
+        return Response(report.as_dict())

@@ -194,3 +194,12 @@ def reports_needing_linkage(*, older_than: timedelta) -> list[int]:
             created_at__lte=timezone.now() - older_than,
         ).order_by("id").values_list("id", flat=True)[:5000]
     )
+
+
+def report_outcome_counts(*, partner: Partner, start: datetime, end: datetime) -> dict[str, int]:
+    """Threat reports filed in [start, end) by status (one aggregate query)."""
+    return ThreatReport.objects.filter(partner=partner, created_at__gte=start,
+                                       created_at__lt=end).aggregate(
+        filed=Count("id"),
+        **{status: Count("id", filter=Q(status=status)) for status in ThreatReport.Status.values},
+    )
