@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from rest_framework.routers import DefaultRouter
 
 from apps.cases.api import CaseViewSet
@@ -27,6 +31,8 @@ api_v1 = [
          name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema", authentication_classes=[],
                                                permission_classes=[]), name="docs"),
+    path("swagger/", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[],
+                                                    permission_classes=[]), name="swagger"),
 ]
 
 urlpatterns = [

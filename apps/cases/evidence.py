@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from apps.core.reasons import reason_sentence
 from apps.reviews.models import Review
@@ -224,10 +225,19 @@ def _evidence_files(case: Case, report) -> list[EvidenceFile]:
 
 def _delay(threat_at, review_at) -> str:
     hours = (review_at - threat_at).total_seconds() / 3600
-    when = "after" if hours >= 0 else "before"
+    after = hours >= 0
     hours = abs(hours)
-    amount = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
-    return f"posted {amount} {when} the threat"
+    if hours < 48:
+        n = round(hours)
+        return (ngettext("posted %(n)s hour after the threat", "posted %(n)s hours after the threat",
+                         n) if after else
+                ngettext("posted %(n)s hour before the threat",
+                         "posted %(n)s hours before the threat", n)) % {"n": n}
+    n = round(hours / 24)
+    return (ngettext("posted %(n)s day after the threat", "posted %(n)s days after the threat", n)
+            if after else
+            ngettext("posted %(n)s day before the threat", "posted %(n)s days before the threat",
+                     n)) % {"n": n}
 
 
 def threat_pairs(case: Case, rows: list[ReviewRow]) -> list[ThreatPair]:
@@ -280,7 +290,8 @@ def case_evidence(case: Case) -> dict:
         "timeline_svg": None,
         "burst_svg": None,
         "threats": [],
-        "reviews_heading": "Reviews",
+        "reviews_heading": _("Reviews"),
+        "reviews_others": False,
     }
     if case.kind == Case.Kind.SOCK_PUPPET_RING:
         context["ring_svg"] = charts.ring_svg(ring_picture(case))
@@ -294,5 +305,6 @@ def case_evidence(case: Case) -> dict:
         if beside:
             # Reviews already shown beside their threat are not repeated below.
             context["rows"] = [row for row in rows if row.review.id not in beside]
-            context["reviews_heading"] = "Other reviews of the case"
+            context["reviews_heading"] = _("Other reviews of the case")
+            context["reviews_others"] = True
     return context

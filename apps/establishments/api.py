@@ -1,6 +1,7 @@
 """API v1: establishments (one object or a list per POST)."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
@@ -138,8 +139,9 @@ class OwnerInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         missing = [ext for ext in wanted if ext not in found]
         if missing:
             raise ApplicationError(
-                "unknown_establishment", "Unknown establishment(s).",
-                fields={"establishments": [f"Unknown establishment {ext!r}." for ext in missing]},
+                "unknown_establishment", _("Unknown establishment."),
+                fields={"establishments": [_("Unknown establishment %(id)s.") % {"id": repr(ext)}
+                                           for ext in missing]},
             )
         invitation = owner_invitation_create(
             partner=partner, email=data["email"], language=data["language"],

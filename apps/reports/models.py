@@ -74,6 +74,10 @@ class ThreatReport(models.Model):
         null=True, blank=True, help_text="Last time linkage ran for this report."
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of what was reported (establishment, guest identifiers, channel,
+    # message, demand, time, evidence digests): the same report sent twice is
+    # answered with the one already filed.
+    content_hash = models.CharField(max_length=64, blank=True, default="")
 
     reviews = models.ManyToManyField(
         Review, through="ReportReviewLink", related_name="threat_reports", blank=True
@@ -85,6 +89,11 @@ class ThreatReport(models.Model):
         indexes = [
             models.Index(fields=["establishment", "received_at"], name="report_by_establishment"),
             models.Index(fields=["status", "linked_at"], name="report_link_sweep"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "content_hash"],
+                                    condition=~models.Q(content_hash=""),
+                                    name="report_once_per_content"),
         ]
 
     def __str__(self) -> str:

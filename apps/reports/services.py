@@ -9,10 +9,12 @@ report; scheduling its linkage is the caller's business.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -89,25 +91,61 @@ def threat_report_create(
                                                         "reviewer_handle")):
         raise ApplicationError(
             "validation_error",
-            "The report is invalid.",
+            _("The request is invalid."),
             fields={"guest": {"non_field_errors": [
-                "Give at least one of name, email, booking_ref or reviewer_handle."]}},
+                _("Give at least one of name, email, booking_ref or reviewer_handle.")]}},
         )
     checked = check_evidence(list(files))
-    with transaction.atomic():
-        report = ThreatReport.objects.create(
-            partner=partner,
-            establishment=establishment,
-            reporter=reporter,
-            channel=payload["channel"],
-            message_text=payload["message_text"],
-            demand=payload["demand"],
-            received_at=payload["received_at"],
-            **_guest_identifiers(guest),
-        )
-        for item in checked:
-            _store_evidence(report=report, item=item)
+    identifiers = _guest_identifiers(guest)
+    content_hash = _content_hash(establishment, payload, identifiers,
+                                 [item.sha256 for item in checked])
+    try:
+        with transaction.atomic():
+            report = ThreatReport.objects.create(
+                partner=partner,
+                establishment=establishment,
+                reporter=reporter,
+                channel=payload["channel"],
+                message_text=payload["message_text"],
+                demand=payload["demand"],
+                received_at=payload["received_at"],
+                content_hash=content_hash,
+                **identifiers,
+            )
+            for item in checked:
+                _store_evidence(report=report, item=item)
+    except IntegrityError:
+        # The same report, filed a moment ago by a concurrent request.
+        return ThreatReport.objects.get(partner=partner, content_hash=content_hash)
     return report
+
+
+def _content_hash(establishment: Establishment, payload: dict, identifiers: dict,
+                  evidence_digests: list[str]) -> str:
+    received = payload["received_at"]
+    material = {
+        "establishment": establishment.pk, **identifiers,
+        "channel": payload["channel"], "message_text": payload["message_text"],
+        "demand": payload["demand"],
+        "received_at": received.isoformat() if hasattr(received, "isoformat") else received,
+        "evidence": sorted(evidence_digests),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def threat_report_already_filed(*, partner: Partner, establishment: Establishment,
+                                payload: dict, files: Iterable = ()) -> ThreatReport | None:
+    """The report already filed with exactly this content (evidence included), if any.
+
+    Checks the evidence like filing does (so a bad file raises the same errors).
+    """
+    checked = check_evidence(list(files))
+    content_hash = _content_hash(establishment, payload,
+                                 _guest_identifiers(payload.get("guest") or {}),
+                                 [item.sha256 for item in checked])
+    for upload in files:
+        upload.seek(0)
+    return ThreatReport.objects.filter(partner=partner, content_hash=content_hash).first()
 
 
 def _store_evidence(*, report: ThreatReport, item: CheckedEvidence) -> ThreatEvidence:

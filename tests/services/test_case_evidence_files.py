@@ -52,7 +52,7 @@ def test_a_moderator_opens_an_image_inline(case_and_report):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == png_bytes()
+    assert b"".join(response.streaming_content) == png_bytes(320, 180)
     assert "attachment" not in response.get("Content-Disposition", "")
 
 

@@ -117,3 +117,11 @@ def notification_subject(notification) -> str:
 @register.simple_tag
 def unread_notifications(user) -> int:
     return notifications_unread_count(user=user) if user.is_authenticated else 0
+
+
+@register.filter
+def reviews_held(report) -> int:
+    """Reviews held right now because of this report: the dashboard cards count the
+    same thing (a link that held a review, whose review is still held)."""
+    return sum(1 for link in report.links.all()
+               if link.held and link.review.status == "held")
