@@ -39,6 +39,7 @@ from .services import (
 from .summaries import (
     assignee_ids,
     case_summary_of,
+    event_action_label,
     event_change_text,
     kind_label,
     user_names,
@@ -415,6 +416,7 @@ class CaseAdmin(admin.ModelAdmin):
         names = user_names(assignee_ids(events))
         for event in events:
             event.change_text = event_change_text(event, names=names)
+            event.action_label = event_action_label(event.action)
         open_appeal = next((a for a in appeals if a.status == Appeal.Status.OPEN), None)
         context = {
             **self.admin_site.each_context(request),
@@ -547,7 +549,8 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "case_link", "action", "actor", "change_display", "note_display")
+    list_display = ("at", "case_link", "action_display", "actor", "change_display",
+                    "note_display")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     search_fields = ("=case__id", "note", "actor__username")
     list_select_related = ("case", "actor")
@@ -566,6 +569,10 @@ class CaseEventAdmin(ReadOnlyAdmin):
             before_assignee=_user_name(KeyTextTransform("assigned_to", OuterRef("before"))),
             after_assignee=_user_name(KeyTextTransform("assigned_to", OuterRef("after"))),
         )
+
+    @admin.display(description=gettext_lazy("Action"), ordering="action")
+    def action_display(self, event: CaseEvent) -> str:
+        return event_action_label(event.action)
 
     @admin.display(description=gettext_lazy("Change"))
     def change_display(self, event: CaseEvent):

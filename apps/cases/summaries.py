@@ -8,7 +8,7 @@ counts, through gettext with real plurals and localised numbers.
 from __future__ import annotations
 
 from django.utils.formats import number_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from .models import Appeal, Case
 
@@ -106,3 +106,21 @@ def assignee_ids(events) -> set[int]:
         value for event in events for side in (event.before or {}, event.after or {})
         for value in [side.get("assigned_to")] if isinstance(value, int)
     }
+
+
+EVENT_ACTIONS = {
+    "opened": gettext_lazy("opened"),
+    "extended": gettext_lazy("extended"),
+    "reopened": gettext_lazy("reopened"),
+    "merged": gettext_lazy("merged"),
+    "assigned": gettext_lazy("assigned"),
+    "confirmed": gettext_lazy("confirmed"),
+    "dismissed": gettext_lazy("dismissed"),
+    "appealed": gettext_lazy("appealed"),
+    "appeal_upheld": gettext_lazy("appeal upheld"),
+    "appeal_overturned": gettext_lazy("appeal overturned"),
+}
+
+
+def event_action_label(action: str) -> str:
+    return str(EVENT_ACTIONS.get(action, action))

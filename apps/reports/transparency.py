@@ -203,14 +203,17 @@ BAR_COLOURS = {"published": "#1e8449", "published_after_review": "#2e86c1",
 def transparency_svg(report: TransparencyReport) -> SafeString:
     """Horizontal bars: what became of the month's reviews, and per kind of finding."""
     rows = [
-        (_("Published"), report.published - report.published_after_review, "published"),
+        (_("Published directly"), report.published - report.published_after_review,
+         "published"),
         (_("Published after review"), report.published_after_review, "published_after_review"),
         (_("Held for a moderator"), report.held, "held"),
         (_("Removed by a moderator"), report.removed, "removed"),
     ]
-    for row in report.by_kind:
-        rows.append((_("%(kind)s: removed") % {"kind": row.label}, row.removed, "removed"))
-        rows.append((_("%(kind)s: held") % {"kind": row.label}, row.held, "held"))
+    for row in report.by_kind:  # per kind only what happened, not rows of zeros
+        if row.removed:
+            rows.append((_("%(kind)s: removed") % {"kind": row.label}, row.removed, "removed"))
+        if row.held:
+            rows.append((_("%(kind)s: held") % {"kind": row.label}, row.held, "held"))
     width, label_w, bar_w, row_h = 720, 260, 380, 26
     height = 16 + row_h * len(rows)
     top = max([value for _label, value, _c in rows] + [1])

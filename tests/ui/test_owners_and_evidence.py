@@ -12,21 +12,11 @@ from rest_framework.test import APIClient
 from apps.partners.services import api_key_issue
 from apps.reports.models import EvidenceAccess
 from tests.factories import EstablishmentFactory, PartnerFactory
-from tests.factories_cases import PASSWORD, moderator
+from tests.factories_cases import moderator
 from tests.factories_reports import extortion_case_with_evidence
+from tests.ui.browsing import new_page, sign_in_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def eager(settings, tmp_path):
-    from reviewguard.celery import app
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def invite(*, language: str) -> str:
@@ -46,11 +36,9 @@ def invite(*, language: str) -> str:
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_an_invited_owner_sets_a_password_and_lands_on_the_dashboard(
-        browser, live_server, eager, screenshot_dir, language):
+        browser, live_server, eager_tasks, screenshot_dir, language):
     path = invite(language=language)
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  locale="fr-FR" if language == "fr" else "en-GB")
-    page = context.new_page()
+    context, page = new_page(browser, language)
 
     page.goto(f"{live_server.url}{path}")
     assert "Hôtel Bellecour" in page.inner_text(".login-pitch")
@@ -73,17 +61,11 @@ def test_an_invited_owner_sets_a_password_and_lands_on_the_dashboard(
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_moderator_sees_the_evidence_beside_the_threat(
-        browser, live_server, eager, screenshot_dir, language):
+        browser, live_server, eager_tasks, screenshot_dir, language):
     case, _report = extortion_case_with_evidence()
     user = moderator(username=f"camille-{language}", first_name="Camille")
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  locale="fr-FR" if language == "fr" else "en-GB")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
+    context, page = new_page(browser, language, width=1400)
+    sign_in_admin(page, live_server, user)
 
     page.goto(f"{live_server.url}/admin/cases/case/{case.pk}/change/")
     image = page.locator(".rg-evidence-image img")

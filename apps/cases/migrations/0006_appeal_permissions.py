@@ -2,43 +2,24 @@
 
 from django.db import migrations
 
+from apps.cases.migrations._permissions import grant, revoke
+
 GRANTS = {
-    "Moderators": [("appeal", "view_appeal")],
-    "Senior moderators": [("appeal", "view_appeal"), ("case", "decide_appeal")],
+    "Moderators": [("cases", "appeal", "view_appeal")],
+    "Senior moderators": [("cases", "appeal", "view_appeal"), ("cases", "case", "decide_appeal")],
 }
 
 
-def _ensure_permissions(apps) -> None:
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+def grant_appeals(apps, schema_editor) -> None:
+    grant(apps, GRANTS)
 
 
-def grant(apps, schema_editor) -> None:
-    _ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, wanted in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*[
-            Permission.objects.get(content_type__app_label="cases", content_type__model=model,
-                                   codename=codename)
-            for model, codename in wanted
-        ])
-
-
-def revoke(apps, schema_editor) -> None:
-    Permission = apps.get_model("auth", "Permission")
-    for group in apps.get_model("auth", "Group").objects.filter(name__in=GRANTS):
-        group.permissions.remove(*Permission.objects.filter(
-            codename__in=["view_appeal", "decide_appeal"]))
+def revoke_appeals(apps, schema_editor) -> None:
+    revoke(apps, GRANTS)
 
 
 class Migration(migrations.Migration):
 
     dependencies = [("cases", "0005_appeals")]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [migrations.RunPython(grant_appeals, revoke_appeals)]

@@ -3,6 +3,8 @@ and may invite owners (issue 12). Nobody gets to change or delete evidence."""
 
 from django.db import migrations
 
+from apps.cases.migrations._permissions import grant, revoke
+
 PERMISSIONS = [
     ("reports", "threatreport", "view_threatreport"),
     ("reports", "threatevidence", "view_threatevidence"),
@@ -12,38 +14,15 @@ PERMISSIONS = [
     ("establishments", "ownerinvitation", "add_ownerinvitation"),
     ("establishments", "ownermembership", "view_ownermembership"),
 ]
-GROUPS = ("Moderators", "Senior moderators")
+GRANTS = {"Moderators": PERMISSIONS, "Senior moderators": PERMISSIONS}
 
 
-def _ensure_permissions(apps) -> None:
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+def grant_evidence(apps, schema_editor) -> None:
+    grant(apps, GRANTS)
 
 
-def grant(apps, schema_editor) -> None:
-    _ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    wanted = [
-        Permission.objects.get(content_type__app_label=app_label, content_type__model=model,
-                               codename=codename)
-        for app_label, model, codename in PERMISSIONS
-    ]
-    for name in GROUPS:
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*wanted)
-
-
-def revoke(apps, schema_editor) -> None:
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    codenames = [codename for _, _, codename in PERMISSIONS]
-    for group in Group.objects.filter(name__in=GROUPS):
-        group.permissions.remove(*Permission.objects.filter(codename__in=codenames))
+def revoke_evidence(apps, schema_editor) -> None:
+    revoke(apps, GRANTS)
 
 
 class Migration(migrations.Migration):
@@ -54,4 +33,4 @@ class Migration(migrations.Migration):
         ("cases", "0003_moderator_groups"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [migrations.RunPython(grant_evidence, revoke_evidence)]
