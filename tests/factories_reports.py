@@ -135,6 +135,7 @@ def extortion_case_with_evidence(*, files=("capture.png", "menace.eml", "facture
 
     content = {".png": png_bytes(320, 180), ".eml": eml_bytes(), ".pdf": pdf_bytes()}
     review = ReviewFactory(rating=1, status="held", title="Arnaque",
+                           created_at=datetime.now(UTC) - timedelta(hours=30),
                            text="Chambre sale. Remboursez-moi sinon je publie partout.")
     report = threat_report_create(
         partner=review.partner, establishment=review.establishment,

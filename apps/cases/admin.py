@@ -8,7 +8,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import BigIntegerField, Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.http import HttpRequest, HttpResponseRedirect
@@ -236,6 +245,8 @@ class CaseAdmin(admin.ModelAdmin):
                 n_reviews=_count(Case.reviews.through, "review_id"),
                 n_reviewers=_count(Case.reviewers.through, "reviewer_id"),
                 n_establishments=_count(Case.establishments.through, "establishment_id"),
+                under_appeal=Exists(Appeal.objects.filter(case_id=OuterRef("pk"),
+                                                          status=Appeal.Status.OPEN)),
             )
         )
 
@@ -291,8 +302,10 @@ class CaseAdmin(admin.ModelAdmin):
     def status_display(self, case: Case):
         assigned = case.assigned_to.get_username() if case.assigned_to else ""
         return format_html(
-            '<span class="rg-status rg-status-{}">{}</span>{}', case.status,
+            '<span class="rg-status rg-status-{}">{}</span>{}{}', case.status,
             case.get_status_display(),
+            format_html(' <span class="rg-status rg-status-appeal">{}</span>', _("appeal"))
+            if getattr(case, "under_appeal", False) else "",
             format_html('<div class="rg-assigned">→ {}</div>', assigned) if assigned
             else format_html('<div class="rg-assigned rg-muted">{}</div>', _("unassigned")),
         )

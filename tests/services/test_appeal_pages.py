@@ -95,3 +95,15 @@ def test_per_review_choices_on_the_case_page_apply(client):
     kept.refresh_from_db()
     assert kept.status == "published"
     assert case.reviews.filter(status="removed").count() == 1
+
+
+def test_the_queue_marks_a_case_under_appeal(client):
+    case = ring_case()
+    case_decide(case=case, decision="confirmed", actor=moderator(), note="Ring.")
+    review = case.reviews.first()
+    review_appeal_file(review=review, statement="Real stay.", partner=review.partner)
+    client.force_login(senior_moderator())
+
+    page = client.get("/admin/cases/case/")
+
+    assert 'rg-status-appeal' in page.text
