@@ -111,3 +111,34 @@ def test_an_email_shared_by_two_accounts_signs_neither_in():
 
     assert authenticate(username="shared@example.fr",
                         password="correct horse battery staple") is None
+
+
+def test_a_moderator_invites_an_owner_from_the_admin(client, celery_eager, mailoutbox,
+                                                      django_capture_on_commit_callbacks):
+    from tests.factories_cases import moderator
+
+    hotel = EstablishmentFactory()
+    client.force_login(moderator())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/establishments/ownerinvitation/add/", {
+            "partner": hotel.partner_id, "email": "new.owner@example.fr",
+            "establishments": [hotel.pk], "language": "fr"})
+
+    assert response.status_code == 302, response.context["adminform"].errors
+    invitation = OwnerInvitation.objects.get()
+    assert invitation.created_by is not None
+    assert mailoutbox[0].to == ["new.owner@example.fr"]
+
+
+def test_the_admin_refuses_another_partners_establishment(client):
+    from tests.factories_cases import moderator
+
+    client.force_login(moderator())
+
+    response = client.post("/admin/establishments/ownerinvitation/add/", {
+        "partner": PartnerFactory().pk, "email": "x@example.fr",
+        "establishments": [EstablishmentFactory().pk], "language": "en"})
+
+    assert response.status_code == 200
+    assert not OwnerInvitation.objects.exists()
