@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc and Swagger UI from our static files, no CDN
     "apps.core",
     "apps.partners",
     "apps.establishments",
@@ -259,7 +260,40 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# --- E-mail and sign-in ---------------------------------------------------------
+# Owners get e-mail: invitations, password resets, notifications. Locally it is
+# printed to the console (or written to EMAIL_FILE_PATH, one file per message);
+# USE_SMTP turns real delivery on, and then EMAIL_HOST is required.
+USE_SMTP = env.bool("USE_SMTP", default=False)
+if USE_SMTP:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+elif env.str("EMAIL_FILE_PATH", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReviewGuard <no-reply@reviewguard.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mails are absolute: the address owners reach this service at.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# An owner invitation link works once, within this many hours.
+OWNER_INVITATION_TTL_HOURS = env.int("OWNER_INVITATION_TTL_HOURS", default=72)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3 * 3600)
+# Owners sign in with their e-mail address or their username.
+AUTHENTICATION_BACKENDS = ["apps.core.backends.EmailOrUsernameBackend"]
+LOGIN_URL = "portal:login"
 
 # --- Detection -----------------------------------------------------------------
 # A review whose risk reaches its partner's threshold (or this default) is held

@@ -59,3 +59,13 @@ def api(partner_api) -> APIClient:
 @pytest.fixture
 def establishment(partner_api):
     return EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the calling thread (e-mails land in Django's locmem outbox)."""
+    from reviewguard.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -99,8 +99,14 @@ def ensure_moderator_groups() -> None:
 
     from django.apps import apps as django_apps
 
+    from apps.cases.migrations._permissions import grant
+
     migration = importlib.import_module("apps.cases.migrations.0003_moderator_groups")
     migration.create_groups(django_apps, None)
+    for later in ("apps.reports.migrations.0003_moderator_evidence_permissions",
+                  "apps.cases.migrations.0006_appeal_permissions"):
+        later_grants = importlib.import_module(later).GRANTS
+        grant(django_apps, later_grants)
 
 
 # --- A moderation console scenario (UI tests, screenshots) -------------------------

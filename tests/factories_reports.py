@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import factory
 from django.contrib.auth import get_user_model
 
-from apps.establishments.models import OwnerMembership
+from apps.establishments.models import OwnerInvitation, OwnerMembership
+from apps.establishments.services import invitation_token_hash
 from apps.reports.models import ThreatReport
 from apps.reports.services import handle_hash, name_key
 from apps.reviews import pii
 
-from .factories import EstablishmentFactory
+from .factories import EstablishmentFactory, PartnerFactory
 
 OWNER_PASSWORD = "correct horse battery staple"
 
@@ -97,3 +98,55 @@ def eml_bytes() -> bytes:
         b"\r\n"
         b"Remboursez-moi la nuit, sinon je publie un avis a une etoile partout.\r\n"
     )
+
+
+class OwnerInvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation; the clear token is kept on the instance as ``token``."""
+
+    class Meta:
+        model = OwnerInvitation
+        exclude = ("token",)
+        skip_postgeneration_save = True
+
+    token = factory.Sequence(lambda n: f"invitation-token-{n}")
+    partner = factory.SubFactory(PartnerFactory)
+    email = factory.Sequence(lambda n: f"invited{n}@example.org")
+    language = "en"
+    token_hash = factory.LazyAttribute(lambda o: invitation_token_hash(o.token))
+    expires_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(hours=72))
+
+    @factory.post_generation
+    def establishments(self, create, extracted, **kwargs):
+        for establishment in extracted or [EstablishmentFactory(partner=self.partner)]:
+            self.establishments.add(establishment)
+
+
+def extortion_case_with_evidence(*, files=("capture.png", "menace.eml", "facture.pdf")):
+    """An extortion case whose threat report carries evidence files (under MEDIA_ROOT)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.cases.models import Case
+    from apps.cases.services import case_upsert
+    from apps.reports.models import ReportReviewLink
+    from apps.reports.services import threat_report_create
+
+    from .factories import ReviewFactory
+    from .factories_cases import finding_for
+
+    content = {".png": png_bytes(320, 180), ".eml": eml_bytes(), ".pdf": pdf_bytes()}
+    review = ReviewFactory(rating=1, status="held", title="Arnaque",
+                           created_at=datetime.now(UTC) - timedelta(hours=30),
+                           text="Chambre sale. Remboursez-moi sinon je publie partout.")
+    report = threat_report_create(
+        partner=review.partner, establishment=review.establishment,
+        payload={"guest": {"name": "Jean Dupont"}, "channel": "email", "demand": "refund",
+                 "message_text": "Remboursez-moi sinon je publie un avis à une étoile.",
+                 "received_at": datetime.now(UTC) - timedelta(days=2)},
+        files=[SimpleUploadedFile(name, content[name[name.rindex("."):]]) for name in files],
+    )
+    case, _ = case_upsert(finding=finding_for([review], kind=Case.Kind.EXTORTION,
+                                              keys=(f"review:{review.id}",)))
+    report.cases.add(case)
+    ReportReviewLink.objects.create(report=report, review=review, methods="name", strength=0.9,
+                                    held=True)
+    return case, report

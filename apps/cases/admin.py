@@ -6,37 +6,59 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.exceptions import ApplicationError
+from apps.reports.selectors import evidence_accesses_of_case
 
 from .evidence import case_evidence, reason_sentence
-from .models import Case, CaseEvent, DecisionLabel
-from .services import case_assign, case_decide, cases_decide_bulk
+from .models import Appeal, Case, CaseEvent, DecisionLabel
+from .selectors import appeals_of_case
+from .services import (
+    appeal_decide,
+    can_decide_appeal,
+    case_assign,
+    case_decide,
+    cases_decide_bulk,
+)
+from .summaries import (
+    assignee_ids,
+    case_summary_of,
+    event_action_label,
+    event_change_text,
+    kind_label,
+    user_names,
+)
 
-admin.site.site_header = "ReviewGuard moderation"
+admin.site.site_header = gettext_lazy("ReviewGuard moderation")
 admin.site.site_title = "ReviewGuard"
-admin.site.index_title = "Moderation"
+admin.site.index_title = gettext_lazy("Moderation")
 # The queue and the evidence need the whole width more than a second menu.
 admin.site.enable_nav_sidebar = False
-
-KIND_LABELS = {
-    Case.Kind.EXTORTION: "Extortion",
-    Case.Kind.SOCK_PUPPET_RING: "Sock-puppet ring",
-    Case.Kind.REVIEW_BOMBING: "Review bombing",
-    Case.Kind.ANOMALOUS_REVIEWER: "Anomalous reviewer",
-}
-
 
 def severity_level(severity: float) -> str:
     return "high" if severity >= 0.75 else "medium" if severity >= 0.45 else "low"
@@ -48,11 +70,11 @@ def severity_level(severity: float) -> str:
 class StatusFilter(admin.SimpleListFilter):
     """The queue shows open cases unless asked otherwise."""
 
-    title = "status"
+    title = gettext_lazy("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [*Case.Status.choices, ("all", "All")]
+        return [*Case.Status.choices, ("all", _("All"))]
 
     def choices(self, changelist):
         current = self.value() or Case.Status.OPEN
@@ -69,11 +91,11 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 class AssignedFilter(admin.SimpleListFilter):
-    title = "assigned to"
+    title = gettext_lazy("assigned to")
     parameter_name = "assigned"
 
     def lookups(self, request, model_admin):
-        return [("me", "Me"), ("nobody", "Nobody")]
+        return [("me", _("Me")), ("nobody", _("Nobody"))]
 
     def queryset(self, request, queryset):
         if self.value() == "me":
@@ -94,7 +116,7 @@ class PartnerFilter(admin.RelatedOnlyFieldListFilter):
 class EstablishmentFilter(admin.ListFilter):
     """A search box, not a list: there are far too many establishments to list."""
 
-    title = "establishment"
+    title = gettext_lazy("establishment")
     parameter_name = "establishment"
     template = "admin/cases/input_filter.html"
 
@@ -140,14 +162,22 @@ class EstablishmentFilter(admin.ListFilter):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("confirmed", "Confirm"), ("dismissed", "Dismiss")])
+    decision = forms.ChoiceField(choices=[("confirmed", gettext_lazy("Confirm")),
+                                          ("dismissed", gettext_lazy("Dismiss"))])
+    note = forms.CharField(widget=forms.Textarea, strip=True)
+
+
+class AppealDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[(Appeal.Status.UPHELD, Appeal.Status.UPHELD.label),
+                                         (Appeal.Status.OVERTURNED,
+                                          Appeal.Status.OVERTURNED.label)])
     note = forms.CharField(widget=forms.Textarea, strip=True)
 
 
 class BulkDecisionForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), strip=True,
-        help_text="The same note is recorded on every case.",
+        help_text=gettext_lazy("The same note is recorded on every case."),
     )
 
 
@@ -186,7 +216,7 @@ class CaseAdmin(admin.ModelAdmin):
         "=id", "summary", "reviewers__display_name", "reviewers__external_id",
         "establishments__name", "establishments__external_id", "reviews__external_id",
     )
-    search_help_text = "Case number, summary, reviewer, establishment or review id."
+    search_help_text = gettext_lazy("Case number, reviewer, establishment or review id.")
     ordering = ("-severity", "-opened_at")
     actions = ("assign_to_me", "confirm_selected", "dismiss_selected")
     list_per_page = 50
@@ -215,27 +245,30 @@ class CaseAdmin(admin.ModelAdmin):
                 n_reviews=_count(Case.reviews.through, "review_id"),
                 n_reviewers=_count(Case.reviewers.through, "reviewer_id"),
                 n_establishments=_count(Case.establishments.through, "establishment_id"),
+                under_appeal=Exists(Appeal.objects.filter(case_id=OuterRef("pk"),
+                                                          status=Appeal.Status.OPEN)),
             )
         )
 
     # -- columns
 
-    @admin.display(description="Case", ordering="id")
+    @admin.display(description=gettext_lazy("Case"), ordering="id")
     def case_link(self, case: Case):
         return format_html("<strong>#{}</strong>", case.pk)
 
-    @admin.display(description="Severity", ordering="-severity")
+    @admin.display(description=gettext_lazy("Severity"), ordering="-severity")
     def severity_display(self, case: Case):
         level = severity_level(case.severity)
         value = f"{case.severity:.2f}"
         return format_html(
-            '<span class="rg-sev rg-sev-{}" title="severity {}">'
+            '<span class="rg-sev rg-sev-{}" title="{}">'
             '<span class="rg-sev-bar"><span style="width:{}%"></span></span>'
             '<span class="rg-sev-num">{}</span></span>',
-            level, value, round(case.severity * 100), value,
+            level, _("severity %(value)s") % {"value": value}, round(case.severity * 100),
+            number_format(case.severity, 2),
         )
 
-    @admin.display(description="Finding")
+    @admin.display(description=gettext_lazy("Finding"))
     def reasons_display(self, case: Case):
         reasons = case.reasons[:2]
         items = format_html_join(
@@ -247,37 +280,40 @@ class CaseAdmin(admin.ModelAdmin):
         return format_html(
             '<div class="rg-why"><span class="rg-kind rg-kind-{}">{}</span> '
             '<span class="rg-summary">{}</span><ul>{}</ul>{}</div>',
-            case.kind, KIND_LABELS.get(case.kind, case.kind), case.summary or "", items,
-            format_html('<span class="rg-more">+{} more reason{}</span>', more,
-                        "s" if more > 1 else "") if more > 0 else "",
+            case.kind, kind_label(case.kind), case_summary_of(case), items,
+            format_html('<span class="rg-more">{}</span>', ngettext(
+                "+%(n)s more reason", "+%(n)s more reasons", more) % {"n": more})
+            if more > 0 else "",
         )
 
-    @admin.display(description="Members")
+    @admin.display(description=gettext_lazy("Members"))
     def members_display(self, case: Case):
-        def plural(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
-
         return format_html(
             '<span class="rg-members">{}<br>{}<br>{}</span><div class="rg-partners">{}</div>',
-            plural(case.n_reviews, "review"), plural(case.n_reviewers, "reviewer"),
-            plural(case.n_establishments, "establishment"),
+            ngettext("%(n)s review", "%(n)s reviews", case.n_reviews) % {"n": case.n_reviews},
+            ngettext("%(n)s reviewer", "%(n)s reviewers", case.n_reviewers)
+            % {"n": case.n_reviewers},
+            ngettext("%(n)s establishment", "%(n)s establishments", case.n_establishments)
+            % {"n": case.n_establishments},
             ", ".join(p.name for p in case.partners.all()),
         )
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=gettext_lazy("Status"), ordering="status")
     def status_display(self, case: Case):
         assigned = case.assigned_to.get_username() if case.assigned_to else ""
         return format_html(
-            '<span class="rg-status rg-status-{}">{}</span>{}', case.status,
+            '<span class="rg-status rg-status-{}">{}</span>{}{}', case.status,
             case.get_status_display(),
+            format_html(' <span class="rg-status rg-status-appeal">{}</span>', _("appeal"))
+            if getattr(case, "under_appeal", False) else "",
             format_html('<div class="rg-assigned">→ {}</div>', assigned) if assigned
-            else mark_safe('<div class="rg-assigned rg-muted">unassigned</div>'),
+            else format_html('<div class="rg-assigned rg-muted">{}</div>', _("unassigned")),
         )
 
-    @admin.display(description="Opened", ordering="opened_at")
+    @admin.display(description=gettext_lazy("Opened"), ordering="opened_at")
     def opened_display(self, case: Case):
         return format_html('<span title="{}">{}</span>', case.opened_at.isoformat(),
-                           case.opened_at.strftime("%d %b %Y %H:%M"))
+                           date_format(timezone.localtime(case.opened_at), "SHORT_DATETIME_FORMAT"))
 
     # -- queue
 
@@ -287,11 +323,12 @@ class CaseAdmin(admin.ModelAdmin):
             .values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
         )
         base = reverse("admin:cases_case_changelist")
+        status_filter = request.GET.get("status") or Case.Status.OPEN
         extra_context = {
             **(extra_context or {}),
-            "title": "Case queue",
+            "title": _("Case queue"),
             "kind_counts": [
-                {"kind": kind, "label": KIND_LABELS[kind], "count": open_counts.get(kind, 0),
+                {"kind": kind, "label": kind_label(kind), "count": open_counts.get(kind, 0),
                  "url": f"{base}?status=open&kind={kind}",
                  "active": request.GET.get("kind") == kind}
                 for kind in Case.Kind.values
@@ -300,12 +337,15 @@ class CaseAdmin(admin.ModelAdmin):
             "mine_total": Case.objects.filter(status=Case.Status.OPEN,
                                               assigned_to=request.user).count(),
             "queue_url": base,
+            "status_filter": status_filter,
+            "status_label": dict([*Case.Status.choices, ("all", _("all"))]).get(
+                status_filter, status_filter),
         }
         return super().changelist_view(request, extra_context=extra_context)
 
     # -- actions
 
-    @admin.action(description="Assign to me", permissions=["change"])
+    @admin.action(description=gettext_lazy("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
         assigned = skipped = 0
         for case in queryset:
@@ -313,14 +353,20 @@ class CaseAdmin(admin.ModelAdmin):
                 assigned += case_assign(case=case, assignee=request.user, actor=request.user)
             except ApplicationError:
                 skipped += 1
-        self.message_user(request, f"{assigned} case(s) assigned to you."
-                          + (f" {skipped} already decided, left alone." if skipped else ""))
+        message = ngettext("%(n)s case assigned to you.", "%(n)s cases assigned to you.",
+                           assigned) % {"n": assigned}
+        if skipped:
+            message += " " + ngettext("%(n)s already decided, left alone.",
+                                      "%(n)s already decided, left alone.", skipped) % {"n": skipped}
+        self.message_user(request, message)
 
-    @admin.action(description="Confirm selected cases (bulk)", permissions=["bulk_decide"])
+    @admin.action(description=gettext_lazy("Confirm selected cases (bulk)"),
+                  permissions=["bulk_decide"])
     def confirm_selected(self, request, queryset):
         return self._bulk_decide(request, queryset, "confirmed")
 
-    @admin.action(description="Dismiss selected cases (bulk)", permissions=["bulk_decide"])
+    @admin.action(description=gettext_lazy("Dismiss selected cases (bulk)"),
+                  permissions=["bulk_decide"])
     def dismiss_selected(self, request, queryset):
         return self._bulk_decide(request, queryset, "dismissed")
 
@@ -330,18 +376,25 @@ class CaseAdmin(admin.ModelAdmin):
             result = cases_decide_bulk(cases=list(queryset.order_by("id")), decision=decision,
                                        actor=request.user, note=form.cleaned_data["note"])
             moved = sum(len(o.reviews_moved) for o in result.decided)
-            self.message_user(
-                request,
-                f"{len(result.decided)} case(s) {decision}; {moved} review(s) changed status."
-                + (f" Skipped {len(result.skipped)} already decided." if result.skipped else ""),
-                messages.SUCCESS,
-            )
+            message = (ngettext("%(n)s case confirmed;", "%(n)s cases confirmed;",
+                                len(result.decided)) if decision == "confirmed" else
+                       ngettext("%(n)s case dismissed;", "%(n)s cases dismissed;",
+                                len(result.decided))) % {"n": len(result.decided)}
+            message += " " + ngettext("%(n)s review changed status.",
+                                      "%(n)s reviews changed status.", moved) % {"n": moved}
+            if result.skipped:
+                message += " " + ngettext("Skipped %(n)s already decided.",
+                                          "Skipped %(n)s already decided.",
+                                          len(result.skipped)) % {"n": len(result.skipped)}
+            self.message_user(request, message, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"{'Confirm' if decision == 'confirmed' else 'Dismiss'} "
-                     f"{queryset.count()} case(s)",
+            "title": (ngettext("Confirm %(n)s case", "Confirm %(n)s cases", queryset.count())
+                      if decision == "confirmed" else
+                      ngettext("Dismiss %(n)s case", "Dismiss %(n)s cases", queryset.count()))
+            % {"n": queryset.count()},
             "cases": queryset.order_by("-severity"),
             "decision": decision,
             "action": request.POST.get("action"),
@@ -360,6 +413,8 @@ class CaseAdmin(admin.ModelAdmin):
                  name="cases_case_decide"),
             path("<path:object_id>/assign/", self.admin_site.admin_view(self.assign_view),
                  name="cases_case_assign"),
+            path("<path:object_id>/appeal/", self.admin_site.admin_view(self.appeal_view),
+                 name="cases_case_appeal"),
         ]
         return mine + urls
 
@@ -369,22 +424,37 @@ class CaseAdmin(admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
+        appeals = list(appeals_of_case(case=case))
+        events = list(case.events.select_related("actor").order_by("-at", "-id"))
+        names = user_names(assignee_ids(events))
+        for event in events:
+            event.change_text = event_change_text(event, names=names)
+            event.action_label = event_action_label(event.action)
+        open_appeal = next((a for a in appeals if a.status == Appeal.Status.OPEN), None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Case #{case.pk} · {KIND_LABELS.get(case.kind, case.kind)}",
+            "title": _("Case #%(id)s · %(kind)s") % {"id": case.pk, "kind": kind_label(case.kind)},
             "case": case,
-            "kind_label": KIND_LABELS.get(case.kind, case.kind),
+            "kind_label": kind_label(case.kind),
+            "summary": case_summary_of(case),
             "severity_level": severity_level(case.severity),
             "severity_pct": round(case.severity * 100),
             "partners": list(case.partners.all()),
             "establishments": list(case.establishments.all()[:20]),
-            "events": case.events.select_related("actor").order_by("-at", "-id"),
-            "can_decide": case.status == Case.Status.OPEN
+            "events": events,
+            "can_decide": case.status == Case.Status.OPEN and open_appeal is None
             and self.has_decide_permission(request, case),
+            "appeals": appeals,
+            "open_appeal": open_appeal,
+            "can_decide_appeal": open_appeal is not None
+            and can_decide_appeal(appeal=open_appeal, user=request.user),
             "can_assign": case.status == Case.Status.OPEN
             and self.has_change_permission(request, case),
             "decision_form": DecisionForm(),
+            "can_view_evidence": request.user.has_perm("reports.view_threatevidence"),
+            "evidence_accesses": evidence_accesses_of_case(case_id=case.pk, limit=20)
+            if case.kind == Case.Kind.EXTORTION else [],
             **case_evidence(case),
         }
         return TemplateResponse(request, "admin/cases/case/evidence.html", context)
@@ -401,23 +471,60 @@ class CaseAdmin(admin.ModelAdmin):
         form = DecisionForm(request.POST)
         if not form.is_valid():
             errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-            self.message_user(request, f"Nothing decided — {errors}", messages.ERROR)
+            self.message_user(request, _("Nothing decided: %(errors)s") % {"errors": errors},
+                              messages.ERROR)
             return HttpResponseRedirect(self._case_url(case))
+        review_decisions = {
+            int(key.removeprefix("review-")): value
+            for key, value in request.POST.items()
+            if key.startswith("review-") and key.removeprefix("review-").isdigit()
+            and value in ("confirmed", "dismissed")
+        }
         try:
             outcome = case_decide(case=case, decision=form.cleaned_data["decision"],
-                                  actor=request.user, note=form.cleaned_data["note"])
+                                  actor=request.user, note=form.cleaned_data["note"],
+                                  review_decisions=review_decisions or None)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(self._case_url(case))
         moved = len(outcome.reviews_moved)
-        verb = "removed" if outcome.decision == "confirmed" else "published"
-        self.message_user(
-            request,
-            f"Case #{case.pk} {outcome.decision}: {moved} review(s) {verb}"
-            + (f", {len(outcome.reviewers_flagged)} reviewer(s) flagged"
-               if outcome.reviewers_flagged else "") + ".",
-            messages.SUCCESS,
-        )
+        confirmed = outcome.decision == "confirmed"
+        message = (_("Case #%(id)s confirmed:") if confirmed else
+                   _("Case #%(id)s dismissed:")) % {"id": case.pk}
+        message += " " + (ngettext("%(n)s review removed.", "%(n)s reviews removed.", moved)
+                          if confirmed else
+                          ngettext("%(n)s review published.", "%(n)s reviews published.", moved)
+                          ) % {"n": moved}
+        if outcome.reviewers_flagged:
+            flagged = len(outcome.reviewers_flagged)
+            message += " " + ngettext("%(n)s reviewer flagged.", "%(n)s reviewers flagged.",
+                                      flagged) % {"n": flagged}
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(self._case_url(case))
+
+    def appeal_view(self, request, object_id):
+        """A senior moderator upholds or overturns the case's open appeal."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[object_id]))
+        case = get_object_or_404(Case, pk=unquote(object_id))
+        appeal = get_object_or_404(case.appeals, pk=request.POST.get("appeal", ""),
+                                   status=Appeal.Status.OPEN)
+        form = AppealDecisionForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _("Nothing decided: choose an outcome and write a note."),
+                              messages.ERROR)
+            return HttpResponseRedirect(self._case_url(case))
+        try:
+            appeal_decide(appeal=appeal, actor=request.user, outcome=form.cleaned_data["outcome"],
+                          note=form.cleaned_data["note"])
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise PermissionDenied(exc.message) from exc
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Appeal #%(id)s %(outcome)s.") % {
+                "id": appeal.pk, "outcome": Appeal.Status(form.cleaned_data["outcome"]).label},
+                messages.SUCCESS)
         return HttpResponseRedirect(self._case_url(case))
 
     def assign_view(self, request, object_id):
@@ -432,13 +539,21 @@ class CaseAdmin(admin.ModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, f"Case #{case.pk} "
-                              + ("unassigned." if assignee is None else "assigned to you."),
-                              messages.SUCCESS)
+            self.message_user(request, (_("Case #%(id)s unassigned.") if assignee is None
+                                        else _("Case #%(id)s assigned to you."))
+                              % {"id": case.pk}, messages.SUCCESS)
         return HttpResponseRedirect(self._case_url(case))
 
 
 # --- Audit ------------------------------------------------------------------------
+
+
+def _user_name(user_id):
+    """Subquery: the full name (else the username) of the user whose id is ``user_id``."""
+    users = get_user_model().objects.filter(pk=Cast(user_id, BigIntegerField()))
+    full = Trim(Concat("first_name", Value(" "), "last_name"))
+    return Subquery(users.annotate(name=Coalesce(NullIf(full, Value("")), "username"))
+                    .values("name")[:1])
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -447,27 +562,38 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "case_link", "action", "actor", "change_display", "note_display")
+    list_display = ("at", "case_link", "action_display", "actor", "change_display",
+                    "note_display")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     search_fields = ("=case__id", "note", "actor__username")
     list_select_related = ("case", "actor")
     ordering = ("-at", "-id")
     show_facets = admin.ShowFacets.NEVER
 
-    @admin.display(description="Case", ordering="case_id")
+    @admin.display(description=gettext_lazy("Case"), ordering="case_id")
     def case_link(self, event: CaseEvent):
         return format_html('<a href="{}">#{}</a>',
                            reverse("admin:cases_case_change", args=[event.case_id]), event.case_id)
 
-    @admin.display(description="Before → after")
-    def change_display(self, event: CaseEvent):
-        before = event.before.get("status") or event.before.get("assigned_to")
-        after = event.after.get("status") or event.after.get("assigned_to")
-        if before is None and after is None:
-            return "—"
-        return f"{before if before is not None else '—'} → {after if after is not None else '—'}"
+    def get_queryset(self, request):
+        # Events store assignees by id; the list shows their names, fetched with
+        # the page's own query instead of one query per row.
+        return super().get_queryset(request).annotate(
+            before_assignee=_user_name(KeyTextTransform("assigned_to", OuterRef("before"))),
+            after_assignee=_user_name(KeyTextTransform("assigned_to", OuterRef("after"))),
+        )
 
-    @admin.display(description="Note")
+    @admin.display(description=gettext_lazy("Action"), ordering="action")
+    def action_display(self, event: CaseEvent) -> str:
+        return event_action_label(event.action)
+
+    @admin.display(description=gettext_lazy("Change"))
+    def change_display(self, event: CaseEvent):
+        names = {event.before.get("assigned_to"): event.before_assignee,
+                 event.after.get("assigned_to"): event.after_assignee}
+        return event_change_text(event, names={k: v for k, v in names.items() if k and v})
+
+    @admin.display(description=gettext_lazy("Note"))
     def note_display(self, event: CaseEvent):
         return Truncator(event.note).chars(120)
 

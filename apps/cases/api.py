@@ -8,6 +8,7 @@ from apps.core.reasons import reasons_payload
 from .filters import CaseFilter
 from .models import Case
 from .selectors import cases_of_partner
+from .summaries import case_summary
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -15,6 +16,7 @@ class CaseSerializer(serializers.ModelSerializer):
     reviews = serializers.SlugRelatedField(many=True, read_only=True, slug_field="external_id")
     reviewers = serializers.SlugRelatedField(many=True, read_only=True, slug_field="external_id")
     reasons = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
@@ -25,6 +27,12 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_reasons(self, case: Case) -> list[dict]:
         return reasons_payload(case.reasons)
+
+    def get_summary(self, case: Case) -> str:
+        """Worded now, in the caller's language, from the members the caller sees."""
+        return case_summary(kind=case.kind, n_reviews=len(case.reviews.all()),
+                            n_reviewers=len(case.reviewers.all()),
+                            n_establishments=len(case.establishments.all()))
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):

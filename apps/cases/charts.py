@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 RATING_COLOURS = {1: "#c0392b", 2: "#e67e22", 3: "#b7950b", 4: "#27ae60", 5: "#1e8449"}
 KIND_COLOURS = {"email": "#8e44ad", "device": "#c0392b", "ip": "#d35400", "ip24": "#b9770e"}
@@ -76,9 +79,9 @@ def ring_svg(picture: RingPicture) -> SafeString:
                        strict=True))
     kind_of = {n.key: n.kind for n in picture.identifiers}
     body = [
-        _text(x_id, 22, "Shared identifiers", anchor="middle", weight="600", fill="#555"),
-        _text(x_rev, 22, "Reviewers", anchor="middle", weight="600", fill="#555"),
-        _text(x_est, 22, "Establishments", anchor="start", weight="600", fill="#555"),
+        _text(x_id, 22, _("Shared identifiers"), anchor="middle", weight="600", fill="#555"),
+        _text(x_rev, 22, _("Reviewers"), anchor="middle", weight="600", fill="#555"),
+        _text(x_est, 22, _("Establishments"), anchor="start", weight="600", fill="#555"),
     ]
     most = max(picture.reviews.values(), default=1)
     for (rev, est), count in sorted(picture.reviews.items()):
@@ -87,7 +90,9 @@ def ring_svg(picture: RingPicture) -> SafeString:
             body.append(
                 f'<line x1="{x_rev + 9}" y1="{pos_rev[rev]:.1f}" x2="{x_est - 9}" '
                 f'y2="{pos_est[est]:.1f}" stroke="#7f8c8d" stroke-opacity="0.55" '
-                f'stroke-width="{width_px:.1f}"><title>{count} review(s)</title></line>'
+                f'stroke-width="{width_px:.1f}"><title>'
+                f'{escape(ngettext("%(n)s review", "%(n)s reviews", count) % {"n": count})}'
+                f'</title></line>'
             )
     for ident, rev in picture.shares:
         if ident in pos_id and rev in pos_rev:
@@ -121,21 +126,24 @@ def ring_svg(picture: RingPicture) -> SafeString:
         )
         body.append(_text(x_est + 14, y + 4, _clip(node.label, 34), size=12))
     if picture.hidden_reviewers:
-        body.append(_text(x_rev, height - 30, f"+ {picture.hidden_reviewers} more reviewers",
+        body.append(_text(x_rev, height - 30, ngettext("+ %(n)s more reviewer", "+ %(n)s more reviewers",
+                                   picture.hidden_reviewers) % {"n": picture.hidden_reviewers},
                           anchor="middle", size=11, fill="#777"))
     legend_y = height - 12
     legend_x = 14.0
     for kind, colour in KIND_COLOURS.items():
-        name = {"ip24": "IP network /24", "ip": "IP address"}.get(kind, kind)
+        name = {"ip24": _("IP network /24"), "ip": _("IP address"), "email": _("e-mail"),
+                "device": _("device")}.get(kind, kind)
         body.append(f'<rect x="{legend_x}" y="{legend_y - 9}" width="9" height="9" fill="{colour}" '
                     f'transform="rotate(45 {legend_x + 4.5} {legend_y - 4.5})"/>')
         body.append(_text(legend_x + 14, legend_y, name, size=11, fill="#555"))
         legend_x += 30 + 7 * len(name)
     body.append(f'<circle cx="{legend_x + 5}" cy="{legend_y - 4}" r="5" fill="#c0392b"/>')
-    body.append(_text(legend_x + 14, legend_y, "flagged reviewer", size=11, fill="#555"))
-    title = (f"Ring: {len(picture.reviewers) + picture.hidden_reviewers} reviewers, "
-             f"{len(picture.establishments)} establishments, "
-             f"{len(picture.identifiers)} shared identifiers")
+    body.append(_text(legend_x + 14, legend_y, _("flagged reviewer"), size=11, fill="#555"))
+    title = _("Ring: %(reviewers)s reviewers, %(establishments)s establishments, "
+              "%(identifiers)s shared identifiers") % {
+        "reviewers": len(picture.reviewers) + picture.hidden_reviewers,
+        "establishments": len(picture.establishments), "identifiers": len(picture.identifiers)}
     return _svg(width, height, body, title=title)
 
 
@@ -185,7 +193,7 @@ def timeline_svg(points: list[TimelinePoint], *, rows: list[str]) -> SafeString:
     width = 960
     height = top + max(len(rows), 1) * row + 36
     if not points:
-        return _svg(width, 60, [_text(20, 34, "No reviews to show.")], title="Timeline")
+        return _svg(width, 60, [_text(20, 34, _("No reviews to show."))], title=_("Timeline"))
     start = min(p.at for p in points)
     end = max(p.at for p in points)
     pad = max((end - start) * 0.03, timedelta(minutes=30))
@@ -220,7 +228,8 @@ def timeline_svg(points: list[TimelinePoint], *, rows: list[str]) -> SafeString:
             f'<circle cx="{x(p.at):.1f}" cy="{y_of[p.row]:.1f}" r="5.5" fill="{colour}" '
             f'stroke="#fff" stroke-width="1"><title>{escape(p.label)}</title></circle>'
         )
-    return _svg(width, height, body, title=f"Timeline of {len(points)} reviews by {len(rows)} members")
+    return _svg(width, height, body, title=_("Timeline of %(reviews)s reviews by %(members)s members") % {
+        "reviews": len(points), "members": len(rows)})
 
 
 # --- Burst ------------------------------------------------------------------------
@@ -240,13 +249,14 @@ def burst_svg(days: list[DailyCounts], *, burst_start: date, burst_end: date,
     width, height = 960, 300
     plot_w, plot_h = width - left - right, height - top - bottom
     if not days:
-        return _svg(width, 60, [_text(20, 34, "No reviews in this period.")], title="Daily reviews")
+        return _svg(width, 60, [_text(20, 34, _("No reviews in this period."))],
+                    title=_("Daily reviews"))
     most = max(max(d.negative + d.other for d in days), 1)
     tick_step = max(1, -(-most // 4))  # whole reviews per grid line
     peak = tick_step * 4
     step = plot_w / len(days)
     bar = max(step * 0.78, 1.0)
-    body = [_text(left, 20, f"Reviews per day: {establishment}", weight="600", fill="#333")]
+    body = [_text(left, 20, _("Reviews per day: %(establishment)s") % {"establishment": establishment}, weight="600", fill="#333")]
     # Burst window, shaded behind the bars.
     first = next((i for i, d in enumerate(days) if d.day >= burst_start), 0)
     last = next((i for i, d in reversed(list(enumerate(days))) if d.day <= burst_end), len(days) - 1)
@@ -255,7 +265,8 @@ def burst_svg(days: list[DailyCounts], *, burst_start: date, burst_end: date,
     body.append(f'<rect x="{bx:.1f}" y="{top}" width="{bw:.1f}" height="{plot_h}" '
                 f'fill="#fdebd0" stroke="#e67e22" stroke-dasharray="4 3"/>')
     in_burst = sum(d.negative for d in days[first : last + 1])
-    label = f"burst: {in_burst} negative review{'s' if in_burst != 1 else ''}"
+    label = ngettext("burst: %(n)s negative review", "burst: %(n)s negative reviews",
+                     in_burst) % {"n": in_burst}
     if bx + bw / 2 > width - right - 110:
         body.append(_text(bx - 6, top + 14, label, anchor="end", size=12, fill="#b9770e",
                           weight="600"))
@@ -272,7 +283,9 @@ def burst_svg(days: list[DailyCounts], *, burst_start: date, burst_end: date,
         h_other = plot_h * d.other / peak
         h_neg = plot_h * d.negative / peak
         base = top + plot_h
-        tip = f"{d.day:%d %b %Y}: {d.negative} negative, {d.other} other"
+        tip = _("%(day)s: %(negative)s negative, %(other)s other") % {
+            "day": date_format(d.day, "SHORT_DATE_FORMAT"), "negative": d.negative,
+            "other": d.other}
         if d.other:
             body.append(f'<rect x="{x:.1f}" y="{base - h_other:.1f}" width="{bar:.1f}" '
                         f'height="{h_other:.1f}" fill="#95a5a6"><title>{escape(tip)}</title></rect>')
@@ -288,7 +301,8 @@ def burst_svg(days: list[DailyCounts], *, burst_start: date, burst_end: date,
                           fill="#555"))
     lx = width - right - 250
     body.append(f'<rect x="{lx}" y="{height - 16}" width="10" height="10" fill="#c0392b"/>')
-    body.append(_text(lx + 14, height - 7, "1 or 2 stars", size=11, fill="#555"))
+    body.append(_text(lx + 14, height - 7, _("1 or 2 stars"), size=11, fill="#555"))
     body.append(f'<rect x="{lx + 90}" y="{height - 16}" width="10" height="10" fill="#95a5a6"/>')
-    body.append(_text(lx + 104, height - 7, "3 to 5 stars", size=11, fill="#555"))
-    return _svg(width, height, body, title=f"Daily reviews of {establishment} with the burst marked")
+    body.append(_text(lx + 104, height - 7, _("3 to 5 stars"), size=11, fill="#555"))
+    return _svg(width, height, body, title=_("Daily reviews of %(establishment)s with the burst marked") % {
+        "establishment": establishment})

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps as django_apps
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from apps.core.reasons import reason_sentence
 from apps.reviews.models import Review
@@ -194,19 +196,48 @@ def burst_chart(case: Case, reviews: list[Review]) -> SafeString | None:
 
 
 @dataclass(frozen=True)
+class EvidenceFile:
+    name: str
+    content_type: str
+    size: int
+    preview: str  # "image", "pdf" or "download"
+    url: str  # opened through the admin, which logs each access
+
+
+@dataclass(frozen=True)
 class ThreatPair:
     report: object  # apps.reports ThreatReport
     message: HighlightedText
     reviews: list[ReviewRow] = field(default_factory=list)
     delays: list[str] = field(default_factory=list)  # per review: "posted 21 h after the threat"
+    evidence: list[EvidenceFile] = field(default_factory=list)
+
+
+def _evidence_files(case: Case, report) -> list[EvidenceFile]:
+    return [
+        EvidenceFile(name=e.original_name, content_type=e.content_type, size=e.size,
+                     preview=e.preview,
+                     url=reverse("admin:reports_threatevidence_file", args=[e.pk])
+                     + f"?case={case.pk}")
+        for e in report.evidence.all()
+    ]
 
 
 def _delay(threat_at, review_at) -> str:
     hours = (review_at - threat_at).total_seconds() / 3600
-    when = "after" if hours >= 0 else "before"
+    after = hours >= 0
     hours = abs(hours)
-    amount = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
-    return f"posted {amount} {when} the threat"
+    if hours < 48:
+        n = round(hours)
+        return (ngettext("posted %(n)s hour after the threat", "posted %(n)s hours after the threat",
+                         n) if after else
+                ngettext("posted %(n)s hour before the threat",
+                         "posted %(n)s hours before the threat", n)) % {"n": n}
+    n = round(hours / 24)
+    return (ngettext("posted %(n)s day after the threat", "posted %(n)s days after the threat", n)
+            if after else
+            ngettext("posted %(n)s day before the threat", "posted %(n)s days before the threat",
+                     n)) % {"n": n}
 
 
 def threat_pairs(case: Case, rows: list[ReviewRow]) -> list[ThreatPair]:
@@ -215,12 +246,15 @@ def threat_pairs(case: Case, rows: list[ReviewRow]) -> list[ThreatPair]:
         return []
     by_id = {row.review.id: row for row in rows}
     pairs = []
-    for report in case.threat_reports.select_related("establishment").order_by("received_at"):
+    reports = (case.threat_reports.select_related("establishment", "reporter")
+               .prefetch_related("evidence").order_by("received_at"))
+    for report in reports:
         linked = report.reviews.filter(id__in=by_id).values_list("id", flat=True)
         reviews = [by_id[i] for i in sorted(linked)]
         pairs.append(ThreatPair(
             report=report, message=highlight_cues(report.message_text), reviews=reviews,
             delays=[_delay(report.received_at, row.review.created_at) for row in reviews],
+            evidence=_evidence_files(case, report),
         ))
     return pairs
 
@@ -256,7 +290,8 @@ def case_evidence(case: Case) -> dict:
         "timeline_svg": None,
         "burst_svg": None,
         "threats": [],
-        "reviews_heading": "Reviews",
+        "reviews_heading": _("Reviews"),
+        "reviews_others": False,
     }
     if case.kind == Case.Kind.SOCK_PUPPET_RING:
         context["ring_svg"] = charts.ring_svg(ring_picture(case))
@@ -270,5 +305,6 @@ def case_evidence(case: Case) -> dict:
         if beside:
             # Reviews already shown beside their threat are not repeated below.
             context["rows"] = [row for row in rows if row.review.id not in beside]
-            context["reviews_heading"] = "Other reviews of the case"
+            context["reviews_heading"] = _("Other reviews of the case")
+            context["reviews_others"] = True
     return context

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from apps.establishments.models import Establishment
 from apps.partners.models import Partner
@@ -11,18 +12,18 @@ from apps.reviews.models import Review, Reviewer
 
 class Case(models.Model):
     class Kind(models.TextChoices):
-        EXTORTION = "extortion", "Extortion"
-        SOCK_PUPPET_RING = "sock_puppet_ring", "Sock-puppet ring"
-        REVIEW_BOMBING = "review_bombing", "Review bombing"
-        ANOMALOUS_REVIEWER = "anomalous_reviewer", "Anomalous reviewer"
+        EXTORTION = "extortion", _("Extortion")
+        SOCK_PUPPET_RING = "sock_puppet_ring", _("Sock-puppet ring")
+        REVIEW_BOMBING = "review_bombing", _("Review bombing")
+        ANOMALOUS_REVIEWER = "anomalous_reviewer", _("Anomalous reviewer")
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        CONFIRMED = "confirmed"
-        DISMISSED = "dismissed"
+        OPEN = "open", _("Open")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
         # Joined another case of the same incident (``merged_into``): its reviews,
         # reviewers and members are that case's now; decide that one.
-        MERGED = "merged"
+        MERGED = "merged", _("Merged")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
@@ -69,6 +70,7 @@ class Case(models.Model):
         permissions = [
             ("decide_case", "Can confirm or dismiss a case"),
             ("bulk_decide_case", "Can confirm or dismiss cases in bulk"),
+            ("decide_appeal", "Can decide an appeal against another moderator's decision"),
         ]
 
     def __str__(self) -> str:
@@ -147,3 +149,51 @@ class DecisionLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.label} (case #{self.case_id})"
+
+
+class Appeal(models.Model):
+    """A request to look again at a decision, once per subject.
+
+    The author of a removed review appeals through their partner's API
+    (subject ``review:<id>``); an owner whose report was dismissed appeals in
+    the portal (subject ``report:<id>``). Filing reopens the case; a senior
+    moderator other than the one who decided upholds or overturns it.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_REMOVED = "review_removed", _("Removed review")
+        REPORT_DISMISSED = "report_dismissed", _("Dismissed report")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        UPHELD = "upheld", _("Decision upheld")
+        OVERTURNED = "overturned", _("Decision overturned")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="appeals")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    subject = models.CharField(max_length=64, unique=True,
+                               help_text="review:<id> or report:<id>: one appeal each.")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="appeals")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="appeals")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="+")
+    statement = models.TextField()
+    # The decision appealed against, as it stood.
+    previous_status = models.CharField(max_length=16, choices=Case.Status.choices)
+    previous_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                            null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN,
+                              db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Appeal #{self.pk} on case #{self.case_id} ({self.status})"

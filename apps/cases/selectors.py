@@ -1,12 +1,14 @@
 """Reads of cases shared by the API, the portal and the admin."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
 from apps.establishments.models import Establishment
 from apps.partners.models import Partner
 from apps.reviews.models import Review, Reviewer
 
-from .models import Case, DecisionLabel
+from .models import Appeal, Case, DecisionLabel
 
 
 def cases_of_partner(*, partner: Partner) -> QuerySet[Case]:
@@ -40,3 +42,73 @@ def decided_reviews_for_calibration(*, limit: int = 200_000) -> list[tuple[list,
     for case_id, reasons, partner_id in through[:limit]:
         rows.append((reasons or [], partner_id, label_of[case_id]))
     return rows
+
+
+def case_that_removed(*, review: Review) -> Case | None:
+    """The latest confirmed case that removed this review, if it is still removed."""
+    if review.status != Review.Status.REMOVED:
+        return None
+    contested = Q(status=Case.Status.CONFIRMED) | Q(
+        appeals__status=Appeal.Status.OPEN, appeals__previous_status=Case.Status.CONFIRMED)
+    return (Case.objects.filter(contested, reviews=review).distinct()
+            .order_by("-decided_at", "-id").first())
+
+
+def appeals_of_case(*, case: Case) -> QuerySet[Appeal]:
+    return case.appeals.select_related("review", "filed_by", "previous_decided_by",
+                                       "decided_by", "partner").order_by("created_at", "id")
+
+
+def appeal_of_subject(*, subject: str) -> Appeal | None:
+    return Appeal.objects.filter(subject=subject).first()
+
+
+# --- Transparency (counts only: nothing here identifies a person) --------------------
+
+DECIDED = (Case.Status.CONFIRMED, Case.Status.DISMISSED)
+
+
+def review_outcomes_by_case_kind(*, partner: Partner, start: datetime,
+                                 end: datetime) -> list[dict]:
+    """Per kind of finding: the partner's reviews received in [start, end) that were in
+    a case of that kind, and how many of them are held, removed, published."""
+    members = Case.reviews.through.objects.filter(
+        review__partner=partner, review__received_at__gte=start, review__received_at__lt=end)
+    status = "review__status"
+    return list(
+        members.values(kind=F("case__kind")).annotate(
+            reviews=Count("review", distinct=True),
+            held=Count("review", filter=Q(**{status: Review.Status.HELD}), distinct=True),
+            removed=Count("review", filter=Q(**{status: Review.Status.REMOVED}), distinct=True),
+            published=Count("review", filter=Q(**{status: Review.Status.PUBLISHED}),
+                            distinct=True),
+        ).order_by("kind")
+    )
+
+
+def reviews_published_after_review(*, partner: Partner, start: datetime, end: datetime) -> int:
+    """Reviews received in [start, end), now published, that a moderator looked at
+    (they belong to a decided case)."""
+    return (Case.reviews.through.objects.filter(
+        review__partner=partner, review__received_at__gte=start, review__received_at__lt=end,
+        review__status=Review.Status.PUBLISHED, case__status__in=DECIDED,
+    ).aggregate(n=Count("review", distinct=True))["n"])
+
+
+def decision_hours(*, partner: Partner, start: datetime, end: datetime) -> list[float]:
+    """Hours from opening to decision of the partner's cases decided in [start, end)."""
+    durations = (Case.objects.filter(partners=partner, decided_at__gte=start, decided_at__lt=end)
+                 .annotate(took=ExpressionWrapper(F("decided_at") - F("opened_at"),
+                                                  output_field=DurationField()))
+                 .values_list("took", flat=True))
+    return [d.total_seconds() / 3600 for d in durations]
+
+
+def appeal_counts(*, partner: Partner, start: datetime, end: datetime) -> dict[str, dict]:
+    """Appeals filed in [start, end) on the partner's cases: kind -> status -> count."""
+    counts: dict[str, dict] = {}
+    for row in (Appeal.objects.filter(case__partners=partner, created_at__gte=start,
+                                      created_at__lt=end)
+                .values("kind", "status").annotate(n=Count("id", distinct=True))):
+        counts.setdefault(row["kind"], {})[row["status"]] = row["n"]
+    return counts

@@ -7,13 +7,14 @@ import hashlib
 import statistics
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError
 from apps.core.reasons import reasons_payload
@@ -21,8 +22,9 @@ from apps.partners.services import webhook_emit
 from apps.reviews.models import Review
 from apps.reviews.services import reviewers_flag, reviews_apply_decision
 
-from .models import Case, CaseEvent, CaseMember, DecisionLabel
-from .signals import case_decided
+from .models import Appeal, Case, CaseEvent, CaseMember, DecisionLabel
+from .selectors import case_that_removed
+from .signals import appeal_decided, case_decided
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,21 @@ def _validate_decision(decision: str, note: str) -> str:
     return note
 
 
+def _validate_review_decisions(decision: str,
+                               review_decisions: Mapping[int, str] | None) -> dict[int, str]:
+    chosen = {int(k): v for k, v in (review_decisions or {}).items()}
+    unknown = sorted({v for v in chosen.values() if v not in Decision.ALL})
+    if unknown:
+        raise ApplicationError("invalid_decision",
+                               f"A review's decision is one of {', '.join(Decision.ALL)}.",
+                               fields={"review_decisions": [f"Unknown decision {unknown[0]!r}."]})
+    if decision == Decision.DISMISSED and Decision.CONFIRMED in chosen.values():
+        raise ApplicationError(
+            "invalid_decision", "A dismissed case cannot remove any review.",
+            fields={"review_decisions": ["Confirm the case to remove some of its reviews."]})
+    return chosen
+
+
 def decision_features(case: Case, reviews: list[Review]) -> dict:
     """What the detectors saw, kept beside the label for later calibration."""
     ratings = [r.rating for r in reviews]
@@ -394,7 +411,8 @@ def decision_features(case: Case, reviews: list[Review]) -> dict:
     }
 
 
-def case_decide(*, case: Case, decision: str, actor, note: str) -> DecisionOutcome:
+def case_decide(*, case: Case, decision: str, actor, note: str,
+                review_decisions: Mapping[int, str] | None = None) -> DecisionOutcome:
     """Confirm or dismiss an open case and apply it to its reviews and reviewers.
 
     Confirm: the case's reviews are removed and its reviewers flagged. Dismiss:
@@ -403,10 +421,23 @@ def case_decide(*, case: Case, decision: str, actor, note: str) -> DecisionOutco
     (``case.decided``) and of each review that moved (``review.status_changed``),
     and send ``case_decided``. Raises ApplicationError: ``note_required``,
     ``invalid_decision``, ``case_already_decided`` (409; the status moves with a
-    guarded UPDATE, so of two moderators deciding at once exactly one wins).
+    guarded UPDATE, so of two moderators deciding at once exactly one wins),
+    ``case_under_appeal`` (409: an open appeal is decided by ``appeal_decide``).
+
+    ``review_decisions`` (review id -> confirmed|dismissed) decides reviews one
+    by one: each gets its own decision's effect (reviews not named follow
+    ``decision``), only the confirmed ones' reviewers are flagged, and the case
+    is confirmed when any review is, dismissed otherwise.
     """
     note = _validate_decision(decision, note)
+    review_decisions = _validate_review_decisions(decision, review_decisions)
     effect = DECISION_EFFECTS[decision]
+    if Appeal.objects.filter(case_id=case.pk, status=Appeal.Status.OPEN).exists():
+        raise ApplicationError(
+            "case_under_appeal",
+            f"Case #{case.pk} is under appeal: a senior moderator decides the appeal.",
+            status=409,
+        )
     with transaction.atomic():
         now = timezone.now()
         moved = Case.objects.filter(pk=case.pk, status=Case.Status.OPEN).update(
@@ -422,26 +453,40 @@ def case_decide(*, case: Case, decision: str, actor, note: str) -> DecisionOutco
         case.refresh_from_db()
         reviews = list(case.reviews.select_related("partner").order_by("id"))
         features = decision_features(case, reviews)
+        per_review = {r.id: (review_decisions or {}).get(r.id, decision) for r in reviews}
         flagged: list[int] = []
         if effect.flags_reviewers:
-            reviewer_ids = set(case.reviewers.values_list("id", flat=True))
-            reviewer_ids |= {r.reviewer_id for r in reviews}
+            if review_decisions:
+                reviewer_ids = {r.reviewer_id for r in reviews
+                                if per_review[r.id] == Decision.CONFIRMED}
+            else:
+                reviewer_ids = set(case.reviewers.values_list("id", flat=True))
+                reviewer_ids |= {r.reviewer_id for r in reviews}
             flagged = reviewers_flag(reviewer_ids=reviewer_ids)
         # A doubled call stops at the guarded UPDATE above, so a fresh token per
         # decision is enough to tell partners of each move exactly once.
-        moved = reviews_apply_decision(
-            review_ids=[r.id for r in reviews], status=effect.review_status,
-            allowed_from=effect.from_statuses, case_id=case.pk, decision_token=uuid.uuid4().hex,
-        )
+        token = uuid.uuid4().hex
+        moved: dict[int, tuple[str, str]] = {}
+        for each in Decision.ALL:
+            ids = [rid for rid, chosen in per_review.items() if chosen == each]
+            if ids:
+                moved.update(reviews_apply_decision(
+                    review_ids=ids, status=DECISION_EFFECTS[each].review_status,
+                    allowed_from=DECISION_EFFECTS[each].from_statuses, case_id=case.pk,
+                    decision_token=token,
+                ))
+        after = {"status": decision,
+                 "reviews": {str(k): v[1] for k, v in sorted(moved.items())},
+                 "reviewers_flagged": flagged}
+        if review_decisions:
+            after["review_decisions"] = {str(k): v for k, v in sorted(per_review.items())}
         event = CaseEvent.objects.create(
             case=case,
             actor=actor,
             action=decision,
             before={"status": Case.Status.OPEN,
                     "reviews": {str(k): v[0] for k, v in sorted(moved.items())}},
-            after={"status": decision,
-                   "reviews": {str(k): v[1] for k, v in sorted(moved.items())},
-                   "reviewers_flagged": flagged},
+            after=after,
             note=note,
         )
         DecisionLabel.objects.create(
@@ -516,3 +561,171 @@ def case_assign(*, case: Case, assignee, actor) -> bool:
         case=case, actor=actor, action="assigned", before=before, after={"assigned_to": new_id}
     )
     return True
+
+
+# --- Appeals and per-review decisions (issue 12) ------------------------------------
+#
+# An appeal asks for a decision to be looked at again, once per subject (a removed
+# review, a dismissed report). Filing reopens the case; a senior moderator who did
+# not take the decision upholds or overturns it. Per-review decisions go through
+# ``case_decide(review_decisions=...)`` above.
+
+MAX_STATEMENT = 5000
+
+#: The case status each kind of appeal contests.
+APPEALABLE_STATUS = {
+    Appeal.Kind.REVIEW_REMOVED: Case.Status.CONFIRMED,
+    Appeal.Kind.REPORT_DISMISSED: Case.Status.DISMISSED,
+}
+
+
+def _clean_statement(statement: str) -> str:
+    statement = (statement or "").strip()
+    if not statement:
+        raise ApplicationError("validation_error", _("Say why the decision is wrong."),
+                               fields={"statement": [_("This field is required.")]})
+    if len(statement) > MAX_STATEMENT:
+        raise ApplicationError(
+            "validation_error", _("The statement is too long."),
+            fields={"statement": [_("At most %(n)s characters.") % {"n": MAX_STATEMENT}]})
+    return statement
+
+
+@transaction.atomic
+def appeal_file(*, case: Case, kind: str, subject: str, statement: str,
+                review: Review | None = None, partner=None, filed_by=None) -> Appeal:
+    """File the one appeal of ``subject`` against the case's decision and reopen the case.
+
+    Raises ApplicationError: ``validation_error`` (empty or long statement),
+    ``appeal_exists`` (409: this subject was appealed already),
+    ``appeal_not_allowed`` (409: the case's decision is not the one this kind
+    of appeal contests). A second appeal on a case already reopened by one
+    joins it.
+    """
+    statement = _clean_statement(statement)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if Appeal.objects.filter(subject=subject).exists():
+        raise ApplicationError("appeal_exists", _("This decision was already appealed."),
+                               status=409)
+    pending = Appeal.objects.filter(case=case, status=Appeal.Status.OPEN).first()
+    contested = pending.previous_status if pending else case.status
+    if contested != APPEALABLE_STATUS[kind]:
+        raise ApplicationError("appeal_not_allowed",
+                               _("There is no decision of this kind to appeal."), status=409)
+    appeal = Appeal.objects.create(
+        case=case, kind=kind, subject=subject, review=review, partner=partner,
+        filed_by=filed_by, statement=statement, previous_status=contested,
+        previous_decided_by=pending.previous_decided_by if pending else case.decided_by,
+    )
+    before = {"status": case.status, "decided_by": case.decided_by_id}
+    if case.status != Case.Status.OPEN:
+        case.status = Case.Status.OPEN
+        case.assigned_to = None
+        case.save(update_fields=["status", "assigned_to", "updated_at"])
+    CaseEvent.objects.create(
+        case=case, actor=filed_by, action="appealed", before=before,
+        after={"status": case.status, "appeal": appeal.pk, "kind": kind, "subject": subject},
+        note=statement[:2000],
+    )
+    return appeal
+
+
+def review_appeal_file(*, review: Review, statement: str, partner) -> Appeal:
+    """The author of a removed review appeals (relayed by the review's partner)."""
+    case = case_that_removed(review=review)
+    if case is None:
+        raise ApplicationError("appeal_not_allowed",
+                               _("Only a review removed by a moderator's decision may be "
+                                 "appealed."), status=409)
+    return appeal_file(case=case, kind=Appeal.Kind.REVIEW_REMOVED, subject=f"review:{review.pk}",
+                       statement=statement, review=review, partner=partner)
+
+
+class AppealOutcome:
+    UPHELD = Appeal.Status.UPHELD.value
+    OVERTURNED = Appeal.Status.OVERTURNED.value
+    ALL = (UPHELD, OVERTURNED)
+
+
+def can_decide_appeal(*, appeal: Appeal, user) -> bool:
+    """A senior moderator who did not take the decision under appeal."""
+    return (user.has_perm("cases.decide_appeal")
+            and appeal.previous_decided_by_id != user.pk)
+
+
+def appeal_decide(*, appeal: Appeal, actor, outcome: str, note: str) -> Appeal:
+    """Uphold or overturn an appeal and apply it.
+
+    Overturning a removed review publishes it again; overturning a dismissed
+    report confirms the case (its reviews removed, reviewers flagged). Once no
+    appeal of the case is left open the case takes its final status, a
+    CaseEvent records it, every partner hears ``case.decided`` again (with the
+    appeal's outcome) and ``appeal_decided`` is sent. Raises ApplicationError:
+    ``invalid_decision``, ``note_required``, ``appeal_not_yours`` (403: a senior
+    moderator other than the decider), ``appeal_already_decided`` (409).
+    """
+    if outcome not in AppealOutcome.ALL:
+        raise ApplicationError("invalid_decision",
+                               f"An appeal outcome is one of {', '.join(AppealOutcome.ALL)}.")
+    note = (note or "").strip()
+    if not note:
+        raise ApplicationError("note_required", "Say why: a decision needs a note.",
+                               fields={"note": ["This field is required."]})
+    if not can_decide_appeal(appeal=appeal, user=actor):
+        raise ApplicationError(
+            "appeal_not_yours",
+            "An appeal is decided by a senior moderator other than the one who decided.",
+            status=403)
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = Appeal.objects.filter(pk=appeal.pk, status=Appeal.Status.OPEN).update(
+            status=outcome, decided_at=now, decided_by=actor, decision_note=note)
+        if not claimed:
+            raise ApplicationError("appeal_already_decided",
+                                   f"Appeal #{appeal.pk} is already decided.", status=409)
+        appeal.refresh_from_db()
+        case = Case.objects.select_for_update().get(pk=appeal.case_id)
+        final_status, moved, flagged = appeal.previous_status, {}, []
+        if outcome == AppealOutcome.OVERTURNED:
+            final_status, moved, flagged = _overturn(appeal, case)
+        before = {"status": case.status, "appeal": appeal.pk}
+        if not Appeal.objects.filter(case=case, status=Appeal.Status.OPEN).exists():
+            case.status, case.decided_at, case.decided_by = final_status, now, actor
+            case.decision_note = note
+            case.save(update_fields=["status", "decided_at", "decided_by", "decision_note",
+                                     "updated_at"])
+        event = CaseEvent.objects.create(
+            case=case, actor=actor, action=f"appeal_{outcome}", before=before,
+            after={"status": case.status, "outcome": outcome,
+                   "reviews": {str(k): v[1] for k, v in sorted(moved.items())},
+                   "reviewers_flagged": flagged},
+            note=note,
+        )
+        appeal_summary = {"id": appeal.pk, "kind": appeal.kind, "outcome": outcome,
+                          "review": appeal.review.external_id if appeal.review_id else None}
+        for partner in case.partners.all():
+            webhook_emit(
+                partner=partner, event="case.decided",
+                data={**case_payload(case), "decision": case.status,
+                      "decided_at": now.isoformat(), "appeal": appeal_summary},
+                dedupe_key=f"case.decided:{case.pk}:{event.pk}:{partner.pk}",
+            )
+        appeal_decided.send(sender=Appeal, appeal=appeal, case=case, outcome=outcome)
+    return appeal
+
+
+def _overturn(appeal: Appeal, case: Case) -> tuple[str, dict, list[int]]:
+    """Apply an overturned appeal: (the case's final status, reviews moved, flagged)."""
+    token = uuid.uuid4().hex
+    if appeal.kind == Appeal.Kind.REVIEW_REMOVED:
+        moved = reviews_apply_decision(
+            review_ids=[appeal.review_id], status=Review.Status.PUBLISHED,
+            allowed_from=(Review.Status.REMOVED,), case_id=case.pk, decision_token=token)
+        return appeal.previous_status, moved, []
+    effect = DECISION_EFFECTS[Decision.CONFIRMED]
+    reviews = list(case.reviews.values_list("id", "reviewer_id"))
+    flagged = reviewers_flag(reviewer_ids={reviewer for _, reviewer in reviews})
+    moved = reviews_apply_decision(
+        review_ids=[rid for rid, _ in reviews], status=effect.review_status,
+        allowed_from=effect.from_statuses, case_id=case.pk, decision_token=token)
+    return Case.Status.CONFIRMED, moved, flagged

@@ -7,3 +7,8 @@ import django.dispatch
 # moved: sender=Case, case=<Case>, decision="confirmed"|"dismissed",
 # actor=<User>, note=<str>. A receiver that raises rolls the decision back.
 case_decided = django.dispatch.Signal()
+
+# Sent inside the appeal decision's transaction: sender=Appeal, appeal=<Appeal>,
+# case=<Case>, outcome="upheld"|"overturned". The reports app settles an
+# owner's appealed report and tells the owner.
+appeal_decided = django.dispatch.Signal()

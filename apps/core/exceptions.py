@@ -131,7 +131,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("payload_too_large", "The request body is larger than this API accepts."),
+            error_body("payload_too_large", _("The request body is larger than this API accepts.")),
             status=413,
         )
     if isinstance(exc, SuspiciousOperation):
@@ -157,12 +157,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         fields = _flatten(exc.detail)
         if isinstance(fields, list):
             fields = {"non_field_errors": fields}
-        response.data = error_body("validation_error", "The request is invalid.", fields)
+        response.data = error_body("validation_error", _("The request is invalid."), fields)
         return response
     code = next((c for t, c in _DRF_CODES.items() if isinstance(exc, t)), "error")
     message = str(exc.detail) if isinstance(exc, drf.APIException) else str(exc)
     if isinstance(exc, drf.ParseError):
-        message = f"The request body could not be parsed: {message}"
+        message = _("The request body could not be parsed: %(reason)s") % {"reason": message}
     response.data = error_body(code, message)
     return response
 

@@ -18,7 +18,8 @@ ErrorSerializer = inline_serializer(
 )
 
 
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+def error_responses(*statuses: int,
+                    descriptions: dict[int, str] | None = None) -> dict[int, OpenApiResponse]:
     descriptions = {
         400: "Invalid input (`validation_error`, `malformed_request`, `unknown_establishment`, …).",
         401: "Missing or invalid API key.",
@@ -27,5 +28,6 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         413: "Batch or body too large.",
         415: "Unsupported media type.",
         429: "Rate limited.",
+        **(descriptions or {}),
     }
     return {s: OpenApiResponse(ErrorSerializer, description=descriptions[s]) for s in statuses}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .exceptions import ApplicationError
 from .validation import Clean, Field, validate_object
 
@@ -20,25 +22,26 @@ def validate_one_or_many(
     if isinstance(data, dict):
         clean, errors = validate_object(fields, data)
         if errors:
-            raise ApplicationError("validation_error", f"The {noun} is invalid.", fields=errors)
+            raise ApplicationError("validation_error", _("The request is invalid."), fields=errors)
         return [clean], False
     if not isinstance(data, list):
         raise ApplicationError(
             "invalid_payload", f"Send one {noun} object or a list of {noun} objects."
         )
     if not data:
-        raise ApplicationError("empty_batch", "The list is empty.")
+        raise ApplicationError("empty_batch", _("The list is empty."))
     if len(data) > max_items:
         raise ApplicationError(
             "batch_too_large",
-            f"A batch holds at most {max_items} items; this one has {len(data)}.",
+            _("A batch holds at most %(max)s items; this one has %(n)s.")
+            % {"max": max_items, "n": len(data)},
             status=413,
         )
     items: list[Clean] = []
     item_errors: dict[str, Any] = {}
     for index, raw in enumerate(data):
         if not isinstance(raw, dict):
-            item_errors[str(index)] = {"non_field_errors": ["Must be an object."]}
+            item_errors[str(index)] = {"non_field_errors": [_("Must be an object.")]}
             continue
         clean, errors = validate_object(fields, raw)
         if errors:

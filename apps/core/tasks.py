@@ -9,6 +9,9 @@ transient and is not retried. Every such task is idempotent, so running it
 twice is harmless.
 """
 
+import smtplib
+
+from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 RELIABLE_TASK = {
@@ -22,3 +25,14 @@ RELIABLE_TASK = {
     "max_retries": 6,
     "ignore_result": True,
 }
+
+
+
+@shared_task(name="emails.send", bind=True, acks_late=True, ignore_result=True,
+             autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30,
+             retry_backoff_max=1800, retry_jitter=True, max_retries=8)
+def email_send_task(self, to: str, template: str, context: dict, language: str) -> None:
+    """Send one e-mail; an unreachable or refusing mail server is retried with backoff."""
+    from .emails import email_send
+
+    email_send(to=to, template=template, context=context, language=language)

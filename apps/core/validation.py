@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 Clean = dict[str, Any]
 Errors = dict[str, Any]
@@ -34,37 +35,38 @@ class Invalid(Exception):
 
 def _string(value: Any, spec: Field) -> str:
     if not isinstance(value, str):
-        raise Invalid("Must be a string.")
+        raise Invalid(_("Must be a string."))
     bad = _FORBIDDEN_CHARACTERS.search(value)
     if bad:
         raise Invalid(
-            f"Contains a character that is not allowed (U+{ord(bad.group()):04X} "
-            f"at position {bad.start()})."
+            _("Contains a character that is not allowed (U+%(code)s at position %(at)s).")
+            % {"code": f"{ord(bad.group()):04X}", "at": bad.start()}
         )
     value = value.strip()
     if spec.required and not value and not spec.allow_blank:
-        raise Invalid("May not be blank.")
+        raise Invalid(_("May not be blank."))
     if spec.max_length is not None and len(value) > spec.max_length:
-        raise Invalid(f"At most {spec.max_length} characters (got {len(value)}).")
+        raise Invalid(_("At most %(max)s characters (got %(got)s).")
+                      % {"max": spec.max_length, "got": len(value)})
     if spec.choices and value not in spec.choices:
-        raise Invalid(f"Must be one of: {', '.join(spec.choices)}.")
+        raise Invalid(_("Must be one of: %(codes)s.") % {"codes": ", ".join(spec.choices)})
     if spec.pattern and value and not re.fullmatch(spec.pattern, value):
-        raise Invalid(spec.pattern_message or "Has an invalid format.")
+        raise Invalid(spec.pattern_message or _("Has an invalid format."))
     return value
 
 
 def _integer(value: Any, spec: Field) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid("Must be an integer.")
+        raise Invalid(_("Must be an integer."))
     if spec.minimum is not None and value < spec.minimum:
-        raise Invalid(f"Must be at least {spec.minimum}.")
+        raise Invalid(_("Must be at least %(n)s.") % {"n": spec.minimum})
     if spec.maximum is not None and value > spec.maximum:
-        raise Invalid(f"Must be at most {spec.maximum}.")
+        raise Invalid(_("Must be at most %(n)s.") % {"n": spec.maximum})
     return value
 
 
 def _datetime(value: Any, spec: Field) -> dt.datetime:
-    message = "Must be an ISO 8601 date-time, e.g. 2026-05-01T18:30:00Z."
+    message = _("Must be an ISO 8601 date-time, e.g. 2026-05-01T18:30:00Z.")
     try:
         # Well-formed but impossible values (Feb 30, an offset of 25 h) raise.
         parsed = parse_datetime(value) if isinstance(value, str) else None
@@ -79,11 +81,11 @@ def _datetime(value: Any, spec: Field) -> dt.datetime:
             else parsed.astimezone(dt.UTC)
         )
     except OverflowError:  # year 1 at +23:59, year 9999 at -23:59
-        raise Invalid("Is out of range.") from None
+        raise Invalid(_("Is out of range.")) from None
     if parsed > timezone.now() + dt.timedelta(days=1):
-        raise Invalid("Is in the future.")
+        raise Invalid(_("Is in the future."))
     if parsed.year < 1990:
-        raise Invalid("Is before 1990.")
+        raise Invalid(_("Is before 1990."))
     return parsed
 
 
@@ -93,16 +95,16 @@ def _date(value: Any, spec: Field) -> dt.date:
     except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise Invalid("Must be an ISO 8601 date, e.g. 2026-05-01.")
+        raise Invalid(_("Must be an ISO 8601 date, e.g. 2026-05-01."))
     if parsed > timezone.now().date() + dt.timedelta(days=1):
-        raise Invalid("Is in the future.")
+        raise Invalid(_("Is in the future."))
     return parsed
 
 
 def _email(value: Any, spec: Field) -> str:
     value = _string(value, spec)
     if value and not _EMAIL.match(value):
-        raise Invalid("Must be an e-mail address.")
+        raise Invalid(_("Must be an e-mail address."))
     return value
 
 
@@ -113,12 +115,12 @@ def _ip(value: Any, spec: Field) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError as exc:
-        raise Invalid("Must be an IPv4 or IPv6 address.") from exc
+        raise Invalid(_("Must be an IPv4 or IPv6 address.")) from exc
 
 
 def _object(value: Any, spec: Field) -> Clean:
     if not isinstance(value, dict):
-        raise Invalid("Must be an object.")
+        raise Invalid(_("Must be an object."))
     clean, errors = validate_object(spec.fields, value)
     if errors:
         raise NestedInvalid(errors)
@@ -206,7 +208,7 @@ def validate_object(fields: tuple[Field, ...], data: dict) -> tuple[Clean, Error
         value = data.get(spec.name)
         if value is None or (value == "" and not spec.required):
             if spec.required:
-                errors[spec.name] = ["This field is required."]
+                errors[spec.name] = [_("This field is required.")]
             else:
                 clean[spec.name] = spec.default
             continue

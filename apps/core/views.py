@@ -1,10 +1,17 @@
-"""Liveness and readiness probes."""
+"""The landing page, and the liveness and readiness probes."""
 
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from reviewguard.celery import app as celery_app
+
+
+@require_GET
+def landing(request):
+    """``/``: what ReviewGuard is, and the way in for each role."""
+    return render(request, "landing.html")
 
 
 @require_GET

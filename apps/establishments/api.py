@@ -1,19 +1,22 @@
 """API v1: establishments (one object or a list per POST)."""
 
+from django.conf import settings
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from apps.core.api import PartnerScopedViewSet
+from apps.core.exceptions import ApplicationError
 from apps.core.openapi import error_responses
 from apps.core.payloads import validate_one_or_many
 from apps.core.reasons import reasons_payload
 from apps.core.validation import Field, one_or_many_schema
 
-from .models import Alert, Establishment
-from .selectors import establishments_of_partner
-from .services import establishments_upsert
+from .models import Alert, Establishment, OwnerInvitation
+from .selectors import establishments_of_partner, owner_invitations_of_partner
+from .services import establishments_upsert, owner_invitation_create
 
 MAX_BATCH = 1000
 ESTABLISHMENT_FIELDS = (
@@ -122,3 +125,78 @@ class EstablishmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Par
                 ]
             }
         )
+
+
+# --- Owner invitations ---------------------------------------------------------------
+
+
+class OwnerInvitationInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    establishments = serializers.ListField(
+        child=serializers.CharField(max_length=100), min_length=1, max_length=100,
+        help_text="External ids of the establishments the owner will manage.",
+    )
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES], default=settings.LANGUAGE_CODE,
+        help_text="The language of the invitation and of later e-mails to the owner.",
+    )
+
+
+class OwnerInvitationSerializer(serializers.ModelSerializer):
+    establishments = serializers.SlugRelatedField(many=True, read_only=True,
+                                                  slug_field="external_id")
+    status = serializers.ChoiceField(choices=OwnerInvitation.Status.values, read_only=True)
+
+    class Meta:
+        model = OwnerInvitation
+        fields = ("id", "email", "establishments", "language", "status", "created_at",
+                  "expires_at", "accepted_at")
+
+
+class OwnerInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                             PartnerScopedViewSet):
+    """Invite hotel and restaurant owners to the owner portal."""
+
+    serializer_class = OwnerInvitationSerializer
+    model = OwnerInvitation
+
+    def scoped(self, partner):
+        return owner_invitations_of_partner(partner=partner)
+
+    @extend_schema(
+        request=OwnerInvitationInputSerializer,
+        responses={201: OwnerInvitationSerializer, **error_responses(400, 401, 415)},
+        examples=[OpenApiExample("Invite the owner of two establishments", request_only=True,
+                                 value={"email": "claire.martin@example.fr",
+                                        "establishments": ["htl-lyon-042", "rst-lyon-007"],
+                                        "language": "fr"})],
+        description=(
+            "E-mail the owner a one-time link to the owner portal, where they choose a "
+            "password and then manage the named establishments (report threats, follow them). "
+            "The link expires (72 hours by default) and is never returned by the API. A new "
+            "invitation to the same address replaces the pending ones. Unknown establishments "
+            "answer 400 `unknown_establishment` naming them."
+        ),
+    )
+    def create(self, request):
+        given = OwnerInvitationInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        partner = request.user.partner
+        wanted = list(dict.fromkeys(data["establishments"]))
+        found = {e.external_id: e for e in
+                 establishments_of_partner(partner=partner).filter(external_id__in=wanted)}
+        missing = [ext for ext in wanted if ext not in found]
+        if missing:
+            raise ApplicationError(
+                "unknown_establishment", _("Unknown establishment."),
+                fields={"establishments": [_("Unknown establishment %(id)s.") % {"id": repr(ext)}
+                                           for ext in missing]},
+            )
+        invitation = owner_invitation_create(
+            partner=partner, email=data["email"], language=data["language"],
+            establishments=[found[ext] for ext in wanted],
+        )
+        invitation = self.get_queryset().get(id=invitation.id)
+        return Response(OwnerInvitationSerializer(invitation).data,
+                        status=status.HTTP_201_CREATED)

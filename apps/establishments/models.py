@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.partners.models import Partner
 
@@ -41,6 +43,9 @@ class OwnerMembership(models.Model):
     establishment = models.ForeignKey(
         Establishment, on_delete=models.CASCADE, related_name="memberships"
     )
+    # The language of the e-mails about this establishment (notifications).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -89,3 +94,44 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} alert on {self.establishment_id} since {self.since:%Y-%m-%d %H:%M}"
+
+
+class OwnerInvitation(models.Model):
+    """A one-time, expiring link that lets an owner set a password and manage
+    establishments in the portal. Only a hash of the link's token is stored."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE,
+                                related_name="owner_invitations")
+    email = models.EmailField()
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE)
+    establishments = models.ManyToManyField(Establishment, related_name="owner_invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The moderator who sent it from the admin; null when the partner did, through the API.
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["partner", "email"], name="invitation_by_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.partner})"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING

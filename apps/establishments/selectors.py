@@ -1,10 +1,10 @@
 """Reads of establishments shared by the API, the portal and detection."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from apps.partners.models import Partner
 
-from .models import Alert, Establishment
+from .models import Alert, Establishment, OwnerInvitation
 
 
 def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
@@ -26,3 +26,9 @@ def establishment_names(*, ids) -> dict[int, str]:
 def active_alert_case_ids() -> list[int]:
     return list(Alert.objects.filter(ended_at__isnull=True, case_id__isnull=False)
                 .values_list("case_id", flat=True))
+
+
+def owner_invitations_of_partner(*, partner: Partner) -> QuerySet[OwnerInvitation]:
+    return OwnerInvitation.objects.filter(partner=partner).prefetch_related(
+        Prefetch("establishments", queryset=Establishment.objects.only("id", "external_id"))
+    )

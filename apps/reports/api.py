@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 
 from django.http import QueryDict
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.core.api import PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
@@ -19,6 +27,8 @@ from apps.establishments.selectors import establishments_of_partner
 from .models import ThreatReport
 from .schemas import GUEST_FIELDS, REPORT_FIELDS
 from .selectors import threat_reports_of_partner
+from .services import threat_report_already_filed
+from .transparency import period_parse, transparency_report
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -128,8 +138,8 @@ def _payload_from_form(data: QueryDict) -> dict:
             payload["guest"] = json.loads(raw_guest)
         except ValueError as exc:
             raise ApplicationError(
-                "validation_error", "The report is invalid.",
-                fields={"guest": ["Must be a JSON object."]},
+                "validation_error", _("The request is invalid."),
+                fields={"guest": [_("Must be a JSON object.")]},
             ) from exc
     else:
         guest = {}
@@ -153,7 +163,8 @@ class ThreatReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Part
             "application/json": JSON_SCHEMA,
             "multipart/form-data": MULTIPART_SCHEMA,
         },
-        responses={201: ThreatReportSerializer, **error_responses(400, 401, 413, 415)},
+        responses={201: ThreatReportSerializer, 200: ThreatReportSerializer,
+                   **error_responses(400, 401, 413, 415)},
         examples=[OpenApiExample("A refund-or-one-star threat", value=REPORT_EXAMPLE,
                                  request_only=True)],
         description=(
@@ -162,17 +173,20 @@ class ThreatReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Part
             "with `evidence` files (images, PDF or .eml; a wrong type is 400 "
             "`unsupported_evidence_type`, a file over the cap 413 `evidence_too_large`). "
             "Linkage to the guest's reviews runs in the background; reviews held because of "
-            "the report appear under `reviews` and trigger `review.status_changed` webhooks."
+            "the report appear under `reviews` and trigger `review.status_changed` webhooks. "
+            "Idempotent on content: the same report again (same establishment, guest, "
+            "channel, message, demand, time and evidence files) answers 200 with the report "
+            "already filed."
         ),
     )
     def create(self, request):
         is_form = isinstance(request.data, QueryDict)
         data = _payload_from_form(request.data) if is_form else request.data
         if not isinstance(data, dict):
-            raise ApplicationError("invalid_payload", "Send one threat report object.")
+            raise ApplicationError("invalid_payload", _("Send one threat report object."))
         clean, errors = validate_object(REPORT_FIELDS, data)
         if errors:
-            raise ApplicationError("validation_error", "The report is invalid.", fields=errors)
+            raise ApplicationError("validation_error", _("The request is invalid."), fields=errors)
         partner = request.user.partner
         establishment = establishments_of_partner(partner=partner).filter(
             external_id=clean["establishment"]
@@ -180,12 +194,61 @@ class ThreatReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Part
         if establishment is None:
             raise ApplicationError(
                 "unknown_establishment",
-                f"Unknown establishment {clean['establishment']!r}.",
-                fields={"establishment": ["Register the establishment first."]},
+                _("Unknown establishment %(id)s.") % {"id": repr(clean["establishment"])},
+                fields={"establishment": [_("Register the establishment first.")]},
             )
         files = request.FILES.getlist("evidence") if is_form else []
+        existing = threat_report_already_filed(partner=partner, establishment=establishment,
+                                               payload=clean, files=files)
+        if existing is not None:
+            report = self.get_queryset().get(id=existing.id)
+            return Response(ThreatReportSerializer(report).data, status=status.HTTP_200_OK)
         report = threat_report_submit(
             partner=partner, establishment=establishment, payload=clean, files=files
         )
         report = self.get_queryset().get(id=report.id)
         return Response(ThreatReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+# --- Transparency ----------------------------------------------------------------------
+
+
+class TransparencyApi(APIView):
+    """The calling partner's transparency report for one month (counts only)."""
+
+    @extend_schema(
+        operation_id="transparency_retrieve",
+        parameters=[OpenApiParameter("period", str, description="A UTC month, YYYY-MM "
+                                     "(default: the current month).", examples=[
+                                         OpenApiExample("May 2026", value="2026-05")])],
+        responses={200: inline_serializer(name="TransparencyReport", fields={
+            "partner": serializers.CharField(),
+            "period": serializers.CharField(),
+            "reviews": serializers.DictField(child=serializers.IntegerField(), help_text=(
+                "received, screened, published, held, removed, pending, "
+                "published_after_review")),
+            "by_kind": serializers.ListField(child=inline_serializer(
+                name="TransparencyKind", fields={
+                    "kind": serializers.CharField(), "reviews": serializers.IntegerField(),
+                    "held": serializers.IntegerField(), "removed": serializers.IntegerField(),
+                    "published": serializers.IntegerField()})),
+            "decisions": inline_serializer(name="TransparencyDecisions", fields={
+                "cases_decided": serializers.IntegerField(),
+                "median_hours_to_decision": serializers.FloatField(allow_null=True)}),
+            "appeals": serializers.DictField(child=serializers.DictField(
+                child=serializers.IntegerField()), help_text="kind -> open/upheld/overturned"),
+            "reports": serializers.DictField(child=serializers.IntegerField(), help_text=(
+                "filed, open, linked, confirmed, dismissed")),
+        }), **error_responses(400, 401)},
+        description=(
+            "What screening did to the partner's reviews received in the month: screened, "
+            "published, held, removed and published after a moderator's review, by kind of "
+            "finding; the median time from case to decision; appeals and their outcomes; "
+            "owners' threat reports by outcome. Counts only: nothing identifies a person. "
+            "The same figures are public at /transparency/<partner>/."
+        ),
+    )
+    def get(self, request):
+        period = period_parse(request.query_params.get("period"))
+        report = transparency_report(partner=request.user.partner, period=period)
+        return Response(report.as_dict())

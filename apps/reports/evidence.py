@@ -166,15 +166,25 @@ def check_evidence(files: list[UploadedFile]) -> list[CheckedEvidence]:
     return checked
 
 
-def evidence_file_response(evidence) -> FileResponse:
-    """Serve a stored evidence file so that it can never run in our origin."""
-    inline = evidence.content_type.startswith("image/") or evidence.content_type == (
-        "application/pdf")
+def evidence_file_response(evidence, *, frame: bool = False) -> FileResponse:
+    """Serve a stored evidence file: images and PDFs inline, e-mails as a download.
+
+    Served from our own origin, so it must never run: no MIME sniffing, no
+    scripts. ``frame`` lets a page of this site show a PDF in a frame (the case
+    page's preview); PDF viewers refuse sandboxed documents, so a PDF gets a
+    strict policy without the sandbox, everything else keeps it.
+    """
+    inline = evidence.preview in ("image", "pdf")
     response = FileResponse(
         evidence.file.open("rb"), content_type=evidence.content_type,
         as_attachment=not inline, filename=evidence.original_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    if evidence.preview == "pdf":
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; object-src 'self'" if frame else "default-src 'none'; img-src 'self'; sandbox")
+    else:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cache-Control"] = "private, no-store"
+    response["X-Frame-Options"] = "SAMEORIGIN" if frame else "DENY"
     return response

@@ -9,6 +9,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,10 @@ class ThreatReport(models.Model):
         null=True, blank=True, help_text="Last time linkage ran for this report."
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of what was reported (establishment, guest identifiers, channel,
+    # message, demand, time, evidence digests): the same report sent twice is
+    # answered with the one already filed.
+    content_hash = models.CharField(max_length=64, blank=True, default="")
 
     reviews = models.ManyToManyField(
         Review, through="ReportReviewLink", related_name="threat_reports", blank=True
@@ -84,6 +89,11 @@ class ThreatReport(models.Model):
         indexes = [
             models.Index(fields=["establishment", "received_at"], name="report_by_establishment"),
             models.Index(fields=["status", "linked_at"], name="report_link_sweep"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "content_hash"],
+                                    condition=~models.Q(content_hash=""),
+                                    name="report_once_per_content"),
         ]
 
     def __str__(self) -> str:
@@ -140,3 +150,82 @@ class ThreatEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def preview(self) -> str:
+        """How a moderator sees it in the page: "image", "pdf", or "download" (.eml)."""
+        if self.content_type.startswith("image/"):
+            return "image"
+        if self.content_type == "application/pdf":
+            return "pdf"
+        return "download"
+
+
+class EvidenceAccess(models.Model):
+    """Append-only: who opened which evidence file, from where, when."""
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("Moderation console")
+        PORTAL = "portal", _("Owner portal")
+
+    evidence = models.ForeignKey(ThreatEvidence, on_delete=models.CASCADE,
+                                 related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+")
+    # The case page it was opened from, when a moderator opened it.
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    via = models.CharField(max_length=16, choices=Via.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "evidence accesses"
+        indexes = [models.Index(fields=["evidence", "at"], name="evidence_access_by_file")]
+
+    def __str__(self) -> str:
+        return f"{self.user} opened evidence #{self.evidence_id} ({self.via})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Evidence accesses are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Evidence accesses are append-only.")
+
+
+class Notification(models.Model):
+    """Something an owner should know about one of their reports.
+
+    Stored as a kind and values, worded when read (portal) or sent (e-mail),
+    in the reader's language. ``dedupe_key`` makes each event notify each owner
+    once, however often linkage or a decision runs.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_HELD = "review_held", _("A review was held")
+        REPORT_DECIDED = "report_decided", _("A report was decided")
+        APPEAL_DECIDED = "appeal_decided", _("An appeal was decided")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    report = models.ForeignKey(ThreatReport, on_delete=models.CASCADE,
+                               related_name="notifications")
+    review = models.ForeignKey(Review, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    values = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="notify_once")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user} (report #{self.report_id})"

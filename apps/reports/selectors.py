@@ -4,15 +4,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.cases.models import Case
-from apps.establishments.models import Establishment
+from apps.establishments.models import Establishment, OwnerMembership
 from apps.partners.models import Partner
 
-from .models import ReportReviewLink, ThreatEvidence, ThreatReport
+from .models import EvidenceAccess, Notification, ReportReviewLink, ThreatEvidence, ThreatReport
 
 
 def _with_members(qs: QuerySet[ThreatReport]) -> QuerySet[ThreatReport]:
@@ -58,6 +59,48 @@ def evidence_for_moderator(*, user: AbstractBaseUser, evidence_id: int) -> Threa
     if not (user.is_active and user.is_staff and user.has_perm("reports.view_threatevidence")):
         return None
     return ThreatEvidence.objects.select_related("report").filter(id=evidence_id).first()
+
+
+def evidence_of_case(*, case_id: int, evidence_id: int) -> ThreatEvidence | None:
+    """The evidence file if it backs a threat report attached to the case."""
+    return (ThreatEvidence.objects.select_related("report")
+            .filter(id=evidence_id, report__cases__id=case_id).first())
+
+
+def evidence_get(*, evidence_id: int) -> ThreatEvidence | None:
+    return ThreatEvidence.objects.select_related("report").filter(id=evidence_id).first()
+
+
+def evidence_accesses_of_case(*, case_id: int, limit: int = 50) -> QuerySet[EvidenceAccess]:
+    return (EvidenceAccess.objects.filter(evidence__report__cases__id=case_id)
+            .select_related("user", "evidence").order_by("-at", "-id")[:limit])
+
+
+def report_recipients(*, report: ThreatReport) -> list[tuple[AbstractBaseUser, str]]:
+    """Who hears about a report, with the language of their e-mails: every owner of
+    its establishment, and the portal user who filed it (once each)."""
+    recipients: dict[int, tuple[AbstractBaseUser, str]] = {}
+    for membership in OwnerMembership.objects.filter(
+            establishment_id=report.establishment_id, user__is_active=True
+    ).select_related("user").order_by("id"):
+        recipients.setdefault(membership.user_id, (membership.user, membership.language))
+    if report.reporter_id and report.reporter_id not in recipients and report.reporter.is_active:
+        recipients[report.reporter_id] = (report.reporter, settings.LANGUAGE_CODE)
+    return list(recipients.values())
+
+
+def notifications_of_owner(*, user: AbstractBaseUser) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).select_related("report__establishment")
+
+
+def owner_language(*, user: AbstractBaseUser) -> str:
+    """The language of the owner's e-mails (their first membership's)."""
+    return (OwnerMembership.objects.filter(user=user).order_by("id")
+            .values_list("language", flat=True).first() or settings.LANGUAGE_CODE)
+
+
+def notifications_unread_count(*, user: AbstractBaseUser) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 # --- What report linkage (apps/detection/linkage.py) reads ---------------------------
@@ -170,4 +213,13 @@ def reports_needing_linkage(*, older_than: timedelta) -> list[int]:
             status__in=ThreatReport.UNDECIDED, linked_at__isnull=True,
             created_at__lte=timezone.now() - older_than,
         ).order_by("id").values_list("id", flat=True)[:5000]
+    )
+
+
+def report_outcome_counts(*, partner: Partner, start: datetime, end: datetime) -> dict[str, int]:
+    """Threat reports filed in [start, end) by status (one aggregate query)."""
+    return ThreatReport.objects.filter(partner=partner, created_at__gte=start,
+                                       created_at__lt=end).aggregate(
+        filed=Count("id"),
+        **{status: Count("id", filter=Q(status=status)) for status in ThreatReport.Status.values},
     )

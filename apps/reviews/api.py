@@ -3,9 +3,11 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.cases.models import Case
+from apps.cases.models import Appeal, Case
+from apps.cases.services import MAX_STATEMENT, review_appeal_file
 from apps.core.api import PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
 from apps.core.openapi import error_responses
@@ -93,6 +95,25 @@ REVIEW_EXAMPLE = {
 }
 
 
+class AppealInputSerializer(serializers.Serializer):
+    statement = serializers.CharField(
+        max_length=MAX_STATEMENT,
+        help_text="The author's words: why the review should be published again.")
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    review = serializers.CharField(source="review.external_id")
+    case = serializers.IntegerField(source="case_id")
+    status = serializers.ChoiceField(
+        choices=Appeal.Status.values,
+        help_text="open, then upheld (the review stays removed) or overturned (published "
+                  "again); the outcome also arrives as a `case.decided` webhook with `appeal`.")
+
+    class Meta:
+        model = Appeal
+        fields = ("id", "review", "case", "status", "statement", "created_at", "decided_at")
+
+
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerScopedViewSet):
     serializer_class = ReviewSerializer
     lookup_field = "external_id"
@@ -151,3 +172,29 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerSco
              "conflicts": counts[409]},
             status=status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        request=AppealInputSerializer,
+        responses={201: AppealSerializer, **error_responses(
+            400, 401, 404, 409, descriptions={
+                409: "`appeal_exists` (the review was appealed already: once per review) or "
+                     "`appeal_not_allowed` (the review was not removed by a moderator)."})},
+        examples=[OpenApiExample("The author contests the removal", request_only=True,
+                                 value={"statement": "I really stayed there (booking BK-55120) "
+                                        "and never asked for a refund."})],
+        description=(
+            "The author of a review removed by a moderator's decision asks for it to be "
+            "looked at again, once, with a statement. The case reopens for a senior "
+            "moderator other than the one who decided; the outcome comes back as "
+            "`case.decided` (with `appeal.outcome` upheld or overturned) and, when the "
+            "review is published again, `review.status_changed`."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def appeal(self, request, external_id=None):
+        review = self.get_object()
+        given = AppealInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        appeal = review_appeal_file(review=review, statement=given.validated_data["statement"],
+                                    partner=request.user.partner)
+        return Response(AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)

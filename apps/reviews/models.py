@@ -1,6 +1,7 @@
 """Reviewers and reviews. Personal identifiers are stored only as keyed hashes."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from apps.establishments.models import Establishment
 from apps.partners.models import Partner
@@ -32,10 +33,10 @@ class Reviewer(models.Model):
 
 class Review(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending"  # accepted, not yet scored
-        PUBLISHED = "published"
-        HELD = "held"  # waiting for a moderator; never removed automatically
-        REMOVED = "removed"  # only by a moderator's decision
+        PENDING = "pending", _("Pending")  # accepted, not yet scored
+        PUBLISHED = "published", _("Published")
+        HELD = "held", _("Held")  # waiting for a moderator; never removed automatically
+        REMOVED = "removed", _("Removed")  # only by a moderator's decision
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="reviews")
     external_id = models.CharField(max_length=100)

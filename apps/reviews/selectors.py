@@ -1,8 +1,8 @@
 """Reads of reviews and reviewers shared by the API, the portal, the admin and detection."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from apps.partners.models import Partner
@@ -64,3 +64,16 @@ def reviews_held_among(*, ids) -> int:
 def reviewer_anomaly_ranks(*, ids) -> dict[int, float]:
     return dict(Reviewer.objects.filter(id__in=list(ids), anomaly_rank__isnull=False)
                 .values_list("id", "anomaly_rank"))
+
+
+def review_status_counts(*, partner: Partner, start: datetime, end: datetime) -> dict[str, int]:
+    """Reviews the partner sent in [start, end), by status, and how many were screened
+    (scored, so no longer pending). One aggregate query."""
+    by_status = {
+        status: Count("id", filter=Q(status=status)) for status in Review.Status.values
+    }
+    return Review.objects.filter(partner=partner, received_at__gte=start,
+                                 received_at__lt=end).aggregate(
+        received=Count("id"), screened=Count("id", filter=~Q(status=Review.Status.PENDING)),
+        **by_status,
+    )

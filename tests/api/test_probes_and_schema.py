@@ -42,3 +42,17 @@ def test_docs_page_is_served(client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 200
     assert b"redoc" in response.content.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/swagger/"])
+def test_docs_pages_load_nothing_from_another_site(client, path):
+    html = client.get(path).content.decode()
+
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "https://" not in html and "//cdn" not in html
+
+
+def test_the_docs_script_is_one_of_our_static_files():
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")

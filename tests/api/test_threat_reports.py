@@ -260,3 +260,45 @@ def test_schema_documents_threat_reports(client):
     assert "413" in paths["/api/v1/threat-reports/"]["post"]["responses"]
     guest = content["application/json"]["schema"]["properties"]["guest"]
     assert guest.get("required", ["none empty"]) != []  # OpenAPI 3.0 forbids required: []
+
+
+def test_the_same_report_twice_answers_the_one_already_filed(api, establishment):
+    first = api.post(URL, report_payload(), format="json")
+
+    second = api.post(URL, report_payload(), format="json")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["id"] == first.json()["id"]
+    assert ThreatReport.objects.count() == 1
+
+
+def test_a_report_with_another_message_is_a_new_report(api, establishment):
+    api.post(URL, report_payload(), format="json")
+
+    response = api.post(URL, report_payload(message_text="Another threat."), format="json")
+
+    assert response.status_code == 201
+    assert ThreatReport.objects.count() == 2
+
+
+def test_the_same_report_with_other_evidence_is_a_new_report(api, establishment, media_root):
+    api.post(URL, multipart(report_payload(), SimpleUploadedFile("a.png", png_bytes())),
+             format="multipart")
+
+    again = api.post(URL, multipart(report_payload(), SimpleUploadedFile("a.png", png_bytes())),
+                     format="multipart")
+    other = api.post(URL, multipart(report_payload(),
+                                    SimpleUploadedFile("b.png", png_bytes(4, 4))),
+                     format="multipart")
+
+    assert again.status_code == 200
+    assert other.status_code == 201
+
+
+def test_validation_errors_follow_the_callers_language(api, establishment):
+    response = api.post(URL, report_payload(channel="pigeon"), format="json",
+                        HTTP_ACCEPT_LANGUAGE="fr")
+
+    error = response.json()["error"]
+    assert error["message"] == "La requête n'est pas valide."
+    assert error["fields"]["channel"][0].startswith("Doit être l'une des valeurs")

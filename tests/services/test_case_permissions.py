@@ -28,7 +28,10 @@ def test_moderators_group_has_exactly_its_permissions():
         "codename", flat=True))
     assert codenames == {"view_case", "change_case", "decide_case", "view_caseevent",
                          "view_decisionlabel", "view_review", "view_reviewer",
-                         "view_establishment"}
+                         "view_establishment", "view_threatreport", "view_threatevidence",
+                         "view_reportreviewlink", "view_evidenceaccess",
+                         "view_ownerinvitation", "add_ownerinvitation",
+                         "view_ownermembership", "view_appeal"}
 
 
 def test_seniors_also_decide_in_bulk_and_see_partners_and_webhooks():

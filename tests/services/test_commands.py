@@ -42,3 +42,24 @@ def test_demo_data_loads_once():
     call_command("load_demo_data", stdout=StringIO())
     assert count > 100
     assert Review.objects.count() == count
+
+
+def test_demo_data_prints_how_the_demo_owner_and_moderators_sign_in(client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    out = StringIO()
+    call_command("load_demo_data", stdout=out)
+    printed = out.getvalue()
+
+    assert "/portal/" in printed and "/admin/" in printed
+    assert client.login(username="owner@demo.reviewguard.localhost", password="demo-owner-2026")
+    assert client.get("/portal/").context["establishments"].count() == 2
+
+
+def test_the_demo_moderator_is_in_the_moderators_group():
+    from django.contrib.auth import get_user_model
+
+    call_command("load_demo_data", stdout=StringIO())
+
+    moderator = get_user_model().objects.get(username="demo-moderator")
+    assert moderator.is_staff
+    assert moderator.has_perm("cases.decide_case")

@@ -201,3 +201,19 @@ def test_owner_without_establishment_gets_404_on_the_form(client, db):
 
 def test_unknown_evidence_is_404(owner_client):
     assert owner_client.get("/portal/evidence/999999/").status_code == 404
+
+
+def test_the_dashboard_card_and_table_count_held_reviews_alike(owner_client, owner):
+    establishment = owner.memberships.get().establishment
+    report = ThreatReportFactory(establishment=establishment)
+    held = ReviewFactory(partner=establishment.partner, establishment=establishment,
+                         status=Review.Status.HELD)
+    published = ReviewFactory(partner=establishment.partner, establishment=establishment,
+                              status=Review.Status.PUBLISHED)
+    ReportReviewLink.objects.create(report=report, review=held, methods="email", held=True)
+    ReportReviewLink.objects.create(report=report, review=published, methods="name")
+
+    page = owner_client.get("/portal/")
+
+    assert page.context["establishments"][0].reviews_held == 1
+    assert "<td>1</td>" in page.text and "<td>2</td>" not in page.text

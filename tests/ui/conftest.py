@@ -53,3 +53,16 @@ def page(browser):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def eager_tasks(settings, tmp_path):
+    """Tasks (e-mail, linkage) run in the request; evidence under a temporary MEDIA_ROOT;
+    a fast password hasher."""
+    from reviewguard.celery import app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

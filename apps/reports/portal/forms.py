@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -124,3 +125,34 @@ class ReportForm(forms.Form):
             "demand": c["demand"],
             "received_at": c["received_at"],
         }
+
+
+class InvitationAcceptForm(forms.Form):
+    """Choose a password (and say one's name) to redeem an owner invitation."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    password1 = forms.CharField(label=_("Password"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text=_("At least 8 characters, not only digits, not a "
+                                            "common password."))
+    password2 = forms.CharField(label=_("Password again"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned
+
+
+class EmailLanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language of my e-mails"), choices=settings.LANGUAGES)
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(
+        label=_("Why should the decision change?"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("New facts, evidence the moderator may have missed, anything that matters."),
+    )

@@ -3,16 +3,21 @@ France and elsewhere, English and French reviews, and one obvious abuse pattern.
 
 Idempotent: reviews are ingested through the same service as the API, so a
 second run stores nothing new. Each run prints a fresh API key for the demo
-partner (keys are shown once and only their hash is kept).
+partner (keys are shown once and only their hash is kept), and how to sign in
+as the demo owner (portal) and the demo moderators (admin), whose passwords are
+known: they are for a local machine only (``--no-users`` skips them).
 """
 
 import random
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from apps.detection.services import reviews_submit
-from apps.establishments.services import establishments_upsert
+from apps.establishments.models import Establishment
+from apps.establishments.services import establishments_upsert, owner_membership_add
 from apps.partners.models import Partner
 from apps.partners.services import api_key_issue, partner_create
 
@@ -124,13 +129,48 @@ def demo_reviews(now: datetime) -> list[dict]:
     return items
 
 
+# Known, local-only credentials (printed by the command).
+DEMO_USERS = [
+    # username, e-mail, password, group (None: an owner), first name, last name
+    ("demo-owner", "owner@demo.reviewguard.localhost", "demo-owner-2026", None, "Claire",
+     "Martin"),
+    ("demo-moderator", "moderator@demo.reviewguard.localhost", "demo-moderator-2026",
+     "Moderators", "Hugo", "Bernard"),
+    ("demo-senior", "senior@demo.reviewguard.localhost", "demo-senior-2026",
+     "Senior moderators", "Inès", "Laurent"),
+]
+DEMO_OWNER_ESTABLISHMENTS = ("htl-lyon-01", "rst-lyon-02")
+
+
+def demo_users(partner) -> list[tuple[str, str, str, str | None]]:
+    """Create (or reset) the demo owner and moderators; returns what to print."""
+    user_model = get_user_model()
+    created = []
+    for username, email, password, group, first, last in DEMO_USERS:
+        user, _ = user_model.objects.get_or_create(username=username)
+        user.email, user.first_name, user.last_name = email, first, last
+        user.is_staff = group is not None
+        user.set_password(password)
+        user.save()
+        if group is None:
+            for establishment in Establishment.objects.filter(
+                    partner=partner, external_id__in=DEMO_OWNER_ESTABLISHMENTS):
+                owner_membership_add(user=user, establishment=establishment, language="fr")
+        else:
+            user.groups.add(Group.objects.get(name=group))
+        created.append((email, password, group))
+    return created
+
+
 class Command(BaseCommand):
     help = "Load demo establishments and reviews and print an API key for the demo partner."
 
     def add_arguments(self, parser):
         parser.add_argument("--partner", default="Demo Travel")
+        parser.add_argument("--no-users", action="store_true",
+                            help="Do not create the demo owner and moderators.")
 
-    def handle(self, *args, partner: str, **options):
+    def handle(self, *args, partner: str, no_users: bool = False, **options):
         existing = Partner.objects.filter(name=partner).first()
         if existing is None:
             created = partner_create(name=partner)
@@ -149,5 +189,10 @@ class Command(BaseCommand):
             f"{len(results)} reviews ({new} new, {len(results) - new} already stored; the worker "
             "scores new ones once it runs)."
         )
+        if not no_users:
+            self.stdout.write("Demo accounts (local only: their passwords are public):")
+            for email, password, group in demo_users(the_partner):
+                where = "owner portal /portal/" if group is None else f"admin /admin/ ({group})"
+                self.stdout.write(f"  {where:40} {email} / {password}")
         self.stdout.write("API key for the demo partner (shown once):")
         self.stdout.write(key)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0004_kind_labels'),
+        ('cases', '0006_appeal_permissions'),
     ]
 
     operations = [
