@@ -17,7 +17,9 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
+    When,
 )
+from django.db.models import Case as DbCase
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.http import HttpRequest, HttpResponseRedirect
@@ -37,7 +39,7 @@ from apps.reports.selectors import evidence_accesses_of_case
 
 from .evidence import case_evidence, reason_sentence
 from .models import Appeal, Case, CaseEvent, DecisionLabel
-from .selectors import appeals_of_case
+from .selectors import appeals_of_case, cases_sharing_reviews
 from .services import (
     appeal_decide,
     can_decide_appeal,
@@ -66,6 +68,10 @@ def severity_level(severity: float) -> str:
 
 # --- Filters ----------------------------------------------------------------------
 
+
+
+#: Kinds of case that come first in the queue: live attacks and owner-reported extortion.
+PRIORITY_KINDS = (Case.Kind.EXTORTION, Case.Kind.SOCK_PUPPET_RING, Case.Kind.REVIEW_BOMBING)
 
 class StatusFilter(admin.SimpleListFilter):
     """The queue shows open cases unless asked otherwise."""
@@ -217,7 +223,13 @@ class CaseAdmin(admin.ModelAdmin):
         "establishments__name", "establishments__external_id", "reviews__external_id",
     )
     search_help_text = gettext_lazy("Case number, reviewer, establishment or review id.")
-    ordering = ("-severity", "-opened_at")
+    # Live attacks and owner-reported extortion before per-reviewer rankings, then
+    # the most severe, then the most recently active.
+    ordering = (
+        DbCase(When(kind__in=PRIORITY_KINDS, then=Value(1)), default=Value(0),
+               output_field=IntegerField()).desc(),
+        "-severity", "-updated_at",
+    )
     actions = ("assign_to_me", "confirm_selected", "dismiss_selected")
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
@@ -242,6 +254,7 @@ class CaseAdmin(admin.ModelAdmin):
             .select_related("assigned_to")
             .prefetch_related("partners")
             .annotate(
+
                 n_reviews=_count(Case.reviews.through, "review_id"),
                 n_reviewers=_count(Case.reviewers.through, "reviewer_id"),
                 n_establishments=_count(Case.establishments.through, "establishment_id"),
@@ -453,6 +466,8 @@ class CaseAdmin(admin.ModelAdmin):
             and self.has_change_permission(request, case),
             "decision_form": DecisionForm(),
             "can_view_evidence": request.user.has_perm("reports.view_threatevidence"),
+            # A decision applies to this case's reviews: say which also sit in another one.
+            "also_open_in": cases_sharing_reviews(case=case),
             "evidence_accesses": evidence_accesses_of_case(case_id=case.pk, limit=20)
             if case.kind == Case.Kind.EXTORTION else [],
             **case_evidence(case),

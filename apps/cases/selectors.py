@@ -112,3 +112,12 @@ def appeal_counts(*, partner: Partner, start: datetime, end: datetime) -> dict[s
                 .values("kind", "status").annotate(n=Count("id", distinct=True))):
         counts.setdefault(row["kind"], {})[row["status"]] = row["n"]
     return counts
+
+
+def cases_sharing_reviews(*, case: Case) -> list[Case]:
+    """Other open cases holding one of this case's reviews (a decision here moves
+    reviews that a moderator may also be looking at there)."""
+    return list(
+        Case.objects.filter(status=Case.Status.OPEN, reviews__cases=case)
+        .exclude(pk=case.pk).distinct().order_by("-severity")[:10]
+    )

@@ -32,3 +32,12 @@ def owner_invitations_of_partner(*, partner: Partner) -> QuerySet[OwnerInvitatio
     return OwnerInvitation.objects.filter(partner=partner).prefetch_related(
         Prefetch("establishments", queryset=Establishment.objects.only("id", "external_id"))
     )
+
+
+def active_alerts_of(*, establishment_ids) -> dict[int, Alert]:
+    """The latest active attack alert of each establishment that has one."""
+    out: dict[int, Alert] = {}
+    for alert in Alert.objects.filter(establishment_id__in=list(establishment_ids),
+                                      ended_at__isnull=True).order_by("last_seen_at"):
+        out[alert.establishment_id] = alert
+    return out

@@ -57,3 +57,30 @@ def test_decided_case_shows_the_decision_instead_of_the_form():
     html = _page(case)
     assert 'id="decision-form"' not in html
     assert "A tour group." in html
+
+
+def test_deciding_warns_when_a_review_also_sits_in_another_open_case():
+    reviews = [ReviewFactory(rating=1)]
+    ring, _ = case_upsert(finding=finding_for(reviews, keys=("reviewer:1", "reviewer:2")))
+    other, _ = case_upsert(finding=finding_for(reviews, kind=Case.Kind.REVIEW_BOMBING,
+                                               keys=(f"review:{reviews[0].id}",)))
+    html = _page(ring)
+    assert 'id="also-open-in"' in html and f"#{other.pk}" in html
+
+
+def test_no_warning_when_the_reviews_are_in_this_case_only():
+    assert 'id="also-open-in"' not in _page(ring_case(members=3, establishments=2))
+
+
+def test_the_queue_puts_incidents_before_per_reviewer_rankings():
+    low = ReviewFactory(rating=1)
+    anomalous, _ = case_upsert(finding=finding_for(
+        [low], kind=Case.Kind.ANOMALOUS_REVIEWER, keys=(f"reviewer:{low.reviewer_id}",)))
+    Case.objects.filter(pk=anomalous.pk).update(severity=0.99)
+    ring = ring_case(members=3, establishments=2)
+    Case.objects.filter(pk=ring.pk).update(severity=0.5)
+    client = Client()
+    client.force_login(moderator())
+    html = client.get("/admin/cases/case/").content.decode()
+    assert html.index(f"/admin/cases/case/{ring.pk}/change/") < html.index(
+        f"/admin/cases/case/{anomalous.pk}/change/")

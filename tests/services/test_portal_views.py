@@ -217,3 +217,24 @@ def test_the_dashboard_card_and_table_count_held_reviews_alike(owner_client, own
 
     assert page.context["establishments"][0].reviews_held == 1
     assert "<td>1</td>" in page.text and "<td>2</td>" not in page.text
+
+
+def test_the_dashboard_shows_an_attack_under_way_on_the_owners_establishment(owner_client, owner):
+    from django.utils import timezone
+
+    from apps.establishments.models import Alert
+
+    establishment = owner.memberships.get().establishment
+    now = timezone.now()
+    Alert.objects.create(establishment=establishment, kind=Alert.Kind.REVIEW_BOMBING, since=now,
+                         last_seen_at=now, counts={"reviews": 9, "held": 7, "reviewers": 9},
+                         reasons=[{"code": "burst_new_accounts", "score": 0.9,
+                                   "values": {"pct": 90, "days": 30}}])
+
+    html = owner_client.get("/portal/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Review bombing under way" in html and "held for a moderator: 7" in html
+
+
+def test_the_dashboard_shows_no_alert_when_none_is_active(owner_client):
+    assert "alert-attack" not in owner_client.get("/portal/").content.decode()

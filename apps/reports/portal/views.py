@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.cases.selectors import appeal_of_subject
 from apps.core.exceptions import ApplicationError
 from apps.detection.services import threat_report_submit
+from apps.establishments.selectors import active_alerts_of
 from apps.establishments.services import (
     owner_invitation_accept,
     owner_invitation_check,
@@ -147,6 +148,9 @@ def dashboard(request):
     )
     for establishment in establishments:
         establishment.reviews_held = held.get(establishment.id, 0)
+    alerts = active_alerts_of(establishment_ids=[e.id for e in establishments])
+    for establishment in establishments:
+        establishment.alert = alerts.get(establishment.id)
     recent = threat_reports_of_owner(user=request.user)[:5]
     return render(request, "portal/dashboard.html", {
         "establishments": establishments, "recent": recent, "nav": "dashboard",
