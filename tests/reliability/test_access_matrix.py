@@ -256,7 +256,8 @@ def test_staff_without_permissions_see_no_admin_page(page):
 
 @pytest.mark.parametrize("page,status", [
     ("/admin/cases/case/", 200), ("/admin/reviews/review/", 200),
-    ("/admin/reports/threatreport/", 403), ("/admin/partners/partner/", 403),
+    # Moderators read threat reports and their evidence to decide extortion cases.
+    ("/admin/reports/threatreport/", 200), ("/admin/partners/partner/", 403),
     ("/admin/partners/webhookdelivery/", 403), ("/admin/auth/user/", 403),
 ])
 def test_a_moderator_sees_the_moderation_pages_only(page, status):
@@ -282,7 +283,7 @@ def test_anonymous_visitors_cannot_download_evidence_from_the_admin(theirs):
 
 
 def test_staff_without_the_evidence_permission_cannot_download_it(theirs):
-    assert _signed_in(moderator()).get(_evidence_url(theirs)).status_code == 404
+    assert _signed_in(UserFactory()).get(_evidence_url(theirs)).status_code in (403, 404)
 
 
 def test_a_moderator_with_the_evidence_permission_downloads_it_from_the_admin(theirs):
