@@ -33,6 +33,11 @@ class Burst:
     coordination: float  # 0..1, share of coordination signals (>= threshold: bombing)
     log10p: float  # -log10 chance probability of the burst's peak window
     reasons: list[Reason]
+    # Per review of ``reviews`` (same order): the share of the coordination marks
+    # that review itself carries (new account, no stay, identifier shared inside
+    # the burst, copied text, one-shot account; same weights as ``coordination``).
+    # An honest review caught in an attack's window scores low here.
+    member_coordination: np.ndarray | None = None
 
 
 #: The codes of the reasons a burst carries (values named in each ``_reason`` call).
@@ -181,22 +186,31 @@ class _Context:
     def describe(self, members: np.ndarray, log10p: float, count: int, expected: float) -> Burst:
         cols, p = self.cols, self.params
         signals: list[tuple[str, float, float]] = []  # (code, share, weight)
+        marks: list[tuple[np.ndarray, float]] = []  # (per-member mark, weight)
         age = self.age_days[members]
         if (~np.isnan(age)).any():
-            signals.append(("burst_new_accounts", float(np.nanmean(age < p.new_account_days)), 1.0))
+            new = age < p.new_account_days
+            signals.append(("burst_new_accounts", float(np.nanmean(new)), 1.0))
+            marks.append((new, 1.0))
         if cols.verified_stay is not None:
             stay = np.asarray(cols.verified_stay, dtype=bool)[members]
             signals.append(("burst_unverified", float(np.mean(~stay)), 1.0))
+            marks.append((~stay, 1.0))
         shared = self._shared_infrastructure(members)
         if shared is not None:
-            signals.append(("burst_shared_infrastructure", shared, 1.0))
+            signals.append(("burst_shared_infrastructure", float(shared.mean()), 1.0))
+            marks.append((shared, 1.0))
         if cols.text is not None:
-            signals.append(("burst_similar_text", self._similar_text(members), 1.0))
-        one_shot = float(np.mean(self.reviews_by_reviewer[members] == 1))
-        signals.append(("burst_one_shot_accounts", one_shot, 0.5))
+            similar = self._similar_text(members)
+            signals.append(("burst_similar_text", float(similar.mean()), 1.0))
+            marks.append((similar, 1.0))
+        one_shot = self.reviews_by_reviewer[members] == 1
+        signals.append(("burst_one_shot_accounts", float(np.mean(one_shot)), 0.5))
+        marks.append((one_shot, 0.5))
 
         total_weight = sum(s[2] for s in signals)
         coordination = sum(s[1] * s[2] for s in signals) / total_weight
+        member_coordination = sum(m.astype(np.float64) * w for m, w in marks) / total_weight
         label = "bombing" if coordination >= p.bombing_threshold else "organic"
         days = np.asarray(cols.created_at, dtype=np.float64)[members]
         reasons = [
@@ -224,9 +238,10 @@ class _Context:
             coordination=float(coordination),
             log10p=log10p,
             reasons=reasons,
+            member_coordination=member_coordination,
         )
 
-    def _shared_infrastructure(self, members: np.ndarray) -> float | None:
+    def _shared_infrastructure(self, members: np.ndarray) -> np.ndarray | None:
         columns = [
             getattr(self.cols, name)
             for name in ("email", "device", "ip", "ip24")
@@ -254,14 +269,15 @@ class _Context:
             # A value used by two or more distinct reviewers of the burst.
             multi = _values_of_many(np.where(known, values, -1), reviewer)
             sharing[known] |= np.isin(values[known], multi)
-        return float(sharing.mean())
+        return sharing
 
-    def _similar_text(self, members: np.ndarray) -> float:
+    def _similar_text(self, members: np.ndarray) -> np.ndarray:
+        """Per member: its text nearly duplicates another review of the burst."""
         texts = [self.cols.text[i] or "" for i in members.tolist()]
         detector = NearDuplicateDetector(
             threshold=self.params.text_threshold, random_state=self.params.random_state
         ).fit(texts)
-        return float(np.mean(detector.labels_ >= 0))
+        return detector.labels_ >= 0
 
 
 def _values_of_many(values: np.ndarray, reviewer: np.ndarray, least: int = 2) -> np.ndarray:

@@ -165,6 +165,13 @@ def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: floa
                     "coordination": round(burst.coordination, 3),
                 })
             continue
+        # The incident is the reviews that carry the coordination marks themselves:
+        # an honest complaint that fell in the attack's window is not part of it
+        # (confirming the case must never remove it).
+        if burst.member_coordination is not None:
+            rows = rows[burst.member_coordination >= detector.bombing_threshold]
+            if len(rows) == 0:
+                continue
         out.findings.append(CaseFinding(
             kind=Case.Kind.REVIEW_BOMBING,
             member_keys=tuple(f"review:{int(i)}" for i in data.review_ids[rows]),

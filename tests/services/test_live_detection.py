@@ -256,3 +256,27 @@ def test_the_api_shows_the_alert_on_the_establishment(partner):
     assert body["alert"]["kind"] == "review_bombing"
     assert body["alert"]["counts"]["reviews"] >= 5
     assert body["alert"]["reasons"] and all(r["detail"] for r in body["alert"]["reasons"])
+
+
+def test_an_honest_complaint_in_a_bombing_window_is_neither_held_nor_in_the_case(partner):
+    target = EstablishmentFactory(partner=partner)
+    history(partner, [target], random.Random(11))
+    attack = bombing(partner, target)
+    regular = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=900))
+    for k in range(3):  # a guest with a history on the platform
+        ReviewFactory(partner=partner, reviewer=regular, rating=4, status=Review.Status.PUBLISHED,
+                      text=honest_text(random.Random(k)),
+                      created_at=NOW - timedelta(days=100 + k))
+    honest = ReviewFactory(
+        partner=partner, establishment=target, reviewer=regular, rating=2,
+        booking_ref_hash=pii.booking_ref_hash("stay-honest"),
+        text="Our room was never cleaned during the week and the lift was out of order.",
+        created_at=attack[-3].created_at + timedelta(minutes=5),
+    )
+
+    score_one_by_one([*attack[:-2], honest, *attack[-2:]])
+
+    honest.refresh_from_db()
+    assert honest.status == Review.Status.PUBLISHED
+    case = Case.objects.get(kind=Case.Kind.REVIEW_BOMBING)
+    assert not case.reviews.filter(id=honest.id).exists()
