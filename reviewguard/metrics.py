@@ -98,15 +98,20 @@ def _queue_depths() -> dict[str, int]:
     return depths
 
 
-def _registry() -> CollectorRegistry:
-    registry = CollectorRegistry()
+_pipeline = PipelineCollector()
+
+
+def _exposition() -> bytes:
+    """This process's request metrics (or every process's, in multiprocess mode),
+    then the pipeline's, read now."""
+    pipeline = CollectorRegistry()
+    pipeline.register(_pipeline)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
+        requests = CollectorRegistry()
+        MultiProcessCollector(requests)
     else:
-        for collector in list(REGISTRY._collector_to_names):
-            registry.register(collector)
-    registry.register(PipelineCollector())
-    return registry
+        requests = REGISTRY
+    return generate_latest(requests) + generate_latest(pipeline)
 
 
 def _allowed(request) -> bool:
@@ -127,4 +132,4 @@ def metrics(request) -> HttpResponse:
                                 content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(_exposition(), content_type=CONTENT_TYPE_LATEST)
