@@ -643,8 +643,8 @@ def _overturn(appeal: Appeal, case: Case) -> tuple[str, dict, list[int]]:
         return appeal.previous_status, moved, []
     effect = DECISION_EFFECTS[Decision.CONFIRMED]
     reviews = list(case.reviews.values_list("id", "reviewer_id"))
-    flagged = reviewers_flag(reviewer_ids={reviewer for _, reviewer in reviews})
+    flagged = reviewers_flag(reviewer_ids={reviewer for _rid, reviewer in reviews})
     moved = reviews_apply_decision(
-        review_ids=[rid for rid, _ in reviews], status=effect.review_status,
+        review_ids=[rid for rid, _reviewer in reviews], status=effect.review_status,
         allowed_from=effect.from_statuses, case_id=case.pk, decision_token=token)
     return Case.Status.CONFIRMED, moved, flagged
