@@ -723,9 +723,13 @@ def _overturn(appeal: Appeal, case: Case) -> tuple[str, dict, list[int]]:
             allowed_from=(Review.Status.REMOVED,), case_id=case.pk, decision_token=token)
         return appeal.previous_status, moved, []
     effect = DECISION_EFFECTS[Decision.CONFIRMED]
+    # The calibration set learns the corrected decision, not only the first one.
+    DecisionLabel.objects.create(
+        case=case, kind=case.kind, label=Decision.CONFIRMED, decided_by=appeal.decided_by,
+        features=decision_features(case, list(case.reviews.order_by("id"))))
     reviews = list(case.reviews.values_list("id", "reviewer_id"))
-    flagged = reviewers_flag(reviewer_ids={reviewer for _, reviewer in reviews})
+    flagged = reviewers_flag(reviewer_ids={reviewer for _rid, reviewer in reviews})
     moved = reviews_apply_decision(
-        review_ids=[rid for rid, _ in reviews], status=effect.review_status,
+        review_ids=[rid for rid, _reviewer in reviews], status=effect.review_status,
         allowed_from=effect.from_statuses, case_id=case.pk, decision_token=token)
     return Case.Status.CONFIRMED, moved, flagged

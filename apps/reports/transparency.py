@@ -73,6 +73,12 @@ def partner_public_key(partner: Partner) -> str:
     return slugify(partner.name) or str(partner.pk)
 
 
+def public_partners() -> list[tuple[str, str]]:
+    """(name, key) of every active partner, for links to their transparency pages."""
+    return [(p.name, partner_public_key(p))
+            for p in Partner.objects.filter(is_active=True).only("id", "name").order_by("name")]
+
+
 def partner_for_public_key(key: str) -> Partner | None:
     """The active partner at /transparency/<key>/: by id, or by slugified name."""
     partners = Partner.objects.filter(is_active=True)

@@ -175,6 +175,7 @@ def test_an_owner_appeal_overturned_confirms_the_report_and_tells_the_owner():
     assert case.status == Case.Status.CONFIRMED
     assert case.reviews.get().status == Review.Status.REMOVED
     assert Notification.objects.filter(user=owner, kind="appeal_decided").exists()
+    assert case.labels.latest("id").label == "confirmed"
 
 
 def test_an_undismissed_report_cannot_be_appealed():

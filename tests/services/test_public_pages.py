@@ -41,3 +41,11 @@ def test_an_unknown_api_path_stays_a_json_error(client):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_landing_page_links_each_partners_transparency_page(client):
+    from tests.factories import PartnerFactory
+
+    PartnerFactory(name="Voyages Azur")
+
+    assert 'href="/transparency/voyages-azur/"' in client.get("/").text

@@ -62,7 +62,10 @@ def eager_tasks(settings, tmp_path):
     from reviewguard.celery import app
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Fast for new passwords; PBKDF2 still checks the moderators' hash, which
+    # tests/factories_cases.py computes once per session with the default hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False

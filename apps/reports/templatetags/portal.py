@@ -125,3 +125,13 @@ def reviews_held(report) -> int:
     same thing (a link that held a review, whose review is still held)."""
     return sum(1 for link in report.links.all()
                if link.held and link.review.status == "held")
+
+
+@register.simple_tag
+def transparency_pages() -> list[tuple[str, str]]:
+    """(partner name, url) of every active partner's public transparency page."""
+    from django.urls import reverse
+
+    from apps.reports.transparency import public_partners
+
+    return [(name, reverse("transparency_page", args=[key])) for name, key in public_partners()]
