@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.utils import formats
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
 from ml.fusion import Reason
 
@@ -82,6 +82,11 @@ def _n(values: Values) -> dict:
     return {"count": _count(values, "value")}
 
 
+def _scored(text: str) -> Callable[[Values], str]:
+    """A sentence whose only value is a component's score in [0, 1] (``value``)."""
+    return lambda v: gettext(text) % {"value": _num(v.get("value"), 2)}
+
+
 def _pct(text: Callable[[], str]) -> Callable[[Values], str]:
     return lambda v: text() % {"pct": _num(v.get("pct"))}
 
@@ -136,25 +141,25 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
         _count(v, "value"),
     ) % _n(v),
     # Components fused through ``extra`` (``value`` is a score in [0, 1]).
-    "extortion_report": lambda v: gettext(
+    "extortion_report": _scored(gettext_noop(
         "The review is linked to a threat report filed by the establishment (strength %(value)s)."
-    ) % {"value": _num(v.get("value"), 2)},
-    "extortion_text": lambda v: gettext(
+    )),
+    "extortion_text": _scored(gettext_noop(
         "The text contains demand-and-threat language (strength %(value)s)."
-    ) % {"value": _num(v.get("value"), 2)},
-    "near_duplicate_text": lambda v: gettext(
+    )),
+    "near_duplicate_text": _scored(gettext_noop(
         "The text nearly duplicates another reviewer's review (similarity %(value)s)."
-    ) % {"value": _num(v.get("value"), 2)},
-    "ring_member": lambda v: gettext(
+    )),
+    "ring_member": _scored(gettext_noop(
         "The reviewer belongs to a suspected ring of coordinated accounts (strength %(value)s)."
-    ) % {"value": _num(v.get("value"), 2)},
-    "review_bombing": lambda v: gettext(
+    )),
+    "review_bombing": _scored(gettext_noop(
         "The review is part of a coordinated burst against the establishment "
         "(strength %(value)s)."
-    ) % {"value": _num(v.get("value"), 2)},
-    "anomaly_rank": lambda v: gettext(
+    )),
+    "anomaly_rank": _scored(gettext_noop(
         "The reviewer's behaviour is unusual compared with other reviewers (rank %(value)s)."
-    ) % {"value": _num(v.get("value"), 2)},
+    )),
     # Bursts (ml/bursts.py).
     "burst_detected": lambda v: ngettext(
         "%(count)s negative review within %(window)s days, against a usual %(expected)s "
