@@ -126,3 +126,10 @@ def test_delivered_event_is_not_sent_again():
         _attempt_when_due(delivery)
         _attempt_when_due(delivery)
     assert len(endpoint.received) == 1
+
+
+@pytest.mark.django_db
+def test_a_delivery_whose_row_is_gone_is_dropped_quietly():
+    from apps.partners.tasks import deliver_webhook
+
+    assert deliver_webhook(987_654_321) is None
