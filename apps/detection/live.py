@@ -5,8 +5,8 @@ of its reviews, a set bounded by time windows and caps rather than by history:
 
 - the histories of the batch's reviewers;
 - the touched establishments' recent window (burst baseline and lockstep);
-- reviewers tied to the new ones by identifier hashes (e-mail, device, IP,
-  IP /24) within the window;
+- reviewers tied to the new ones by identifier hashes (e-mail, device, IP)
+  within the window (an IP /24 only corroborates what is read);
 - reviews whose text shares an LSH band with a new text, from the persistent
   band index (``TextBand``), however far away they were posted;
 - the recent reviews of those neighbours (so lockstep co-reviewing shows).
@@ -92,17 +92,17 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
     recent = Review.objects.filter(created_at__gte=near_lo, created_at__lte=hi)
 
     # Reviewers tied by an identifier, and co-reviewers of the touched places close in time.
+    # A /24 network is shared by whole carrier NATs and hotel wifis: it corroborates
+    # (the detectors see it on the rows read) but never defines a neighbourhood,
+    # or every guest of a big network would look tied to the others.
     devices = {r.device_hash for r in reviews} - {""}
     ips = {r.ip_hash for r in reviews} - {""}
-    ip24s = {r.ip24_hash for r in reviews} - {""}
     emails = {r.reviewer.email_hash for r in reviews} - {""}
     tied = Q(pk__in=[])
     if devices:
         tied |= Q(device_hash__in=devices)
     if ips:
         tied |= Q(ip_hash__in=ips)
-    if ip24s:
-        tied |= Q(ip24_hash__in=ip24s)
     step_lo, _ = _in_window(reviews, LOCKSTEP_DAYS)
     tied |= Q(establishment_id__in=establishments, created_at__gte=step_lo)
     neighbours = set(
