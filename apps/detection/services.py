@@ -182,7 +182,10 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
         frame = read_reviews(where=Where(ids=near.review_ids))
         live = LiveResult() if historical else _isolated(
             "live detection", LiveResult, detect_live, frame=frame, near=near, target_ids=ids)
-        risk = _risk_of(pending, frame, near, [link.signals.get(i) for i in ids], live)
+        # Demand-and-threat language in the review itself ("refund me or this stays"),
+        # EN/FR; a complaint that merely mentions a refund has no cue.
+        threat = cue_strength(extortion_cues([f"{r.title}\n{r.text}" for r in pending]))
+        risk = _risk_of(pending, frame, near, [link.signals.get(i) for i in ids], live, threat)
         languages = _languages(pending)
         finding_reasons = _finding_reasons(live)
         model = active_model()
@@ -206,12 +209,18 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
         text_index_add(reviews=pending)
         in_incident = _open_live_cases(live)
         held = [r for r in changed if r.status == Review.Status.HELD]
+        threatening = {r.id for r, cue in zip(pending, threat.tolist(), strict=True)
+                       if cue >= THREAT_CASE_MIN_CUE}
         for review in held:
             signal = link.signals.get(review.id)
             if signal is not None:
                 # The guest's extortion case already lists it: one incident, one case.
                 report_link_mark_held(report_id=signal.report_id, review_id=review.id)
-            elif review.id not in in_incident:
+            elif review.id in in_incident:
+                continue
+            elif review.id in threatening:
+                _open_threat_case(review=review)
+            else:
                 _open_reviewer_case(review=review)
     logger.info("scored %d reviews: %d held", len(changed), len(held))
     return ScoringOutcome(len(changed), len(changed) - len(held), len(held))
@@ -290,14 +299,12 @@ def _open_live_cases(live: LiveResult) -> set[int]:
 
 
 def _risk_of(reviews: list[Review], frame: ReviewFrame, near: Neighbourhood,
-             signals: list[ReportSignal | None], live: LiveResult) -> RiskResult:
+             signals: list[ReportSignal | None], live: LiveResult,
+             text: np.ndarray) -> RiskResult:
     """Features from the reviews' neighbourhood, and every component -> one risk each."""
     review_ids = [r.id for r in reviews]
     features = review_features(frame.columns)
     rows = frame.rows_of(review_ids)
-    # Demand-and-threat language in the review itself ("refund me or this stays"),
-    # EN/FR; a complaint that merely mentions a refund has no cue.
-    text = cue_strength(extortion_cues([f"{r.title}\n{r.text}" for r in reviews]))
     candidates = frame.rows_of(sorted(near.text_candidates))
     copied = _near_duplicate_similarity(frame, rows, candidates)
     report = np.array([s.component if s is not None else 0.0 for s in signals])
@@ -352,6 +359,28 @@ def _languages(reviews: list[Review]) -> list[str]:
         strict=True,
     ))
     return [guessed.get(r.id, "") for r in reviews]
+
+
+#: A held review whose own text makes an explicit demand with a threat (cue
+#: strength >= this) is blackmail with or without a report: an extortion case.
+THREAT_CASE_MIN_CUE = 0.8
+
+
+def _open_threat_case(*, review: Review) -> None:
+    """Blackmail in the review itself: one extortion case per threatening guest."""
+    case_upsert(
+        finding=CaseFinding(
+            kind=Case.Kind.EXTORTION,
+            member_keys=(f"threatening_reviewer:{review.reviewer_id}",),
+            severity=float(review.risk_score or 0.0),
+            reasons=review.risk_reasons,
+            summary=f"Review {review.external_id} demands something under threat",
+            review_ids=(review.id,),
+            reviewer_ids=(review.reviewer_id,),
+            establishment_ids=(review.establishment_id,),
+            partner_ids=(review.partner_id,),
+        )
+    )
 
 
 def _open_reviewer_case(*, review: Review) -> None:

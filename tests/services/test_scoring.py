@@ -227,3 +227,12 @@ def test_the_scoring_queue_depth_is_read_from_a_real_broker(settings):
         pytest.skip("the embedded broker cannot count its messages")
     depth = scoring_queue_depth()
     assert isinstance(depth, int) and depth >= 0
+
+
+def test_a_review_that_itself_threatens_opens_an_extortion_case():
+    review = ReviewFactory(text="Refund my stay or I will post this everywhere, I have 50k followers.",
+                           booking_ref_hash="abc")
+    reviews_score(review_ids=[review.id])
+    case = Case.objects.get()
+    assert case.kind == Case.Kind.EXTORTION
+    assert list(case.reviews.all()) == [review]
