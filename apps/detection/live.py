@@ -34,13 +34,17 @@ from django.utils import timezone
 
 from apps.cases.services import CaseFinding
 from apps.core.reasons import reason_records
+from apps.establishments.services import establishment_alerts_raise
 from apps.reviews.models import Review, Reviewer
+from apps.reviews.selectors import review_verdict_state, reviews_held_among
+from apps.reviews.services import review_hold
 from ml.bursts import BurstDetector
 from ml.rings import RingDetector
 from ml.text import lsh_band_keys, minhash_signatures
 
 from .loader import ReviewFrame
 from .models import TextBand
+from .policy import refused_risk, verdict
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +79,20 @@ def _in_window(reviews: Sequence[Review], days: float) -> tuple:
 
 
 @dataclass(frozen=True)
+class BandKeys:
+    """The LSH band keys of a batch's texts long enough to index, row per review."""
+
+    reviews: list[Review]
+    keys: np.ndarray  # int64 (len(reviews), TEXT_BANDS), -1 where a text has none
+
+
+@dataclass(frozen=True)
 class Neighbourhood:
     review_ids: list[int]  # the batch's reviews and their neighbourhood, sorted
     text_candidates: frozenset[int]  # reviews sharing an LSH band with a new text
     since: datetime  # the period the background counts cover ...
     until: datetime  # ... (NEIGHBOUR_DAYS before the batch to just after it)
+    bands: BandKeys  # the batch's own band keys: looked up here, indexed after scoring
 
 
 def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
@@ -111,7 +124,8 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
     if emails:
         neighbours |= set(Reviewer.objects.filter(email_hash__in=emails)
                           .values_list("id", flat=True)[:MAX_TIED_REVIEWERS])
-    text_ids, text_reviewers = _text_candidates(reviews, since=near_lo)
+    bands = _band_keys(reviews)
+    text_ids, text_reviewers = _text_candidates(bands, own=reviewers, since=near_lo)
     neighbours |= text_reviewers
     neighbours -= reviewers
 
@@ -125,7 +139,7 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
             recent.filter(reviewer_id__in=neighbours).order_by("-created_at")
             .values_list("id", flat=True)[:MAX_NEIGHBOUR_REVIEWS]
         )
-    return Neighbourhood(sorted(found | ids | text_ids), frozenset(text_ids), near_lo, hi)
+    return Neighbourhood(sorted(found | ids | text_ids), frozenset(text_ids), near_lo, hi, bands)
 
 
 #: The table's review count over a period changes slowly: recount at most this often.
@@ -150,21 +164,20 @@ def background_of(*, frame: ReviewFrame, near: Neighbourhood) -> tuple[np.ndarra
     return pairs[:, 0], pairs[:, 1].astype(np.float64), float(total)
 
 
-def _band_keys(reviews: Sequence[Review]) -> tuple[list[Review], np.ndarray]:
+def _band_keys(reviews: Sequence[Review]) -> BandKeys:
     indexed = [r for r in reviews if len(r.text or "") >= MIN_TEXT_CHARS]
     if not indexed:
-        return [], np.zeros((0, TEXT_BANDS), dtype=np.int64)
+        return BandKeys([], np.zeros((0, TEXT_BANDS), dtype=np.int64))
     signatures = minhash_signatures([r.text for r in indexed], num_perm=TEXT_PERMUTATIONS)
-    return indexed, lsh_band_keys(signatures, bands=TEXT_BANDS)
+    return BandKeys(indexed, lsh_band_keys(signatures, bands=TEXT_BANDS))
 
 
-def _text_candidates(reviews: Sequence[Review], *, since) -> tuple[set[int], set[int]]:
-    """Reviews (ids, reviewer ids) whose text shares an LSH band with a new text."""
-    _indexed, keys = _band_keys(reviews)
-    wanted = sorted(set(keys[keys >= 0].tolist()))
+def _text_candidates(bands: BandKeys, *, own: set[int], since) -> tuple[set[int], set[int]]:
+    """Reviews (ids, reviewer ids) whose text shares an LSH band with a new text,
+    written by someone other than the batch's reviewers (``own``)."""
+    wanted = sorted(set(bands.keys[bands.keys >= 0].tolist()))
     if not wanted:
         return set(), set()
-    own = {r.reviewer_id for r in reviews}
     rows = (
         TextBand.objects.filter(key__in=wanted, created_at__gte=since)
         .exclude(reviewer_id__in=own)
@@ -178,13 +191,14 @@ def _text_candidates(reviews: Sequence[Review], *, since) -> tuple[set[int], set
     return ids, reviewers
 
 
-def text_index_add(*, reviews: Sequence[Review]) -> int:
-    """Put the reviews' texts in the persistent band index.
+def text_index_add(*, bands: BandKeys) -> int:
+    """Put a batch's band keys (computed once, by ``neighbourhood_of``) in the
+    persistent band index.
 
     Called once per review, in the transaction that scores it (a rolled-back
     scoring rolls this back too). One INSERT of arrays on PostgreSQL.
     """
-    indexed, keys = _band_keys(reviews)
+    indexed, keys = bands.reviews, bands.keys
     if not indexed:
         return 0
     keep = keys >= 0
@@ -297,12 +311,6 @@ def incident_apply(*, finding: CaseFinding, case_id: int) -> int:
     its still-published recent reviews go through the one hold rule with the
     incident as a component, and a fresh one raises its establishments' alert.
     Returns how many reviews were held."""
-    from apps.establishments.services import establishment_alerts_raise
-    from apps.reviews.selectors import review_verdict_state, reviews_held_among
-    from apps.reviews.services import review_hold
-
-    from .policy import refused_risk, verdict
-
     component = "ring_member" if finding.kind == "sock_puppet_ring" else "review_bombing"
     now = timezone.now()
     recent = set(

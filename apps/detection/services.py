@@ -206,7 +206,7 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
                 model_version=model.version if model else "",
             ))
         changed = reviews_apply_scores(scored=scored, reviews=pending, notify=not historical)
-        text_index_add(reviews=pending)
+        text_index_add(bands=near.bands)
         in_incident = _open_live_cases(live)
         held = [r for r in changed if r.status == Review.Status.HELD]
         threatening = {r.id for r, cue in zip(pending, threat.tolist(), strict=True)
@@ -368,30 +368,30 @@ THREAT_CASE_MIN_CUE = 0.8
 
 def _open_threat_case(*, review: Review) -> None:
     """Blackmail in the review itself: one extortion case per threatening guest."""
-    case_upsert(
-        finding=CaseFinding(
-            kind=Case.Kind.EXTORTION,
-            member_keys=(f"threatening_reviewer:{review.reviewer_id}",),
-            severity=float(review.risk_score or 0.0),
-            reasons=review.risk_reasons,
-            summary=f"Review {review.external_id} demands something under threat",
-            review_ids=(review.id,),
-            reviewer_ids=(review.reviewer_id,),
-            establishment_ids=(review.establishment_id,),
-            partner_ids=(review.partner_id,),
-        )
+    _open_held_review_case(
+        review=review, kind=Case.Kind.EXTORTION,
+        key=f"threatening_reviewer:{review.reviewer_id}",
+        summary=f"Review {review.external_id} demands something under threat",
     )
 
 
 def _open_reviewer_case(*, review: Review) -> None:
     """A held review needs a moderator: open (or extend) its reviewer's case."""
+    _open_held_review_case(
+        review=review, kind=Case.Kind.ANOMALOUS_REVIEWER, key=f"reviewer:{review.reviewer_id}",
+        summary=f"Held review {review.external_id} by {review.reviewer}",
+    )
+
+
+def _open_held_review_case(*, review: Review, kind: str, key: str, summary: str) -> None:
+    """Open (or extend) the case of ``kind`` keyed on ``key`` with one held review."""
     case_upsert(
         finding=CaseFinding(
-            kind=Case.Kind.ANOMALOUS_REVIEWER,
-            member_keys=(f"reviewer:{review.reviewer_id}",),
+            kind=kind,
+            member_keys=(key,),
             severity=float(review.risk_score or 0.0),
             reasons=review.risk_reasons,
-            summary=f"Held review {review.external_id} by {review.reviewer}",
+            summary=summary,
             review_ids=(review.id,),
             reviewer_ids=(review.reviewer_id,),
             establishment_ids=(review.establishment_id,),
