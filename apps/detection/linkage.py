@@ -159,13 +159,6 @@ def reports_link(*, report_ids: list[int], deferred: Collection[int] = ()) -> Li
     return outcome
 
 
-def owner_credibility_of(*, report: ThreatReport) -> float:
-    """The credibility ml/extortion.py gives this report's owner today (0..1)."""
-    confirmed, dismissed = owner_decided_counts(reports=[report])
-    return float(owner_credibility(np.asarray(confirmed, dtype=np.float64),
-                                   np.asarray(dismissed, dtype=np.float64))[0])
-
-
 # --------------------------------------------------------------------------- #
 # Inputs
 

@@ -54,13 +54,6 @@ def evidence_for_user(*, user: AbstractBaseUser, evidence_id: int) -> ThreatEvid
     )
 
 
-def evidence_for_moderator(*, user: AbstractBaseUser, evidence_id: int) -> ThreatEvidence | None:
-    """Any evidence file, for an admin user with ``reports.view_threatevidence``."""
-    if not (user.is_active and user.is_staff and user.has_perm("reports.view_threatevidence")):
-        return None
-    return ThreatEvidence.objects.select_related("report").filter(id=evidence_id).first()
-
-
 def evidence_of_case(*, case_id: int, evidence_id: int) -> ThreatEvidence | None:
     """The evidence file if it backs a threat report attached to the case."""
     return (ThreatEvidence.objects.select_related("report")
