@@ -46,9 +46,7 @@ from apps.reports.services import (
     reports_attach_case,
     reports_mark_linked,
 )
-from apps.reviews.models import Review
 from apps.reviews.selectors import review_time_windows, review_verdict_state, reviewer_identities
-from apps.reviews.services import review_hold
 from ml.extortion import (
     METHOD_BITS,
     Links,
@@ -61,7 +59,7 @@ from ml.extortion import (
 )
 
 from .loader import ReviewFrame, Where, code_of, read_reviews, scoped_code
-from .policy import refused_risk, verdict
+from .policy import component_record, hold_on_new_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -396,12 +394,10 @@ def _decide(sufficient: list[int], inputs: _Inputs, reports, scores, deferred: s
         if rid not in state:
             continue
         partner, stored = state[rid]
-        risk = refused_risk(records=stored, extra={"extortion_report": 1.0})
-        if verdict(risk=risk, partner=partner) != Review.Status.HELD:
-            continue
-        reasons = merge_reason_records(
-            reasons, [{"code": "extortion_report", "score": 1.0, "values": {"value": 1.0}}])
-        if review_hold(review_id=rid, risk_score=risk, reasons=reasons):
+        if hold_on_new_evidence(
+            review_id=rid, partner=partner, stored=stored, component="extortion_report",
+            reasons=merge_reason_records(reasons, [component_record("extortion_report")]),
+        ):
             held += 1
             report_link_mark_held(report_id=report.id, review_id=rid)
     return held

@@ -37,14 +37,13 @@ from apps.core.reasons import reason_records
 from apps.establishments.services import establishment_alerts_raise
 from apps.reviews.models import Review, Reviewer
 from apps.reviews.selectors import review_verdict_state, reviews_held_among
-from apps.reviews.services import review_hold
 from ml.bursts import BurstDetector
 from ml.rings import RingDetector
 from ml.text import lsh_band_keys, minhash_signatures
 
 from .loader import ReviewFrame
 from .models import TextBand
-from .policy import refused_risk, verdict
+from .policy import component_record, hold_on_new_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -321,13 +320,10 @@ def incident_apply(*, finding: CaseFinding, case_id: int) -> int:
     )
     held = 0
     for review_id, (partner, stored) in review_verdict_state(ids=recent).items():
-        risk = refused_risk(records=stored, extra={component: 1.0})
-        if verdict(risk=risk, partner=partner) == Review.Status.HELD and review_hold(
-            review_id=review_id, risk_score=risk,
-            reasons=[{"code": component, "score": 1.0, "values": {"value": 1.0}},
-                     *finding.reasons[:3]],
-        ):
-            held += 1
+        held += hold_on_new_evidence(
+            review_id=review_id, partner=partner, stored=stored, component=component,
+            reasons=[component_record(component), *finding.reasons[:3]],
+        )
     latest = Review.objects.filter(id__in=list(finding.review_ids)).order_by(
         "-created_at").values_list("created_at", flat=True).first()
     if latest is not None and latest >= now - timedelta(hours=ALERT_FRESH_HOURS):

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from apps.partners.models import Partner
 from apps.reviews.models import Review
+from apps.reviews.services import review_hold
 from ml.fusion import fuse_components, is_component
 
 from .calibration import active_model
@@ -62,3 +63,19 @@ def refused_risk(*, records: list[dict], extra: dict[str, float]) -> float:
         {k: np.array([v]) for k, v in components.items()},
         weights=model.weights if model else None, bias=model.bias if model else None,
     )[0])
+
+
+def component_record(component: str) -> dict:
+    """The stored reason of a component that counts at full strength."""
+    return {"code": component, "score": 1.0, "values": {"value": 1.0}}
+
+
+def hold_on_new_evidence(*, review_id: int, partner: Partner, stored: list[dict],
+                         component: str, reasons: list[dict]) -> bool:
+    """Decide an already-scored review again, ``component`` now counting at full
+    strength (a report linked, a ring or bombing found after publication): when
+    the one rule says hold, hold it with ``reasons``. True if it was held now."""
+    risk = refused_risk(records=stored, extra={component: 1.0})
+    if verdict(risk=risk, partner=partner) != Review.Status.HELD:
+        return False
+    return review_hold(review_id=review_id, risk_score=risk, reasons=reasons)
