@@ -273,9 +273,9 @@ def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
     """
     where = where or Where()
     progress = progress or NoProgress()
-    whole_table = where == Where() or (where.since is not None and where.ids is None
-                                       and where.reviewers is None
-                                       and where.establishments is None)
+    # Not narrowed to ids, reviewers or establishments: a scan of the table (or of a
+    # period of it), streamed from a server-side cursor, with every reviewer.
+    whole_table = where.ids is None and where.reviewers is None and where.establishments is None
     progress.stage("reading reviews", total=count)
     sql, params = _reviews_sql(with_text=with_text, where=where)
     parts = _fetch(sql, params, chunk_size, _review_chunk, progress, server_side=whole_table)
