@@ -11,14 +11,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError
 from apps.core.reasons import reasons_payload
-from apps.partners.services import webhook_emit
+from apps.partners.models import Partner
+from apps.partners.services import WebhookEvent, webhook_emit, webhooks_emit_many
 from apps.reviews.models import Review
 from apps.reviews.services import reviewers_flag, reviews_apply_decision
 
@@ -241,6 +242,75 @@ def _upsert(finding: CaseFinding) -> CaseUpsert:
     )
     _announce_opened(case)
     return CaseUpsert(case, UpsertOutcome.EXTENDED, tuple(new_reviews), tuple(new_keys))
+
+
+def case_upsert_many(*, findings: list[CaseFinding]) -> list[CaseUpsert]:
+    """``case_upsert_outcome`` for many findings (a scoring batch's held reviews).
+
+    The findings that touch no existing case (none of their member keys is in a
+    case, no case has their fingerprint) are opened together, in a few
+    statements; the others take the one-by-one path, which extends, reopens or
+    merges exactly as ``case_upsert_outcome`` does. If a concurrent worker opens
+    one of the new cases first (its fingerprint is taken), the whole set takes
+    the one-by-one path.
+    """
+    prints = [case_fingerprint(f.kind, f.member_keys) for f in findings]
+    keys = {k for f in findings for k in f.member_keys}
+    seen_keys = set(CaseMember.objects.filter(key__in=keys).values_list("key", flat=True))
+    seen_prints = set(Case.objects.filter(fingerprint__in=prints)
+                      .values_list("fingerprint", flat=True))
+    fresh: dict[str, CaseFinding] = {}
+    known: list[CaseFinding] = []
+    for finding, fingerprint in zip(findings, prints, strict=True):
+        if (fingerprint in seen_prints or fingerprint in fresh
+                or seen_keys.intersection(finding.member_keys)):
+            known.append(finding)
+        else:
+            fresh[fingerprint] = finding
+    opened: list[CaseUpsert] = []
+    if fresh:
+        try:
+            with transaction.atomic():
+                opened = _open_many(fresh)
+        except IntegrityError:
+            known = list(findings)
+    return opened + [case_upsert_outcome(finding=f) for f in known]
+
+
+def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:
+    """Open a case per (fingerprint, finding), none of which touches an existing case."""
+    cases = Case.objects.bulk_create([
+        Case(fingerprint=fingerprint, kind=f.kind, severity=f.severity, reasons=f.reasons,
+             summary=f.summary[:300])
+        for fingerprint, f in findings.items()
+    ])
+    pairs = list(zip(cases, findings.values(), strict=True))
+    CaseMember.objects.bulk_create(
+        [CaseMember(case=c, key=k) for c, f in pairs for k in sorted(set(f.member_keys))])
+    for relation, attribute in (("partners", "partner_ids"), ("establishments",
+                                "establishment_ids"), ("reviews", "review_ids"),
+                               ("reviewers", "reviewer_ids")):
+        through = getattr(Case, relation).through
+        column = getattr(Case, relation).field.m2m_reverse_field_name() + "_id"
+        through.objects.bulk_create(
+            [through(case_id=c.pk, **{column: i}) for c, f in pairs
+             for i in sorted(set(getattr(f, attribute)))],
+            ignore_conflicts=True,
+        )
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case=c, action="opened",
+                  after={"severity": c.severity, "reviews": sorted(f.review_ids),
+                         "members": sorted(set(f.member_keys))})
+        for c, f in pairs
+    ])
+    partners = Partner.objects.in_bulk({p for _, f in pairs for p in f.partner_ids})
+    webhooks_emit_many(events=[
+        WebhookEvent(partner=partners[p], event="case.opened", data=case_payload(c),
+                     dedupe_key=f"case.opened:{c.pk}:{p}")
+        for c, f in pairs for p in sorted(set(f.partner_ids)) if p in partners
+    ])
+    return [CaseUpsert(c, UpsertOutcome.OPENED, tuple(sorted(f.review_ids)),
+                       tuple(sorted(set(f.member_keys)))) for c, f in pairs]
 
 
 #: Cases of these kinds are one incident each: the per-reviewer cases of their

@@ -24,7 +24,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from apps.cases.models import Case
-from apps.cases.services import CaseFinding, case_upsert, case_upsert_outcome
+from apps.cases.services import CaseFinding, case_upsert_many, case_upsert_outcome
 from apps.core.reasons import merge_reason_records, reason_records
 from apps.establishments.models import Establishment
 from apps.establishments.services import establishment_alerts_raise
@@ -211,17 +211,16 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
         held = [r for r in changed if r.status == Review.Status.HELD]
         threatening = {r.id for r, cue in zip(pending, threat.tolist(), strict=True)
                        if cue >= THREAT_CASE_MIN_CUE}
+        needs_case = []
         for review in held:
             signal = link.signals.get(review.id)
             if signal is not None:
                 # The guest's extortion case already lists it: one incident, one case.
                 report_link_mark_held(report_id=signal.report_id, review_id=review.id)
-            elif review.id in in_incident:
-                continue
-            elif review.id in threatening:
-                _open_threat_case(review=review)
-            else:
-                _open_reviewer_case(review=review)
+            elif review.id not in in_incident:
+                needs_case.append(_held_review_finding(review, threatening=review.id in
+                                                       threatening))
+        case_upsert_many(findings=needs_case)
     logger.info("scored %d reviews: %d held", len(changed), len(held))
     return ScoringOutcome(len(changed), len(changed) - len(held), len(held))
 
@@ -366,37 +365,21 @@ def _languages(reviews: list[Review]) -> list[str]:
 THREAT_CASE_MIN_CUE = 0.8
 
 
-def _open_threat_case(*, review: Review) -> None:
-    """Blackmail in the review itself: one extortion case per threatening guest."""
-    _open_held_review_case(
-        review=review, kind=Case.Kind.EXTORTION,
-        key=f"threatening_reviewer:{review.reviewer_id}",
-        summary=f"Review {review.external_id} demands something under threat",
-    )
-
-
-def _open_reviewer_case(*, review: Review) -> None:
-    """A held review needs a moderator: open (or extend) its reviewer's case."""
-    _open_held_review_case(
-        review=review, kind=Case.Kind.ANOMALOUS_REVIEWER, key=f"reviewer:{review.reviewer_id}",
-        summary=f"Held review {review.external_id} by {review.reviewer}",
-    )
-
-
-def _open_held_review_case(*, review: Review, kind: str, key: str, summary: str) -> None:
-    """Open (or extend) the case of ``kind`` keyed on ``key`` with one held review."""
-    case_upsert(
-        finding=CaseFinding(
-            kind=kind,
-            member_keys=(key,),
-            severity=float(review.risk_score or 0.0),
-            reasons=review.risk_reasons,
-            summary=summary,
-            review_ids=(review.id,),
-            reviewer_ids=(review.reviewer_id,),
-            establishment_ids=(review.establishment_id,),
-            partner_ids=(review.partner_id,),
-        )
+def _held_review_finding(review: Review, *, threatening: bool) -> CaseFinding:
+    """What a held review outside any incident puts before a moderator: blackmail in
+    the review itself (one extortion case per threatening guest), or else its
+    reviewer's case."""
+    if threatening:
+        kind, key = Case.Kind.EXTORTION, f"threatening_reviewer:{review.reviewer_id}"
+        summary = f"Review {review.external_id} demands something under threat"
+    else:
+        kind, key = Case.Kind.ANOMALOUS_REVIEWER, f"reviewer:{review.reviewer_id}"
+        summary = f"Held review {review.external_id} by {review.reviewer}"
+    return CaseFinding(
+        kind=kind, member_keys=(key,), severity=float(review.risk_score or 0.0),
+        reasons=review.risk_reasons, summary=summary, review_ids=(review.id,),
+        reviewer_ids=(review.reviewer_id,), establishment_ids=(review.establishment_id,),
+        partner_ids=(review.partner_id,),
     )
 
 

@@ -3,7 +3,14 @@
 import pytest
 
 from apps.cases.models import Case, CaseEvent
-from apps.cases.services import UpsertOutcome, case_decide, case_upsert, case_upsert_outcome
+from apps.cases.services import (
+    UpsertOutcome,
+    case_decide,
+    case_upsert,
+    case_upsert_many,
+    case_upsert_outcome,
+)
+from apps.partners.models import WebhookDelivery
 from apps.reviews.models import Review
 from tests.factories import ReviewerFactory, ReviewFactory
 from tests.factories_cases import finding_for, moderator, ring_reviews
@@ -102,3 +109,55 @@ def test_reopening_is_audited_with_the_previous_decision():
     assert event.before["status"] == "dismissed"
     assert event.before["decision_note"] == "Looks genuine."
     assert len(event.after["members_added"]) == 1
+
+
+def _single(review: Review) -> object:
+    return finding_for([review], kind=Case.Kind.ANOMALOUS_REVIEWER)
+
+
+def test_many_new_findings_open_one_case_each_as_one_by_one_would():
+    reviews = [ReviewFactory(status=Review.Status.HELD,
+                             partner__webhook_url="https://partner.example/hook")
+               for _ in range(3)]
+    results = case_upsert_many(findings=[_single(r) for r in reviews])
+    assert [r.outcome for r in results] == [UpsertOutcome.OPENED] * 3
+    for review, result in zip(reviews, results, strict=True):
+        case = result.case
+        assert list(case.reviews.values_list("id", flat=True)) == [review.id]
+        assert list(case.reviewers.values_list("id", flat=True)) == [review.reviewer_id]
+        assert list(case.partners.values_list("id", flat=True)) == [review.partner_id]
+        assert list(case.member_keys.values_list("key", flat=True)) == [
+            f"reviewer:{review.reviewer_id}"]
+        assert list(case.events.values_list("action", flat=True)) == ["opened"]
+    assert WebhookDelivery.objects.filter(event="case.opened").count() == 3
+
+
+def test_many_extends_the_case_a_finding_continues():
+    first = ReviewFactory(status=Review.Status.HELD)
+    case, _ = case_upsert(finding=_single(first))
+    again = ReviewFactory(status=Review.Status.HELD, partner=first.partner,
+                          reviewer=first.reviewer)
+    other = ReviewFactory(status=Review.Status.HELD)
+    results = case_upsert_many(findings=[_single(again), _single(other)])
+    assert sorted(r.outcome for r in results) == [UpsertOutcome.EXTENDED, UpsertOutcome.OPENED]
+    assert set(case.reviews.values_list("id", flat=True)) == {first.id, again.id}
+    assert Case.objects.count() == 2
+
+
+def test_many_joins_a_member_to_its_open_incident():
+    reviews = ring_reviews(members=3)
+    ring, _ = case_upsert(finding=finding_for(reviews))
+    newer = ReviewFactory(status=Review.Status.HELD, partner=reviews[0].partner,
+                          reviewer=reviews[0].reviewer)
+    (result,) = case_upsert_many(findings=[_single(newer)])
+    assert result.case.pk == ring.pk
+    assert Case.objects.count() == 1
+
+
+def test_many_with_two_findings_of_one_reviewer_opens_one_case():
+    first = ReviewFactory(status=Review.Status.HELD)
+    second = ReviewFactory(status=Review.Status.HELD, partner=first.partner,
+                           reviewer=first.reviewer)
+    case_upsert_many(findings=[_single(first), _single(second)])
+    case = Case.objects.get()
+    assert set(case.reviews.values_list("id", flat=True)) == {first.id, second.id}
