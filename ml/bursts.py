@@ -153,9 +153,9 @@ class BurstDetector:
         last = np.searchsorted(key, run_hi, side="right")
         del run
 
-        context = _Context(cols, self)
-        for k in range(len(run_lo)):
-            members = np.sort(rows[first[k] : last[k]])
+        bursts = [np.sort(rows[first[k] : last[k]]) for k in range(len(run_lo))]
+        context = _Context(cols, self, bursts)
+        for k, members in enumerate(bursts):
             burst = context.describe(
                 members, float(run_p[k]), int(run_count[k]), float(run_expected[k])
             )
@@ -169,9 +169,11 @@ class BurstDetector:
 class _Context:
     """Per-reviewer facts shared by every burst of one fit."""
 
-    def __init__(self, cols: ReviewColumns, params: BurstDetector) -> None:
+    def __init__(self, cols: ReviewColumns, params: BurstDetector,
+                 bursts: list[np.ndarray]) -> None:
         self.cols = cols
         self.params = params
+        self.similar = self._similar_text(bursts) if cols.text is not None else None
         reviewer = np.asarray(cols.reviewer, dtype=np.int64)
         _, inverse, counts = np.unique(reviewer, return_inverse=True, return_counts=True)
         self.reviews_by_reviewer = np.where(reviewer >= 0, counts[inverse], 1)
@@ -200,8 +202,8 @@ class _Context:
         if shared is not None:
             signals.append(("burst_shared_infrastructure", float(shared.mean()), 1.0))
             marks.append((shared, 1.0))
-        if cols.text is not None:
-            similar = self._similar_text(members)
+        if self.similar is not None:
+            similar = self.similar[members]
             signals.append(("burst_similar_text", float(similar.mean()), 1.0))
             marks.append((similar, 1.0))
         one_shot = self.reviews_by_reviewer[members] == 1
@@ -271,13 +273,20 @@ class _Context:
             sharing[known] |= np.isin(values[known], multi)
         return sharing
 
-    def _similar_text(self, members: np.ndarray) -> np.ndarray:
-        """Per member: its text nearly duplicates another review of the burst."""
+    def _similar_text(self, bursts: list[np.ndarray]) -> np.ndarray:
+        """Per row: its text nearly duplicates another review of its burst (one
+        MinHash pass over every burst's members, pairs kept within a burst)."""
+        similar = np.zeros(len(self.cols), dtype=bool)
+        if not bursts:
+            return similar
+        members = np.concatenate(bursts)
+        groups = np.repeat(np.arange(len(bursts)), [len(b) for b in bursts])
         texts = [self.cols.text[i] or "" for i in members.tolist()]
         detector = NearDuplicateDetector(
             threshold=self.params.text_threshold, random_state=self.params.random_state
-        ).fit(texts)
-        return detector.labels_ >= 0
+        ).fit(texts, groups=groups)
+        similar[members] = detector.labels_ >= 0
+        return similar
 
 
 def _values_of_many(values: np.ndarray, reviewer: np.ndarray, least: int = 2) -> np.ndarray:

@@ -333,7 +333,60 @@ def _shingle_hashes(
     return hashes[position], np.searchsorted(ends, position, side="right").astype(np.int64)
 
 
+class _SignatureMemo:
+    """The MinHash signatures of recently seen texts, per parameter set.
+
+    A signature is a pure function of the text and the parameters, and the
+    scoring path hashes the same texts several times (the band index, the ring
+    and burst detectors, the near-duplicate component) and again in the next
+    batch (an establishment's recent reviews). Bounded: the oldest entries go
+    first; corpora larger than the memo bypass it (a batch run over a table
+    would only churn it).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows: dict[tuple, np.ndarray] = {}  # insertion order = age
+
+    def signatures(self, texts: Sequence[str], params: tuple, compute) -> np.ndarray:
+        if len(texts) > self.size // 2:
+            return compute(texts)
+        keys = [(params, t or "") for t in texts]
+        found = [self.rows.get(k) for k in keys]
+        missing = [i for i, row in enumerate(found) if row is None]
+        if missing:
+            fresh = compute([texts[i] for i in missing])
+            for i, row in zip(missing, fresh, strict=True):
+                found[i] = row
+                self.rows[keys[i]] = row
+            for stale in list(self.rows)[: max(0, len(self.rows) - self.size)]:
+                del self.rows[stale]
+        return np.stack(found) if found else compute([])
+
+
+_MEMO = _SignatureMemo(size=20_000)
+
+
 def minhash_signatures(
+    texts: Sequence[str],
+    *,
+    num_perm: int = 128,
+    shingle_size: int = 5,
+    sample: int = 1,
+    random_state: int = 0,
+) -> np.ndarray:
+    """MinHash signatures of ``texts``, shape ``(n, num_perm)``, uint32.
+
+    See ``_minhash_signatures``; recently seen texts are answered from a
+    bounded memo (``_SignatureMemo``).
+    """
+    params = (num_perm, shingle_size, sample, random_state)
+    return _MEMO.signatures(texts, params, lambda some: _minhash_signatures(
+        some, num_perm=num_perm, shingle_size=shingle_size, sample=sample,
+        random_state=random_state))
+
+
+def _minhash_signatures(
     texts: Sequence[str],
     *,
     num_perm: int = 128,

@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import observability  # noqa: F401  (connects the Celery signals)
+        from . import (
+            db,  # noqa: F401  (registers the __any lookup)
+            observability,  # noqa: F401  (connects the Celery signals)
+        )

@@ -22,6 +22,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.db import bigint_array
 from apps.reviews.models import Review, Reviewer
 from ml.features import ReviewColumns
 
@@ -137,7 +138,7 @@ class LazyTexts(Sequence):
         wanted = [int(self._ids[i]) for i in rows if int(self._ids[i]) not in self._cache]
         for start in range(0, len(wanted), 5_000):
             chunk = wanted[start : start + 5_000]
-            self._cache.update(Review.objects.filter(id__in=chunk).values_list("id", "text"))
+            self._cache.update(Review.objects.filter(id__any=chunk).values_list("id", "text"))
 
 
 # --- Reading ------------------------------------------------------------------------
@@ -180,7 +181,7 @@ class Where:
 def _in(column: str, values: Sequence[int]) -> tuple[str, list]:
     values = [int(v) for v in values]
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [values]
+        return f"{column} = ANY(%s::bigint[])", [bigint_array(values)]
     if not values:
         return "0 = 1", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values

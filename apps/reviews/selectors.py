@@ -58,7 +58,7 @@ def review_verdict_state(*, ids) -> dict[int, tuple[object, list]]:
 
 
 def reviews_held_among(*, ids) -> int:
-    return Review.objects.filter(id__in=list(ids), status=Review.Status.HELD).count()
+    return Review.objects.filter(id__any=list(ids), status=Review.Status.HELD).count()
 
 
 def reviewer_anomaly_ranks(*, ids) -> dict[int, float]:

@@ -351,7 +351,7 @@ def reviews_lock_pending(*, review_ids: list[int]) -> list[Review]:
     """
     return list(
         Review.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(id__in=review_ids, status=Review.Status.PENDING)
+        .filter(id__any=review_ids, status=Review.Status.PENDING)
         .select_related("partner", "reviewer")
         .order_by("id")
     )

@@ -223,3 +223,21 @@ def test_a_review_changed_after_a_refund_was_granted_is_not_leverage():
         "Ils m'ont remboursé et je modifie mon avis.",
     ]
     assert extortion_cues(texts) == [[], [], []]
+
+
+def test_memoised_signatures_equal_fresh_ones():
+    from ml.text import _minhash_signatures
+
+    texts = ["the room was clean and the staff were kind", "noisy street, thin walls", ""]
+    minhash_signatures(texts[:1])  # one of them seen before
+    assert np.array_equal(minhash_signatures(texts), _minhash_signatures(texts))
+
+
+def test_signature_memo_stays_within_its_size():
+    from ml.text import _SignatureMemo
+
+    memo = _SignatureMemo(size=4)
+    for k in range(3):
+        memo.signatures([f"text number {k}{j}" for j in range(2)], (8, 5, 1, 0),
+                        lambda some: np.zeros((len(some), 8), dtype=np.uint32))
+    assert len(memo.rows) == 4
