@@ -302,7 +302,8 @@ REVIEW_HOLD_THRESHOLD = env.float("REVIEW_HOLD_THRESHOLD", default=0.7)
 # Reviews still pending this long after they were last enqueued are re-enqueued
 # by the sweep, so a message lost while the broker was down loses nothing.
 PENDING_SWEEP_AFTER_SECONDS = env.int("PENDING_SWEEP_AFTER_SECONDS", default=60)
-SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=500)
+# 1,000: per-review cost fell by a third from 500 (bench/RESULTS.md, issue 14).
+SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=1000)
 # Backfilled (historical) reviews are scored in larger batches on the batch queue.
 HISTORICAL_BATCH_SIZE = env.int("HISTORICAL_BATCH_SIZE", default=2000)
 # A review whose scoring failed this many times (for a reason other than the

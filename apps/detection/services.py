@@ -154,7 +154,8 @@ class ScoringOutcome:
     held: int
 
 
-def reviews_score(*, review_ids: list[int], historical: bool = False) -> ScoringOutcome:
+def reviews_score(*, review_ids: list[int], historical: bool = False,
+                  fill: bool = False) -> ScoringOutcome:
     """Score the still-pending reviews among ``review_ids`` and publish or hold each.
 
     One transaction per batch: the pending rows are locked (rows another worker
@@ -168,9 +169,14 @@ def reviews_score(*, review_ids: list[int], historical: bool = False) -> Scoring
 
     ``historical`` (a backfill of past reviews): no live ring or burst detection
     (reconciliation reads the imported period) and no webhook per review.
+
+    ``fill``: the batch takes other waiting reviews up to its size
+    (``reviews_lock_pending``), so under a backlog every batch is full.
     """
+    size = settings.HISTORICAL_BATCH_SIZE if historical else settings.SCORING_BATCH_SIZE
     with transaction.atomic():
-        pending = reviews_lock_pending(review_ids=review_ids)
+        pending = reviews_lock_pending(review_ids=review_ids, fill_to=size if fill else 0,
+                                       historical=historical)
         if not pending:
             return ScoringOutcome(0, 0, 0)
         ids = [r.id for r in pending]
@@ -248,17 +254,29 @@ def reviews_score_isolating(*, review_ids: list[int], historical: bool = False) 
     """``reviews_score``, with a failing batch split in halves until the review that
     fails is alone; that one's failure is counted and, after
     ``SCORING_MAX_ATTEMPTS``, it is dead-lettered, while every other review is
-    scored. Database outages are not split: they propagate, for a retry."""
+    scored. Database outages are not split: they propagate, for a retry.
+
+    The first try fills the batch with other waiting reviews (``fill``); the
+    halves of a failed batch hold only the task's own reviews."""
+    return _score_isolating(review_ids, historical, fill=True)
+
+
+def _score_isolating(review_ids: list[int], historical: bool, *,
+                     fill: bool = False) -> ScoringOutcome:
     try:
-        return reviews_score(review_ids=review_ids, historical=historical)
+        return reviews_score(review_ids=review_ids, historical=historical, fill=fill)
     except TRANSIENT:
         raise
     except Exception as exc:
         if len(review_ids) > 1:
             half = len(review_ids) // 2
-            a = reviews_score_isolating(review_ids=review_ids[:half], historical=historical)
-            b = reviews_score_isolating(review_ids=review_ids[half:], historical=historical)
+            a = _score_isolating(review_ids[:half], historical)
+            b = _score_isolating(review_ids[half:], historical)
             return ScoringOutcome(a.scored + b.scored, a.published + b.published, a.held + b.held)
+        if fill:
+            # The failure may be a review the batch took besides its own: its own
+            # message isolates it. Score this one alone before counting a failure.
+            return _score_isolating(review_ids, historical)
         logger.exception("scoring review %s failed", review_ids[0])
         if review_record_scoring_failure(review_id=review_ids[0], error=f"{type(exc).__name__}: "
                                          f"{exc}", max_attempts=settings.SCORING_MAX_ATTEMPTS):

@@ -92,6 +92,9 @@ class Review(models.Model):
             models.Index(fields=["status", "enqueued_at"], name="review_pending_sweep"),
             models.Index(fields=["establishment", "created_at"], name="review_by_establishment"),
             models.Index(fields=["reviewer", "created_at"], name="review_by_reviewer"),
+            # The scoring queue: what a scoring batch may take besides its own ids.
+            models.Index(fields=["historical", "id"], name="review_scoring_queue",
+                         condition=models.Q(status="pending", dead_lettered_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -343,18 +343,31 @@ class ScoredReview:
     model_version: str = ""  # the calibrated model that scored it ("": built-in weights)
 
 
-def reviews_lock_pending(*, review_ids: list[int]) -> list[Review]:
+def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0,
+                         historical: bool = False) -> list[Review]:
     """The still-pending reviews among ``review_ids``, locked for this transaction.
 
     Rows another worker holds are skipped (it is scoring them), so two
     deliveries of one batch never score a review twice. Call inside atomic().
+
+    ``fill_to``: when fewer are found, the batch is filled up to that many with
+    the oldest other reviews waiting to be scored (live or ``historical`` as
+    asked; never one that failed before or was dead-lettered). Under a backlog
+    a task then scores a full batch whatever its own message carried (a queue
+    of single POSTs no longer costs a batch's fixed work per review), and the
+    messages of the reviews it took find nothing left to do.
     """
-    return list(
-        Review.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(id__any=review_ids, status=Review.Status.PENDING)
-        .select_related("partner", "reviewer")
-        .order_by("id")
-    )
+    pending = Review.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
+        "partner", "reviewer")
+    locked = list(pending.filter(id__any=review_ids, status=Review.Status.PENDING).order_by("id"))
+    room = fill_to - len(locked)
+    if room > 0:
+        locked += pending.filter(
+            status=Review.Status.PENDING, dead_lettered_at__isnull=True, historical=historical,
+            scoring_attempts=0,
+        ).exclude(id__any=[r.id for r in locked]).order_by("id")[:room]
+        locked.sort(key=lambda r: r.id)
+    return locked
 
 
 def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review],

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.cases.models import Case
-from apps.detection.services import reviews_score
+from apps.detection.services import reviews_score, reviews_score_isolating
 from apps.detection.tasks import sweep_pending_reviews_task as sweep_pending_reviews
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
@@ -236,3 +236,23 @@ def test_a_review_that_itself_threatens_opens_an_extortion_case():
     case = Case.objects.get()
     assert case.kind == Case.Kind.EXTORTION
     assert list(case.reviews.all()) == [review]
+
+
+def test_a_batch_takes_other_waiting_reviews_up_to_its_size(settings):
+    settings.SCORING_BATCH_SIZE = 3
+    mine = ReviewFactory()
+    ReviewFactory.create_batch(3)
+
+    outcome = reviews_score_isolating(review_ids=[mine.id])
+
+    assert outcome.scored == 3
+    assert Review.objects.filter(status=Review.Status.PENDING).count() == 1
+
+
+def test_a_batch_leaves_backfilled_failed_and_dead_lettered_reviews_alone():
+    mine = ReviewFactory()
+    ReviewFactory(historical=True)
+    ReviewFactory(scoring_attempts=1)
+    ReviewFactory(dead_lettered_at=datetime.now(UTC))
+
+    assert reviews_score_isolating(review_ids=[mine.id]).scored == 1

@@ -45,14 +45,14 @@ def test_a_live_detector_failure_does_not_stop_the_batch(monkeypatch):
 def poison(monkeypatch):
     """Scoring fails whenever one particular review is in the batch."""
     bad = ReviewFactory(text="poison")
-    real = services.reviews_score
+    real = services._languages
 
-    def score(*, review_ids, historical=False):
-        if bad.id in review_ids:
+    def languages(reviews):
+        if any(r.id == bad.id for r in reviews):
             raise RuntimeError("cannot score this one")
-        return real(review_ids=review_ids, historical=historical)
+        return real(reviews)
 
-    monkeypatch.setattr(services, "reviews_score", score)
+    monkeypatch.setattr(services, "_languages", languages)
     return bad
 
 
@@ -92,3 +92,15 @@ def test_retrying_a_dead_lettered_review_gives_it_a_fresh_start():
 
     review.refresh_from_db()
     assert review.dead_lettered_at is None and review.scoring_attempts == 0
+
+
+def test_a_batch_that_took_a_failing_review_still_scores_its_own(poison):
+    mine = ReviewFactory()
+
+    assert reviews_score_isolating(review_ids=[mine.id]).scored >= 1
+
+    mine.refresh_from_db()
+    poison.refresh_from_db()
+    assert mine.status != Review.Status.PENDING
+    # Charged only by its own message, not by every batch that took it.
+    assert poison.scoring_attempts == 0
