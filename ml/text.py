@@ -339,9 +339,11 @@ class _SignatureMemo:
     A signature is a pure function of the text and the parameters, and the
     scoring path hashes the same texts several times (the band index, the ring
     and burst detectors, the near-duplicate component) and again in the next
-    batch (an establishment's recent reviews). Bounded: the oldest entries go
-    first; corpora larger than the memo bypass it (a batch run over a table
-    would only churn it).
+    batch (an establishment's recent reviews). Entries are keyed by the text's
+    hash and length (the memo keeps no text alive; a 64-bit collision among
+    its entries is negligible). Bounded: the oldest entries go first (~300
+    bytes each); corpora larger than half the memo bypass it (a batch run over
+    a table would only churn it).
     """
 
     def __init__(self, size: int) -> None:
@@ -351,7 +353,7 @@ class _SignatureMemo:
     def signatures(self, texts: Sequence[str], params: tuple, compute) -> np.ndarray:
         if len(texts) > self.size // 2:
             return compute(texts)
-        keys = [(params, t or "") for t in texts]
+        keys = [(params, hash(t or ""), len(t or "")) for t in texts]
         found = [self.rows.get(k) for k in keys]
         missing = [i for i, row in enumerate(found) if row is None]
         if missing:
@@ -364,7 +366,7 @@ class _SignatureMemo:
         return np.stack(found) if found else compute([])
 
 
-_MEMO = _SignatureMemo(size=20_000)
+_MEMO = _SignatureMemo(size=100_000)
 
 
 def minhash_signatures(

@@ -96,10 +96,24 @@ def _add_members(case: Case, finding: CaseFinding, keys: Iterable[str]) -> None:
     CaseMember.objects.bulk_create(
         [CaseMember(case=case, key=key) for key in keys], ignore_conflicts=True
     )
-    case.partners.add(*finding.partner_ids)
-    case.establishments.add(*finding.establishment_ids)
-    case.reviewers.add(*finding.reviewer_ids)
-    case.reviews.add(*finding.review_ids)
+    _link_many([(case, finding)])
+
+
+def _link_many(pairs: list[tuple[Case, CaseFinding]]) -> None:
+    """Add each finding's partners, establishments, reviews and reviewers to its
+    case: one INSERT … ON CONFLICT DO NOTHING per relation (a grown incident
+    re-adds thousands of reviews it has; Django's ``add`` would first select
+    them back, with a placeholder per id)."""
+    for relation, attribute in (("partners", "partner_ids"), ("establishments",
+                                "establishment_ids"), ("reviews", "review_ids"),
+                               ("reviewers", "reviewer_ids")):
+        through = getattr(Case, relation).through
+        column = getattr(Case, relation).field.m2m_reverse_field_name() + "_id"
+        through.objects.bulk_create(
+            [through(case_id=c.pk, **{column: i}) for c, f in pairs
+             for i in sorted(set(getattr(f, attribute)))],
+            ignore_conflicts=True, batch_size=5_000,
+        )
 
 
 def _announce_opened(case: Case, *, dedupe_suffix: str = "") -> None:
@@ -287,16 +301,7 @@ def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:
     pairs = list(zip(cases, findings.values(), strict=True))
     CaseMember.objects.bulk_create(
         [CaseMember(case=c, key=k) for c, f in pairs for k in sorted(set(f.member_keys))])
-    for relation, attribute in (("partners", "partner_ids"), ("establishments",
-                                "establishment_ids"), ("reviews", "review_ids"),
-                               ("reviewers", "reviewer_ids")):
-        through = getattr(Case, relation).through
-        column = getattr(Case, relation).field.m2m_reverse_field_name() + "_id"
-        through.objects.bulk_create(
-            [through(case_id=c.pk, **{column: i}) for c, f in pairs
-             for i in sorted(set(getattr(f, attribute)))],
-            ignore_conflicts=True,
-        )
+    _link_many(pairs)
     CaseEvent.objects.bulk_create([
         CaseEvent(case=c, action="opened",
                   after={"severity": c.severity, "reviews": sorted(f.review_ids),
