@@ -333,6 +333,15 @@ def run(args: argparse.Namespace) -> dict:
     with pg.cursor() as cur:
         cur.execute("SELECT count(*) FROM reviews_review WHERE status = 'pending'")
         result["pending_at_end"] = cur.fetchone()[0]
+        # The reviews this run sent (idle and load phases): verdicts and their latency.
+        cur.execute("SELECT status, count(*) FROM reviews_review WHERE external_id LIKE 'ld%%' "
+                    "GROUP BY status ORDER BY status")
+        result["sent_reviews_by_status"] = dict(cur.fetchall())
+        cur.execute("SELECT extract(epoch FROM scored_at - received_at) FROM reviews_review "
+                    "WHERE external_id LIKE 'ld%%' AND scored_at IS NOT NULL")
+        latencies = [float(r[0]) for r in cur.fetchall()]
+        result["verdict_latency_s"] = {k: round(v, 2) for k, v in
+                                       common.percentiles(latencies, (50, 95, 99)).items()}
     pg.commit()
     pg.close()
     result["scoring_messages_purged"] = common.purge_queue()
