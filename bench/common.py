@@ -114,15 +114,25 @@ def create_partner(database: str, name: str) -> str:
     return manage(database, "create_partner", name).strip().splitlines()[-1]
 
 
+def _our_queues(client) -> list[str]:
+    """Our queue and the per-workload queues routed beside it (``QUEUE.scoring``,
+    ``QUEUE.batch``, ...): a run's leftover messages in any of them would be
+    consumed by the next run's worker."""
+    return [QUEUE, *(k.decode() for k in client.scan_iter(match=f"{QUEUE}.*", count=1000))]
+
+
 def purge_queue() -> int:
-    """Drop our Celery queue from the Redis broker; returns how many messages it held."""
+    """Drop our Celery queues from the Redis broker; returns how many messages they held."""
     import redis
 
     client = redis.Redis.from_url(BROKER_URL)
     try:
-        held = client.llen(QUEUE)
-        client.delete(QUEUE)
-        return int(held)
+        held = 0
+        for name in _our_queues(client):
+            if client.type(name) == b"list":
+                held += int(client.llen(name))
+                client.delete(name)
+        return held
     finally:
         client.close()
 
@@ -132,7 +142,8 @@ def queue_length() -> int:
 
     client = redis.Redis.from_url(BROKER_URL)
     try:
-        return int(client.llen(QUEUE))
+        return sum(int(client.llen(name)) for name in _our_queues(client)
+                   if client.type(name) == b"list")
     finally:
         client.close()
 

@@ -13,6 +13,7 @@ from apps.cases.api import CaseViewSet
 from apps.core.signin import AdminLoginForm, admin_login
 from apps.core.views import healthz, landing, readyz
 from apps.establishments.api import EstablishmentViewSet, OwnerInvitationViewSet
+from apps.partners.api import WebhookDeliveryViewSet
 from apps.reports.api import ThreatReportViewSet, TransparencyApi
 from apps.reports.portal.transparency import transparency_export, transparency_page
 from apps.reviews.api import ReviewViewSet
@@ -25,6 +26,7 @@ router.register("reviews", ReviewViewSet, basename="review")
 router.register("cases", CaseViewSet, basename="case")
 router.register("threat-reports", ThreatReportViewSet, basename="threat-report")
 router.register("owner-invitations", OwnerInvitationViewSet, basename="owner-invitation")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 api_v1 = [
     path("", include(router.urls)),

@@ -110,7 +110,8 @@ def ensure_moderator_groups() -> None:
     migration = importlib.import_module("apps.cases.migrations.0003_moderator_groups")
     migration.create_groups(django_apps, None)
     for later in ("apps.reports.migrations.0003_moderator_evidence_permissions",
-                  "apps.cases.migrations.0006_appeal_permissions"):
+                  "apps.cases.migrations.0006_appeal_permissions",
+                  "apps.cases.migrations.0009_redeliver_webhook_permission"):
         later_grants = importlib.import_module(later).GRANTS
         grant(django_apps, later_grants)
 

@@ -7,7 +7,7 @@ from apps.core.reasons import reasons_payload
 
 from .filters import CaseFilter
 from .models import Case
-from .selectors import cases_of_partner
+from .selectors import case_reasons_seen_by, cases_of_partner
 from .summaries import case_summary
 
 
@@ -26,7 +26,11 @@ class CaseSerializer(serializers.ModelSerializer):
         )
 
     def get_reasons(self, case: Case) -> list[dict]:
-        return reasons_payload(case.reasons)
+        """Only what the caller's own reviews show, plus partner-neutral counts,
+        when the case is shared with another partner (``case_reasons_seen_by``)."""
+        return reasons_payload(case_reasons_seen_by(
+            case_reasons=case.reasons, shared=len(case.partners.all()) > 1,
+            own_review_reasons=(r.risk_reasons for r in case.reviews.all())))
 
     def get_summary(self, case: Case) -> str:
         """Worded now, in the caller's language, from the members the caller sees."""

@@ -1,5 +1,6 @@
 """Reads of cases shared by the API, the portal and the admin."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
@@ -12,16 +13,59 @@ from .models import Appeal, Case, DecisionLabel
 
 
 def cases_of_partner(*, partner: Partner) -> QuerySet[Case]:
-    """Cases touching the partner, with only the partner's own members prefetched."""
+    """Cases touching the partner, with only the partner's own members prefetched
+    (their reviews with their reasons, for ``case_reasons_seen_by``) and the ids of
+    the case's partners (is it shared?)."""
     return (
         Case.objects.filter(partners=partner)
         .prefetch_related(
             Prefetch("establishments", queryset=Establishment.objects.filter(partner=partner)),
-            Prefetch("reviews", queryset=Review.objects.filter(partner=partner).only("id", "external_id")),
+            Prefetch("reviews", queryset=Review.objects.filter(partner=partner)
+                     .only("id", "external_id", "risk_reasons")),
             Prefetch("reviewers", queryset=Reviewer.objects.filter(partner=partner).only("id", "external_id")),
+            Prefetch("partners", queryset=Partner.objects.only("id")),
         )
         .distinct()
     )
+
+
+#: Case reasons made only of counts over the whole incident ("5 member accounts
+#: share a device"): they name no review, no text and no report, so every partner
+#: of a shared case may read them.
+PARTNER_NEUTRAL_REASONS = frozenset({
+    "ring_shared_email", "ring_shared_device", "ring_shared_ip", "ring_lockstep",
+    "ring_near_duplicate_text", "ring_dense_block", "ring_new_accounts",
+    "burst_detected", "burst_new_accounts", "burst_unverified", "burst_shared_infrastructure",
+    "burst_similar_text", "burst_one_shot_accounts", "burst_organic", "serial_extortionist",
+})
+
+
+def case_reasons_seen_by(*, case_reasons: list[dict], shared: bool,
+                         own_review_reasons: Iterable[list[dict]]) -> list[dict]:
+    """The reasons of a case as one of its partners may read them.
+
+    A case of one partner is shown whole. A case shared by several partners (a
+    ring spanning two sites, a serial extortionist) shows a partner the
+    partner-neutral counts, and any other reason only as the partner's own reviews
+    carry it (their record, with their values: a quoted text or a report match of
+    another partner's review never shows). Order stays the case's.
+    """
+    if not shared:
+        return list(case_reasons)
+    own: dict[str, dict] = {}
+    for reasons in own_review_reasons:
+        for record in reasons or ():
+            code = record.get("code")
+            if code and (code not in own or (record.get("score") or 0) > (own[code].get("score") or 0)):
+                own[code] = record
+    seen = []
+    for record in case_reasons:
+        code = record.get("code")
+        if code in PARTNER_NEUTRAL_REASONS:
+            seen.append(record)
+        elif code in own:
+            seen.append(own[code])
+    return seen
 
 
 def cases_no_longer_open(*, ids) -> list[int]:

@@ -24,7 +24,7 @@ from apps.reviews.models import Review
 from apps.reviews.services import reviewers_flag, reviews_apply_decision
 
 from .models import Appeal, Case, CaseEvent, CaseMember, DecisionLabel
-from .selectors import case_that_removed
+from .selectors import case_reasons_seen_by, case_that_removed
 from .signals import appeal_decided, case_decided
 
 
@@ -48,11 +48,19 @@ def case_fingerprint(kind: str, member_keys: Iterable[str]) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def case_payload(case: Case) -> dict:
+def case_payload(case: Case, *, partner: Partner | None = None, shared: bool = False) -> dict:
     """The body of ``case.opened``/``case.decided``; reasons in the one output shape,
-    in the service's default language (a webhook has no reader)."""
+    in the service's default language (a webhook has no reader). Sent to
+    ``partner`` of a ``shared`` case (it has other partners too), it carries only
+    the reasons that partner may read (``case_reasons_seen_by``)."""
+    records = case.reasons
+    if partner is not None and shared:
+        records = case_reasons_seen_by(
+            case_reasons=case.reasons, shared=True,
+            own_review_reasons=case.reviews.filter(partner=partner)
+            .values_list("risk_reasons", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
-        reasons = reasons_payload(case.reasons)
+        reasons = reasons_payload(records)
     return {
         "id": case.pk,
         "kind": case.kind,
@@ -118,11 +126,12 @@ def _link_many(pairs: list[tuple[Case, CaseFinding]]) -> None:
 
 def _announce_opened(case: Case, *, dedupe_suffix: str = "") -> None:
     """``case.opened`` to every partner of the case; a partner told once is not told again."""
-    for partner in case.partners.all():
+    partners = list(case.partners.all())
+    for partner in partners:
         webhook_emit(
             partner=partner,
             event="case.opened",
-            data=case_payload(case),
+            data=case_payload(case, partner=partner, shared=len(partners) > 1),
             dedupe_key=f"case.opened:{case.pk}{dedupe_suffix}:{partner.pk}",
         )
 
@@ -310,7 +319,8 @@ def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:
     ])
     partners = Partner.objects.in_bulk({p for _, f in pairs for p in f.partner_ids})
     webhooks_emit_many(events=[
-        WebhookEvent(partner=partners[p], event="case.opened", data=case_payload(c),
+        WebhookEvent(partner=partners[p], event="case.opened",
+                     data=case_payload(c, partner=partners[p], shared=len(set(f.partner_ids)) > 1),
                      dedupe_key=f"case.opened:{c.pk}:{p}")
         for c, f in pairs for p in sorted(set(f.partner_ids)) if p in partners
     ])
@@ -570,11 +580,13 @@ def case_decide(*, case: Case, decision: str, actor, note: str,
 
         # One decision, one event id: the dedupe keys make a retried or doubled
         # call emit nothing more (and a later decision of a reopened case is new).
-        for partner in case.partners.all():
+        partners = list(case.partners.all())
+        for partner in partners:
             webhook_emit(
                 partner=partner,
                 event="case.decided",
-                data={**case_payload(case), "decision": decision,
+                data={**case_payload(case, partner=partner, shared=len(partners) > 1),
+                      "decision": decision,
                       "decided_at": now.isoformat()},
                 dedupe_key=f"case.decided:{case.pk}:{event.pk}:{partner.pk}",
             )
@@ -778,10 +790,12 @@ def appeal_decide(*, appeal: Appeal, actor, outcome: str, note: str) -> Appeal:
         )
         appeal_summary = {"id": appeal.pk, "kind": appeal.kind, "outcome": outcome,
                           "review": appeal.review.external_id if appeal.review_id else None}
-        for partner in case.partners.all():
+        partners = list(case.partners.all())
+        for partner in partners:
             webhook_emit(
                 partner=partner, event="case.decided",
-                data={**case_payload(case), "decision": case.status,
+                data={**case_payload(case, partner=partner, shared=len(partners) > 1),
+                      "decision": case.status,
                       "decided_at": now.isoformat(), "appeal": appeal_summary},
                 dedupe_key=f"case.decided:{case.pk}:{event.pk}:{partner.pk}",
             )

@@ -136,6 +136,18 @@ LATENCY = Histogram(
 )
 
 
+#: Time from a review's acceptance (``received_at``, the server's clock at insert)
+#: to its verdict, observed once per review where verdicts are written
+#: (``apps.reviews.services.reviews_apply_scores``), in the scoring worker: its
+#: samples reach ``/metrics`` when web and worker processes share
+#: ``PROMETHEUS_MULTIPROC_DIR``. Historical backfills are not observed.
+SCORING_LATENCY = Histogram(
+    "reviewguard_scoring_latency_seconds",
+    "Time from a review's acceptance to its verdict (live scoring).",
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
+
+
 class RequestMetricsMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response

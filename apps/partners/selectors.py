@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 import time
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from .keys import hash_secret, split_key
-from .models import ApiKey, WebhookDelivery
+from .models import ApiKey, WebhookAttempt, WebhookDelivery
 
 #: Keys found valid are remembered in-process this long: one query less per
 #: request. A revoked key or deactivated partner is refused within this delay.
@@ -56,3 +56,16 @@ def webhook_deliveries_due() -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(
         status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
     ).order_by("next_attempt_at")
+
+
+def webhook_deliveries_of_partner(*, partner) -> QuerySet[WebhookDelivery]:
+    """The partner's own deliveries, newest first, each with its last attempt's
+    status code and error (two correlated subqueries: no query per row)."""
+    last = WebhookAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-number")
+    return (
+        WebhookDelivery.objects.filter(partner=partner)
+        .annotate(last_status_code=Subquery(last.values("status_code")[:1]),
+                  last_error=Subquery(last.values("error")[:1]),
+                  last_attempted_at=Subquery(last.values("attempted_at")[:1]))
+        .order_by("-id")
+    )

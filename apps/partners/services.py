@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError
 
@@ -271,3 +272,36 @@ def webhook_redeliver(*, delivery_ids: list[int]) -> int:
 
         transaction.on_commit(enqueue, robust=True)
     return len(ids)
+
+
+#: At most this many failed deliveries are re-driven by one bulk request; the
+#: answer says how many are left, so a partner repeats until none is.
+REDELIVER_MAX = 1000
+
+
+def webhook_redeliver_one(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Re-drive one failed delivery (the partner's own: the caller scoped it).
+
+    Anything but ``failed`` is refused with 409 ``delivery_not_failed``: a pending
+    delivery is still being retried and a delivered one arrived.
+    """
+    if delivery.status != WebhookDelivery.Status.FAILED or not webhook_redeliver(
+            delivery_ids=[delivery.pk]):
+        delivery.refresh_from_db(fields=["status"])
+        raise ApplicationError(
+            "delivery_not_failed",
+            _("Only a failed delivery can be re-driven; this one is %(status)s.")
+            % {"status": delivery.status},
+            status=409,
+        )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def webhook_redeliver_failed(*, partner: Partner) -> tuple[int, int]:
+    """Re-drive up to ``REDELIVER_MAX`` of the partner's failed deliveries, oldest
+    first; returns (re-driven, failed ones still left)."""
+    failed = WebhookDelivery.objects.filter(partner=partner, status=WebhookDelivery.Status.FAILED)
+    ids = list(failed.order_by("id").values_list("id", flat=True)[:REDELIVER_MAX])
+    redriven = webhook_redeliver(delivery_ids=ids)
+    return redriven, failed.count()

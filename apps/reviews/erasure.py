@@ -38,6 +38,7 @@ TOMBSTONE = "[Removed at the reviewer's request.]"
 class ErasureResult:
     reviewer_id: int
     reviews: int
+    review_ids: tuple[int, ...] = ()
 
 
 @transaction.atomic
@@ -54,8 +55,10 @@ def reviewer_erase(*, partner: Partner, external_id: str) -> ErasureResult:
     Reviewer.objects.filter(pk=reviewer.pk).update(
         display_name="", email_hash="", account_created_at=None
     )
+    review_ids = tuple(Review.objects.filter(reviewer=reviewer).order_by("id")
+                       .values_list("id", flat=True))
     reviews = Review.objects.filter(reviewer=reviewer).update(
         title="", text=TOMBSTONE, ip_hash="", ip24_hash="", device_hash="", booking_ref_hash=""
     )
     logger.info("reviewer %s erased: %d reviews tombstoned", reviewer.pk, reviews)
-    return ErasureResult(reviewer_id=reviewer.pk, reviews=reviews)
+    return ErasureResult(reviewer_id=reviewer.pk, reviews=reviews, review_ids=review_ids)

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from apps.core.exceptions import ApplicationError
+from apps.core.observability import SCORING_LATENCY
 from apps.core.reasons import merge_reason_records, reasons_payload
 from apps.establishments.selectors import establishment_ids_by_external_id
 from apps.partners.models import Partner
@@ -397,6 +398,11 @@ def reviews_apply_scores(*, scored: list[ScoredReview], reviews: list[Review],
         changed.append(review)
     _write_verdicts(changed, now)
     if notify:
+        # One observe per review from what is in memory (no query); a backfill's
+        # reviews were written long before and would drown the live figure.
+        for review in changed:
+            if review.received_at is not None:
+                SCORING_LATENCY.observe(max(0.0, (now - review.received_at).total_seconds()))
         webhooks_emit_many(events=_scored_events(changed))
     return changed
 

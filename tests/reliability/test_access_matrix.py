@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from apps.establishments.models import Establishment
+from apps.partners.models import WebhookDelivery
 from apps.reports.models import ThreatEvidence, ThreatReport
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, ReviewFactory, review_payload
@@ -45,7 +46,11 @@ def b_objects(other_partner_api):
     review = ReviewFactory(partner=partner, establishment=establishment, external_id="rv-b")
     case = ring_case(partner=partner)
     report = ThreatReportFactory(establishment=establishment)
-    return {"establishment": establishment, "review": review, "case": case, "report": report}
+    delivery = WebhookDelivery.objects.create(
+        partner=partner, event="case.opened", dedupe_key="b-delivery", payload={},
+        status=WebhookDelivery.Status.FAILED)
+    return {"establishment": establishment, "review": review, "case": case, "report": report,
+            "delivery": delivery}
 
 
 @pytest.mark.parametrize("path", [
@@ -53,9 +58,11 @@ def b_objects(other_partner_api):
     "/api/v1/reviews/rv-b/",
     "/api/v1/cases/{case}/",
     "/api/v1/threat-reports/{report}/",
+    "/api/v1/webhook-deliveries/{delivery}/",
 ])
 def test_partner_a_cannot_read_partner_b_objects(api, b_objects, path):
-    url = path.format(case=b_objects["case"].pk, report=b_objects["report"].pk)
+    url = path.format(case=b_objects["case"].pk, report=b_objects["report"].pk,
+                      delivery=b_objects["delivery"].pk)
     response = api.get(url)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
@@ -66,10 +73,12 @@ def test_partner_a_cannot_read_partner_b_objects(api, b_objects, path):
     ("/api/v1/reviews/", "external_id"),
     ("/api/v1/cases/", "id"),
     ("/api/v1/threat-reports/", "id"),
+    ("/api/v1/webhook-deliveries/", "event_id"),
 ])
 def test_partner_a_lists_none_of_partner_b_objects(api, b_objects, path, key):
     listed = {str(item[key]) for item in api.get(path).json()["results"]}
-    theirs = {"htl-b", "rv-b", str(b_objects["case"].pk), str(b_objects["report"].pk)}
+    theirs = {"htl-b", "rv-b", str(b_objects["case"].pk), str(b_objects["report"].pk),
+              str(b_objects["delivery"].event_id)}
     assert not listed & theirs
 
 
@@ -79,13 +88,23 @@ def test_partner_a_lists_none_of_partner_b_objects(api, b_objects, path, key):
     "/api/v1/reviews/rv-b/",
     "/api/v1/cases/{case}/",
     "/api/v1/threat-reports/{report}/",
+    "/api/v1/webhook-deliveries/{delivery}/",
 ])
 def test_partner_a_cannot_change_or_delete_partner_b_objects(api, b_objects, method, path):
-    url = path.format(case=b_objects["case"].pk, report=b_objects["report"].pk)
+    url = path.format(case=b_objects["case"].pk, report=b_objects["report"].pk,
+                      delivery=b_objects["delivery"].pk)
     response = getattr(api, method)(url, {"name": "pwned", "status": "dismissed"}, format="json")
     assert response.status_code in (404, 405)
     assert Establishment.objects.get(external_id="htl-b").name == "B's hotel"
     assert Review.objects.filter(external_id="rv-b").exists()
+
+
+def test_partner_a_cannot_redeliver_partner_b_webhook_deliveries(api, b_objects):
+    url = f"/api/v1/webhook-deliveries/{b_objects['delivery'].pk}/redeliver/"
+    assert api.post(url).status_code == 404
+    api.post("/api/v1/webhook-deliveries/redeliver/")
+    b_objects["delivery"].refresh_from_db()
+    assert b_objects["delivery"].status == WebhookDelivery.Status.FAILED
 
 
 def test_partner_a_cannot_post_a_review_to_partner_b_establishment(api, b_objects):

@@ -7,10 +7,14 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.detection.models import TextBand
+from apps.reports.models import Notification, ReportReviewLink, ThreatReport
+from apps.reviews import pii
 from apps.reviews.erasure import TOMBSTONE, reviewer_erase
 from apps.reviews.models import Review, Reviewer
 from tests.factories import ReviewerFactory, ReviewFactory
 from tests.factories_cases import ring_case
+from tests.factories_reports import OwnerFactory, ThreatReportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +104,115 @@ def test_the_command_refuses_an_unknown_reviewer(review):
 def test_the_command_refuses_an_unknown_partner():
     with pytest.raises(CommandError, match="No partner"):
         call_command("erase_reviewer", "--partner", "nobody", "--external-id", "x")
+
+
+# --- threat reports naming the reviewer, and the text index (the command) ----------
+
+
+def _erase_command(review: Review) -> str:
+    out = StringIO()
+    call_command("erase_reviewer", "--partner", review.partner.name,
+                 "--external-id", review.reviewer.external_id, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def linked_report(review):
+    report = ThreatReportFactory(
+        establishment=review.establishment, guest_name="Marie Lefort",
+        guest_email="marie@example.org", guest_booking_ref="BK-55120", guest_handle="marie75",
+        message_text="From Marie Lefort: refund me or I post a 1-star review.",
+        status=ThreatReport.Status.LINKED)
+    ReportReviewLink.objects.create(report=report, review=review, methods="email", strength=0.9,
+                                    held=True)
+    return report
+
+
+def test_the_command_clears_the_guest_name_and_identifiers_of_a_linked_report(review,
+                                                                               linked_report):
+    _erase_command(review)
+    linked_report.refresh_from_db()
+    assert {linked_report.guest_name, linked_report.guest_name_key,
+            linked_report.guest_email_hash, linked_report.guest_booking_ref_hash,
+            linked_report.guest_handle_hash} == {""}
+
+
+def test_the_command_removes_the_guest_name_from_the_reported_message(review, linked_report):
+    _erase_command(review)
+    linked_report.refresh_from_db()
+    assert linked_report.message_text == (
+        "From [name removed]: refund me or I post a 1-star review.")
+
+
+def test_the_command_keeps_the_reports_links_status_and_cases(review, linked_report):
+    case = ring_case(members=2, establishments=1)
+    linked_report.cases.add(case)
+    _erase_command(review)
+    linked_report.refresh_from_db()
+    assert (list(linked_report.links.values_list("review_id", flat=True)),
+            linked_report.status, list(linked_report.cases.all())) == (
+        [review.pk], ThreatReport.Status.LINKED, [case])
+
+
+def test_the_command_clears_a_report_of_the_same_partner_naming_the_reviewers_booking(review):
+    Review.objects.filter(pk=review.pk).update(booking_ref_hash=pii.booking_ref_hash("BK-1"))
+    report = ThreatReportFactory(establishment=review.establishment, guest_name="M. L.",
+                                 guest_booking_ref="BK-1")
+    _erase_command(review)
+    report.refresh_from_db()
+    assert (report.guest_name, report.guest_booking_ref_hash) == ("", "")
+
+
+def test_the_command_leaves_a_report_that_only_resembles_the_name_alone(review):
+    report = ThreatReportFactory(establishment=review.establishment, guest_name="Marie L.")
+    _erase_command(review)
+    report.refresh_from_db()
+    assert report.guest_name == "Marie L."
+
+
+def test_the_command_leaves_another_partners_report_with_the_same_email_alone(review):
+    Reviewer.objects.filter(pk=review.reviewer_id).update(
+        email_hash=pii.email_hash("marie@example.org"))
+    report = ThreatReportFactory(guest_name="Marie", guest_email="marie@example.org")
+    _erase_command(review)
+    report.refresh_from_db()
+    assert report.guest_name == "Marie"
+
+
+def test_the_command_clears_the_review_title_quoted_in_owner_notifications(review,
+                                                                           linked_report):
+    owner = OwnerFactory()
+    note = Notification.objects.create(user=owner, kind=Notification.Kind.REVIEW_HELD,
+                                       report=linked_report, review=review,
+                                       values={"rating": 1, "title": "Noisy"}, dedupe_key="n1")
+    _erase_command(review)
+    note.refresh_from_db()
+    assert note.values == {"rating": 1, "title": ""}
+
+
+def test_the_command_deletes_the_reviews_rows_in_the_text_index(review):
+    TextBand.objects.create(review_id=review.pk, reviewer_id=review.reviewer_id, key=1,
+                            created_at=review.created_at)
+    _erase_command(review)
+    assert not TextBand.objects.filter(review_id=review.pk).exists()
+
+
+def test_the_command_leaves_other_reviews_rows_in_the_text_index(review):
+    other = ReviewFactory(partner=review.partner)
+    TextBand.objects.create(review_id=other.pk, reviewer_id=other.reviewer_id, key=1,
+                            created_at=other.created_at)
+    _erase_command(review)
+    assert TextBand.objects.filter(review_id=other.pk).count() == 1
+
+
+def test_the_command_says_what_it_erased(review, linked_report):
+    TextBand.objects.create(review_id=review.pk, reviewer_id=review.reviewer_id, key=1,
+                            created_at=review.created_at)
+    assert "1 threat reports cleared of them, 1 text index rows deleted" in _erase_command(review)
+
+
+def test_erasing_twice_with_the_command_is_harmless(review, linked_report):
+    _erase_command(review)
+    _erase_command(review)
+    linked_report.refresh_from_db()
+    assert linked_report.guest_name == ""

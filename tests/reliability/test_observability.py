@@ -6,12 +6,15 @@ import io
 import json
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apps.cases.models import Case
 from apps.core.observability import JsonFormatter, RequestIdFilter
+from apps.detection.services import reviews_score
 from apps.partners.models import WebhookDelivery
 from apps.reviews.models import Review
 from reviewguard.celery import app as celery_app
@@ -121,3 +124,34 @@ def test_readyz_reports_the_broker_while_it_is_unreachable(client):
         celery_app.conf.broker_write_url = saved
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] != "ok"
+
+
+def _scoring_latency_count(client: Client) -> float:
+    text = _metrics(client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    return _value(text, "reviewguard_scoring_latency_seconds_count")
+
+
+def test_metrics_observe_the_scoring_latency_of_each_scored_review(client):
+    before = _scoring_latency_count(client)
+    reviews = ReviewFactory.create_batch(2, status=Review.Status.PENDING)
+    reviews_score(review_ids=[r.id for r in reviews])
+    assert _scoring_latency_count(client) == before + 2
+
+
+def test_the_scoring_latency_is_the_time_from_acceptance_to_verdict(client):
+    review = ReviewFactory(status=Review.Status.PENDING)
+    Review.objects.filter(pk=review.pk).update(received_at=timezone.now() - timedelta(seconds=40))
+    text = _metrics(client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    over_30 = _value(text, "reviewguard_scoring_latency_seconds_bucket", le="60.0") - _value(
+        text, "reviewguard_scoring_latency_seconds_bucket", le="30.0")
+    reviews_score(review_ids=[review.id])
+    text = _metrics(client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert _value(text, "reviewguard_scoring_latency_seconds_bucket", le="60.0") - _value(
+        text, "reviewguard_scoring_latency_seconds_bucket", le="30.0") == over_30 + 1
+
+
+def test_a_historical_backfill_is_not_observed_as_scoring_latency(client):
+    before = _scoring_latency_count(client)
+    review = ReviewFactory(status=Review.Status.PENDING)
+    reviews_score(review_ids=[review.id], historical=True)
+    assert _scoring_latency_count(client) == before

@@ -24,7 +24,7 @@ from apps.partners.services import partner_create, webhook_attempt, webhook_rede
 from apps.partners.tasks import deliver_webhook, sweep_due_webhooks
 from apps.partners.webhooks import UrlRefused, resolve_webhook_url
 from tests.factories import PartnerFactory
-from tests.factories_cases import UserFactory
+from tests.factories_cases import UserFactory, moderator, senior_moderator
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +226,34 @@ def test_the_admin_action_does_nothing_without_the_permission():
     _admin_redrive(user, delivery)
     delivery.refresh_from_db()
     assert delivery.status == "failed"
+
+
+def test_a_senior_moderator_redrives_through_the_admin_action_by_the_migrations_grant():
+    delivery = _failed("http://127.0.0.1:9/hooks")
+    _admin_redrive(senior_moderator(), delivery)
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+
+
+def test_a_moderator_without_the_grant_cannot_redrive_through_the_admin():
+    delivery = _failed("http://127.0.0.1:9/hooks")
+    _admin_redrive(moderator(), delivery)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+
+
+def test_the_redeliver_grant_migration_is_reversible():
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.contrib.auth.models import Group
+
+    migration = importlib.import_module("apps.cases.migrations.0009_redeliver_webhook_permission")
+    senior_moderator()  # the groups, with every grant
+    migration.revoke_redeliver(django_apps, None)
+    codenames = set(Group.objects.get(name="Senior moderators")
+                    .permissions.values_list("codename", flat=True))
+    assert "redeliver_webhookdelivery" not in codenames and "view_webhookdelivery" in codenames
 
 
 # --- task names ----------------------------------------------------------------------
