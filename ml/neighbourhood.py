@@ -75,6 +75,12 @@ SCORE_COLUMNS = {
 }
 
 
+#: The columns of the compact view (``compact_weight``): the degrees, and per
+#: score the columns ``ml.features.graph_features`` has, where its kind has them.
+COMPACT_COLUMNS = GRAPH_COLUMNS[:4]
+COMPACT_SUFFIXES = ("", "_reviewer_mean", "_establishment_mean", "_establishment_rank")
+
+
 def _mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Per group (indexed by group), the mean of ``values``; NaN for an empty group."""
     count = np.bincount(group, minlength=int(group.max()) + 1)
@@ -210,6 +216,12 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
     features; the boosting is fitted on the labelled rows only (self-training
     and label features did not help on YelpChi: bench/RESULTS.md).
 
+    With a few thousand labels, one booster on every column and a second one on
+    a compact view (the degrees and each score's own value, reviewer mean,
+    establishment mean and rank: ``COMPACT_COLUMNS``, ``COMPACT_SUFFIXES``)
+    rank better averaged than either alone; ``compact_weight`` is the second's
+    weight in the averaged probability (0: one booster).
+
     Parameters
     ----------
     score_names : names of ``X``'s columns (default ``x0``, ``x1``...), used
@@ -220,11 +232,13 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         passed to ``HistGradientBoostingClassifier``; the defaults are small,
         regularised trees for a few thousand labelled rows.
-    random_state : int, RandomState or None; the boosting's seed.
+    compact_weight : weight in [0, 1] of the compact view's booster.
+    random_state : int, RandomState or None; the boosters' seeds.
 
     Attributes
     ----------
-    model_ : the fitted HistGradientBoostingClassifier.
+    models_ : list of (column indices into ``feature_names_``, fitted
+        HistGradientBoostingClassifier, weight).
     classes_ : array([0, 1]).
     feature_names_ : tuple of the expanded feature names the model sees.
     transduction_ : (n,) float64, spam probability of every row given to ``fit``.
@@ -241,6 +255,7 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
         max_leaf_nodes: int = 7,
         min_samples_leaf: int = 100,
         l2_regularization: float = 1.0,
+        compact_weight: float = 0.3,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.score_names = score_names
@@ -250,6 +265,7 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.compact_weight = compact_weight
         self.random_state = random_state
 
     def _expand(self, X: np.ndarray, reviewer, establishment) -> FeatureMatrix:
@@ -260,7 +276,7 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("reviewer and establishment codes are needed")
         if not (len(reviewer) == len(establishment) == len(X)):
             raise ValueError("X, reviewer and establishment must have the same rows")
-        names = list(self.score_names or (f"x{j}" for j in range(X.shape[1])))
+        names = self._names(X)
         kinds = list(self.score_kinds or ["review"] * X.shape[1])
         if not (len(names) == len(kinds) == X.shape[1]):
             raise ValueError(
@@ -300,23 +316,42 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
         labelled = y >= 0
         if not np.isin(y[labelled], (0, 1)).all() or len(np.unique(y[labelled])) < 2:
             raise ValueError("y needs both classes 0 and 1 among its labelled rows (-1: none)")
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self.model_ = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization,
-            # The scores are few-thousand-row fits: early stopping would hold out
-            # rows at random, splitting reviewers across train and validation.
-            early_stopping=False,
-            random_state=seed,
-        ).fit(features.values[labelled], y[labelled].astype(np.int64))
+        if not 0.0 <= self.compact_weight <= 1.0:
+            raise ValueError("compact_weight must be in [0, 1]")
+        rng = check_random_state(self.random_state)
+        names = features.names
+        compact = set(COMPACT_COLUMNS) | {
+            f"{s}{x}" for s in self._names(X) for x in COMPACT_SUFFIXES
+        }
+        views = [(np.arange(len(names)), 1.0 - self.compact_weight)]
+        if self.compact_weight > 0:
+            views.append((np.flatnonzero([name in compact for name in names]), self.compact_weight))
+        self.models_ = []
+        for columns, weight in views:
+            model = HistGradientBoostingClassifier(
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate,
+                max_leaf_nodes=self.max_leaf_nodes,
+                min_samples_leaf=self.min_samples_leaf,
+                l2_regularization=self.l2_regularization,
+                # Early stopping would hold out rows at random, splitting a
+                # reviewer's reviews across training and validation.
+                early_stopping=False,
+                random_state=int(rng.randint(np.iinfo(np.int32).max)),
+            )
+            model.fit(features.values[labelled][:, columns], y[labelled].astype(np.int64))
+            self.models_.append((columns, model, weight))
         self.classes_ = np.array([0, 1])
-        self.feature_names_ = features.names
+        self.feature_names_ = names
         self.n_features_in_ = np.asarray(X).shape[1]
-        self.transduction_ = self.model_.predict_proba(features.values)[:, 1]
+        self.transduction_ = self._proba(features.values)
         return self
+
+    def _names(self, X: np.ndarray) -> list[str]:
+        return list(self.score_names or (f"x{j}" for j in range(np.asarray(X).shape[1])))
+
+    def _proba(self, values: np.ndarray) -> np.ndarray:
+        return sum(w * m.predict_proba(values[:, c])[:, 1] for c, m, w in self.models_)
 
     def predict_proba(
         self,
@@ -327,13 +362,14 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
     ) -> np.ndarray:
         """Probabilities of genuine and spam per row, shape (n, 2); the
         neighbourhood features are computed over the rows given here."""
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "models_")
         features = self._expand(X, reviewer, establishment)
-        if features.values.shape[1] != len(self.feature_names_):
+        if features.names != self.feature_names_:
             raise ValueError(
                 f"X has {np.asarray(X).shape[1]} columns, fit had {self.n_features_in_}"
             )
-        return self.model_.predict_proba(features.values)
+        spam = self._proba(features.values)
+        return np.column_stack((1.0 - spam, spam))
 
     def decision_function(
         self,

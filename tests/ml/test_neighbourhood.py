@@ -155,3 +155,32 @@ def test_classifier_refuses_one_class_a_missing_graph_and_use_before_fit():
         NeighbourhoodClassifier().fit(X, y, reviewer=None, establishment=None)
     with pytest.raises(NotFittedError):
         NeighbourhoodClassifier().predict_proba(X, **graph)
+
+
+def test_compact_weight_zero_fits_one_booster_on_every_column():
+    X, y, labelled, graph = _toy(n=300)
+    model = NeighbourhoodClassifier(compact_weight=0.0, max_iter=5)
+    model.fit(X, np.where(labelled, y, -1), **graph)
+    assert len(model.models_) == 1
+    np.testing.assert_array_equal(model.models_[0][0], np.arange(len(model.feature_names_)))
+
+
+def test_the_compact_view_keeps_degrees_and_graph_features_columns():
+    X, y, labelled, graph = _toy(n=300)
+    model = NeighbourhoodClassifier(score_names=("s",), compact_weight=0.3, max_iter=5)
+    model.fit(X, np.where(labelled, y, -1), **graph)
+    columns, _, weight = model.models_[1]
+    assert weight == 0.3
+    assert tuple(model.feature_names_[j] for j in columns) == (
+        *GRAPH_COLUMNS[:4],
+        "s",
+        "s_reviewer_mean",
+        "s_establishment_mean",
+        "s_establishment_rank",
+    )
+
+
+def test_it_refuses_a_compact_weight_outside_zero_one():
+    X, y, labelled, graph = _toy(n=300)
+    with pytest.raises(ValueError):
+        NeighbourhoodClassifier(compact_weight=1.5).fit(X, np.where(labelled, y, -1), **graph)
