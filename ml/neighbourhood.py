@@ -25,6 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ml.features import FeatureMatrix, _group_codes, _rank_within
+from ml.supervised import GraphLabelClassifier
 
 __all__ = ["NeighbourhoodClassifier", "neighbourhood_features"]
 
@@ -216,11 +217,14 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
     features; the boosting is fitted on the labelled rows only (self-training
     and label features did not help on YelpChi: bench/RESULTS.md).
 
-    With a few thousand labels, one booster on every column and a second one on
-    a compact view (the degrees and each score's own value, reviewer mean,
+    With a few thousand labels, one booster on every column and a second model
+    on a compact view (the degrees and each score's own value, reviewer mean,
     establishment mean and rank: ``COMPACT_COLUMNS``, ``COMPACT_SUFFIXES``)
-    rank better averaged than either alone; ``compact_weight`` is the second's
-    weight in the averaged probability (0: one booster).
+    rank better averaged than either alone. The second is
+    ``ml.supervised.GraphLabelClassifier`` with its own boosting defaults and
+    ``self_training`` rounds of soft self-training over the unlabelled rows
+    (which helps on the compact view and not on every column);
+    ``compact_weight`` is its weight in the averaged probability (0: one booster).
 
     Parameters
     ----------
@@ -232,13 +236,16 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         passed to ``HistGradientBoostingClassifier``; the defaults are small,
         regularised trees for a few thousand labelled rows.
-    compact_weight : weight in [0, 1] of the compact view's booster.
+    compact_weight : weight in [0, 1] of the compact view's model.
+    self_training, pseudo_weight : soft self-training of the compact view's
+        model (see ``GraphLabelClassifier``).
     random_state : int, RandomState or None; the boosters' seeds.
 
     Attributes
     ----------
-    models_ : list of (column indices into ``feature_names_``, fitted
-        HistGradientBoostingClassifier, weight).
+    models_ : list of (column indices into ``feature_names_``, fitted model,
+        weight): the HistGradientBoostingClassifier on every column, then (when
+        ``compact_weight`` > 0) the GraphLabelClassifier on the compact view.
     classes_ : array([0, 1]).
     feature_names_ : tuple of the expanded feature names the model sees.
     transduction_ : (n,) float64, spam probability of every row given to ``fit``.
@@ -255,7 +262,9 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
         max_leaf_nodes: int = 7,
         min_samples_leaf: int = 100,
         l2_regularization: float = 1.0,
-        compact_weight: float = 0.3,
+        compact_weight: float = 0.5,
+        self_training: int = 2,
+        pseudo_weight: float = 0.3,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.score_names = score_names
@@ -266,6 +275,8 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.compact_weight = compact_weight
+        self.self_training = self_training
+        self.pseudo_weight = pseudo_weight
         self.random_state = random_state
 
     def _expand(self, X: np.ndarray, reviewer, establishment) -> FeatureMatrix:
@@ -323,24 +334,27 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
         compact = set(COMPACT_COLUMNS) | {
             f"{s}{x}" for s in self._names(X) for x in COMPACT_SUFFIXES
         }
-        views = [(np.arange(len(names)), 1.0 - self.compact_weight)]
+        every = np.arange(len(names))
+        full = HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            # Early stopping would hold out rows at random, splitting a
+            # reviewer's reviews across training and validation.
+            early_stopping=False,
+            random_state=int(rng.randint(np.iinfo(np.int32).max)),
+        ).fit(features.values[labelled], y[labelled].astype(np.int64))
+        self.models_ = [(every, full, 1.0 - self.compact_weight)]
         if self.compact_weight > 0:
-            views.append((np.flatnonzero([name in compact for name in names]), self.compact_weight))
-        self.models_ = []
-        for columns, weight in views:
-            model = HistGradientBoostingClassifier(
-                max_iter=self.max_iter,
-                learning_rate=self.learning_rate,
-                max_leaf_nodes=self.max_leaf_nodes,
-                min_samples_leaf=self.min_samples_leaf,
-                l2_regularization=self.l2_regularization,
-                # Early stopping would hold out rows at random, splitting a
-                # reviewer's reviews across training and validation.
-                early_stopping=False,
+            columns = np.flatnonzero([name in compact for name in names])
+            model = GraphLabelClassifier(
+                self_training=self.self_training,
+                pseudo_weight=self.pseudo_weight,
                 random_state=int(rng.randint(np.iinfo(np.int32).max)),
-            )
-            model.fit(features.values[labelled][:, columns], y[labelled].astype(np.int64))
-            self.models_.append((columns, model, weight))
+            ).fit(features.values[:, columns], y)
+            self.models_.append((columns, model, self.compact_weight))
         self.classes_ = np.array([0, 1])
         self.feature_names_ = names
         self.n_features_in_ = np.asarray(X).shape[1]

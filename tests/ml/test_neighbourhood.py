@@ -11,6 +11,7 @@ from ml.neighbourhood import (
     NeighbourhoodClassifier,
     neighbourhood_features,
 )
+from ml.supervised import GraphLabelClassifier
 
 # Reviewer 0 wrote two reviews (establishments 0 and 1); reviewers 1, 2, 3 one each.
 REVIEWER = np.array([0, 0, 1, 2, 3])
@@ -167,7 +168,9 @@ def test_compact_weight_zero_fits_one_booster_on_every_column():
 
 def test_the_compact_view_keeps_degrees_and_graph_features_columns():
     X, y, labelled, graph = _toy(n=300)
-    model = NeighbourhoodClassifier(score_names=("s",), compact_weight=0.3, max_iter=5)
+    model = NeighbourhoodClassifier(
+        score_names=("s",), compact_weight=0.3, self_training=0, max_iter=5
+    )
     model.fit(X, np.where(labelled, y, -1), **graph)
     columns, _, weight = model.models_[1]
     assert weight == 0.3
@@ -184,3 +187,13 @@ def test_it_refuses_a_compact_weight_outside_zero_one():
     X, y, labelled, graph = _toy(n=300)
     with pytest.raises(ValueError):
         NeighbourhoodClassifier(compact_weight=1.5).fit(X, np.where(labelled, y, -1), **graph)
+
+
+def test_the_compact_view_model_is_self_trained_on_the_unlabelled_rows():
+    X, y, labelled, graph = _toy(n=300)
+    model = NeighbourhoodClassifier(max_iter=5, self_training=1, random_state=0)
+    model.fit(X, np.where(labelled, y, -1), **graph)
+    _, compact, weight = model.models_[1]
+    assert isinstance(compact, GraphLabelClassifier)
+    assert compact.self_training == 1
+    assert weight == 0.5
