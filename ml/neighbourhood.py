@@ -7,12 +7,13 @@ too), what the reviewer's other reviews and establishments look like (lowest
 and highest score, the establishments' newcomer share). ``neighbourhood_features``
 computes these columns from whole arrays, and ``NeighbourhoodClassifier`` fits
 gradient boosting on them with the few labelled rows, the unlabelled rows
-still shaping every neighbourhood statistic (transductive features, not
-transductive labels).
+still shaping every neighbourhood statistic, averaged with a self-trained
+model on a compact view of the same columns.
 
-On YelpChi with 10% of reviewers labelled this ranks better than the same
-boosting on ``ml.features.graph_features`` plus self-training or label
-features (``ml.supervised``); see bench/RESULTS.md, "Learning (issue 13)".
+On YelpChi with 10% of reviewers labelled it ranks about as well as
+``ml.supervised.GraphLabelClassifier`` alone (0.788 review ROC-AUC on the
+held-out 90%): these inputs seem to carry no more at that label budget; see
+bench/RESULTS.md, "Learning (issue 13)".
 """
 
 from __future__ import annotations
@@ -214,8 +215,8 @@ class NeighbourhoodClassifier(ClassifierMixin, BaseEstimator):
     given: pass the reviews to score with the history of their reviewers and
     establishments. ``y`` follows scikit-learn's semi-supervised convention:
     1 spam, 0 genuine, -1 unlabelled. Unlabelled rows shape the neighbourhood
-    features; the boosting is fitted on the labelled rows only (self-training
-    and label features did not help on YelpChi: bench/RESULTS.md).
+    features; the boosting on every column is fitted on the labelled rows only
+    (self-training it, or adding label features, did not help on YelpChi).
 
     With a few thousand labels, one booster on every column and a second model
     on a compact view (the degrees and each score's own value, reviewer mean,
