@@ -35,7 +35,6 @@ from threadpoolctl import threadpool_limits
 from bench.data import YelpChi, load_yelpchi, shuffled, yelpchi_path
 from ml.anomaly import AnomalyEnsemble, RankAggregator
 from ml.features import graph_features
-from ml.neighbourhood import NeighbourhoodClassifier
 from ml.supervised import GraphLabelClassifier
 
 SHUFFLE_SEED = 7
@@ -138,63 +137,6 @@ def detect_self_trained(data: YelpChi, labelled: np.ndarray, **params) -> Scores
         X, y, reviewer=data.user_id, establishment=data.product_id
     )
     review = model.transduction_
-    return Scores(review=review, reviewer=reviewer_max(data, review))
-
-
-# Per-review scores the neighbourhood model expands, and their kinds (see
-# ml.neighbourhood.SCORE_COLUMNS): the user prior is one value per reviewer, the
-# product prior one per establishment, the unsupervised rank is kept as it is.
-NEIGHBOURHOOD_SCORES = ("review_prior", "user_prior", "product_prior", "unsupervised_rank")
-NEIGHBOURHOOD_KINDS = ("review", "reviewer", "establishment", "plain")
-
-
-def neighbourhood_scores(data: YelpChi) -> np.ndarray:
-    """(n, 4) inputs of ``NeighbourhoodClassifier``, columns ``NEIGHBOURHOOD_SCORES``."""
-    return np.column_stack(
-        (
-            data.review_prior,
-            data.user_prior,
-            data.product_prior,
-            detect_unsupervised(data).review,
-        )
-    )
-
-
-def neighbourhood_model(random_state: int = 0) -> NeighbourhoodClassifier:
-    return NeighbourhoodClassifier(
-        score_names=NEIGHBOURHOOD_SCORES,
-        score_kinds=NEIGHBOURHOOD_KINDS,
-        random_state=random_state,
-    )
-
-
-def detect_neighbourhood(data: YelpChi, labelled: np.ndarray) -> Scores:
-    """``ml.neighbourhood.NeighbourhoodClassifier`` on the priors and the
-    unsupervised rank, fitted on the ``labelled`` rows' labels; scores every row."""
-    y = np.where(labelled, data.spam, -1)
-    model = neighbourhood_model().fit(
-        neighbourhood_scores(data), y, reviewer=data.user_id, establishment=data.product_id
-    )
-    review = model.transduction_
-    return Scores(review=review, reviewer=reviewer_max(data, review))
-
-
-def neighbourhood_cross_validated(data: YelpChi, folds: int = 5) -> Scores:
-    """The neighbourhood model with 80% of the labels: out-of-fold scores, folds
-    by reviewer (the held-out fold's labels hidden, its rows still in the graph)."""
-    X = neighbourhood_scores(data)
-    users, group = np.unique(data.user_id, return_inverse=True)
-    fold = np.random.default_rng(LABEL_SEED).permutation(len(users))[group] % folds
-    review = np.zeros(len(data))
-    for k in range(folds):
-        test = fold == k
-        model = neighbourhood_model().fit(
-            X,
-            np.where(test, -1, data.spam),
-            reviewer=data.user_id,
-            establishment=data.product_id,
-        )
-        review[test] = model.transduction_[test]
     return Scores(review=review, reviewer=reviewer_max(data, review))
 
 
@@ -391,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         help="seed drawing the labelled 10%% of reviewers (semi-supervised rows)",
     )
     parser.add_argument(
-        "--no-ceiling", action="store_true", help="skip the 80%%-label ceiling checks"
+        "--no-ceiling", action="store_true", help="skip the 80%%-label ceiling check"
     )
     parser.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -409,8 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     # A 6.8k-row fit gains nothing from OpenMP threads, which spin badly when the
     # two cores are shared; one thread is faster and steadier.
     with threadpool_limits(1):
-        semi, semi_seconds = _timed(detect_neighbourhood, data, labelled)
-        self_trained, self_trained_seconds = _timed(detect_self_trained, data, labelled)
+        semi, semi_seconds = _timed(detect_self_trained, data, labelled)
         baseline, baseline_seconds = _timed(detect_semi_supervised, data, labelled)
         with_labels = detect_self_trained(data, labelled, use_label_features=True, self_training=0)
     ensemble, ensemble_seconds = _timed(detect_anomaly_ensemble, data)
@@ -418,17 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_ceiling:
         with threadpool_limits(1):
             ceiling = supervised_cross_validated(data)
-            ceiling_neighbourhood = neighbourhood_cross_validated(data)
         ceilings = {
             "supervised_cv_5fold": {
                 **evaluate(data, ceiling),
                 "method": "the semi-supervised model fitted on 80% of reviewers, 5 folds, "
                 "out-of-fold scores: a ceiling for these inputs, not a detector",
-            },
-            "neighbourhood_cv_5fold": {
-                **evaluate(data, ceiling_neighbourhood),
-                "method": "NeighbourhoodClassifier with 80% of reviewers' labels, 5 folds, "
-                "out-of-fold scores: the same ceiling check for the neighbourhood model",
             },
         }
 
@@ -452,18 +387,9 @@ def main(argv: list[str] | None = None) -> int:
             **evaluate(data, semi, heldout),
             "seconds": semi_seconds,
             "labelled_reviews": int(labelled.sum()),
-            "method": "ml.neighbourhood.NeighbourhoodClassifier: HistGradientBoosting on "
-            "neighbourhood_features of the three priors and the unsupervised rank, "
-            "averaged (0.5) with GraphLabelClassifier (2 rounds of soft self-training) "
-            "on their compact view, fitted on a seeded 10% of reviewers, evaluated on "
-            "the other 90%",
-        },
-        "semi_supervised_self_trained": {
-            **evaluate(data, self_trained, heldout),
-            "seconds": self_trained_seconds,
             "method": "ml.supervised.GraphLabelClassifier: HistGradientBoosting on "
-            "graph_features + unsupervised rank, 2 rounds of soft self-training "
-            "(the previous semi-supervised figure)",
+            "graph_features + unsupervised rank, fitted on a seeded 10% of reviewers, "
+            "2 rounds of soft self-training on the other 90%, evaluated on them",
         },
         "semi_supervised_before": {
             **evaluate(data, baseline, heldout),
