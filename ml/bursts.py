@@ -294,6 +294,11 @@ def _values_of_many(values: np.ndarray, reviewer: np.ndarray, least: int = 2) ->
     known = values >= 0
     if known.sum() < least:
         return np.empty(0, np.int64)
-    pairs = np.unique(np.stack((values[known], reviewer[known]), axis=1), axis=0)
-    uniq, counts = np.unique(pairs[:, 0], return_counts=True)
-    return uniq[counts >= least]
+    v, r = values[known], reviewer[known]
+    order = np.lexsort((r, v))
+    v, r = v[order], r[order]
+    # Distinct (value, reviewer) pairs, then how many per value (v is sorted).
+    v = v[np.r_[True, (v[1:] != v[:-1]) | (r[1:] != r[:-1])]]
+    start = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    counts = np.diff(np.r_[start, len(v)])
+    return v[start][counts >= least]

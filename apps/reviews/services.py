@@ -363,11 +363,15 @@ def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0,
     locked = list(pending.filter(id__any=review_ids, status=Review.Status.PENDING).order_by("id"))
     room = fill_to - len(locked)
     if room > 0:
-        locked += pending.filter(
+        # Lock the ids first, then read the rows with their partner and reviewer:
+        # joining before the LIMIT joined the whole backlog (seen: 100 ms a batch).
+        more = list(Review.objects.select_for_update(skip_locked=True).filter(
             status=Review.Status.PENDING, dead_lettered_at__isnull=True, historical=historical,
             scoring_attempts=0,
-        ).exclude(id__any=[r.id for r in locked]).order_by("id")[:room]
-        locked.sort(key=lambda r: r.id)
+        ).exclude(id__any=[r.id for r in locked]).order_by("id").values_list("id", flat=True)[:room])
+        if more:
+            locked += Review.objects.filter(id__any=more).select_related("partner", "reviewer")
+            locked.sort(key=lambda r: r.id)
     return locked
 
 

@@ -139,3 +139,12 @@ def test_burst_reasons_carry_their_codes_and_values():
     assert burst.reasons[0].code == "burst_detected"
     assert burst.reasons[0].values["count"] >= 5
     assert all(r.code in BURST_REASONS for r in burst.reasons)
+
+
+def test_values_of_many_counts_distinct_reviewers_not_uses():
+    from ml.bursts import _values_of_many
+
+    values = np.array([7, 7, 7, 9, 9, -1, -1], dtype=np.int64)
+    reviewer = np.array([1, 1, 1, 2, 3, 4, 5], dtype=np.int64)
+    # 7: one reviewer three times; 9: two reviewers; -1: unknown, never counted.
+    assert _values_of_many(values, reviewer).tolist() == [9]
