@@ -306,6 +306,8 @@ PENDING_SWEEP_AFTER_SECONDS = env.int("PENDING_SWEEP_AFTER_SECONDS", default=60)
 SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=1000)
 # Backfilled (historical) reviews are scored in larger batches on the batch queue.
 HISTORICAL_BATCH_SIZE = env.int("HISTORICAL_BATCH_SIZE", default=2000)
+# A scoring batch fills itself with reviews waiting at least this long (a backlog).
+SCORING_FILL_AFTER_SECONDS = env.float("SCORING_FILL_AFTER_SECONDS", default=2.0)
 # A review whose scoring failed this many times (for a reason other than the
 # database) is dead-lettered: shown in the admin, no longer swept.
 SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=5)

@@ -176,7 +176,8 @@ def reviews_score(*, review_ids: list[int], historical: bool = False,
     size = settings.HISTORICAL_BATCH_SIZE if historical else settings.SCORING_BATCH_SIZE
     with transaction.atomic():
         pending = reviews_lock_pending(review_ids=review_ids, fill_to=size if fill else 0,
-                                       historical=historical)
+                                       historical=historical,
+                                       waited=settings.SCORING_FILL_AFTER_SECONDS)
         if not pending:
             return ScoringOutcome(0, 0, 0)
         ids = [r.id for r in pending]

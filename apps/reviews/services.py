@@ -16,6 +16,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -344,19 +345,22 @@ class ScoredReview:
     model_version: str = ""  # the calibrated model that scored it ("": built-in weights)
 
 
-def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0,
-                         historical: bool = False) -> list[Review]:
+def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0, historical: bool = False,
+                         waited: float = 0.0) -> list[Review]:
     """The still-pending reviews among ``review_ids``, locked for this transaction.
 
     Rows another worker holds are skipped (it is scoring them), so two
     deliveries of one batch never score a review twice. Call inside atomic().
 
     ``fill_to``: when fewer are found, the batch is filled up to that many with
-    the oldest other reviews waiting to be scored (live or ``historical`` as
-    asked; never one that failed before or was dead-lettered). Under a backlog
-    a task then scores a full batch whatever its own message carried (a queue
-    of single POSTs no longer costs a batch's fixed work per review), and the
-    messages of the reviews it took find nothing left to do.
+    the oldest other reviews waiting to be scored for at least ``waited``
+    seconds (live or ``historical`` as asked; never one that failed before or
+    was dead-lettered). Under a backlog a task then scores a full batch
+    whatever its own message carried (a queue of single POSTs no longer costs a
+    batch's fixed work per review), and the messages of the reviews it took
+    find nothing left to do. Reviews that just arrived are left to their own
+    messages: without a backlog, batches stay as they were sent and the worker
+    processes share them.
     """
     pending = Review.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
         "partner", "reviewer")
@@ -367,7 +371,7 @@ def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0,
         # joining before the LIMIT joined the whole backlog (seen: 100 ms a batch).
         more = list(Review.objects.select_for_update(skip_locked=True).filter(
             status=Review.Status.PENDING, dead_lettered_at__isnull=True, historical=historical,
-            scoring_attempts=0,
+            scoring_attempts=0, received_at__lte=timezone.now() - timedelta(seconds=waited),
         ).exclude(id__any=[r.id for r in locked]).order_by("id").values_list("id", flat=True)[:room])
         if more:
             locked += Review.objects.filter(id__any=more).select_related("partner", "reviewer")

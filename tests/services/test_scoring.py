@@ -240,6 +240,7 @@ def test_a_review_that_itself_threatens_opens_an_extortion_case():
 
 def test_a_batch_takes_other_waiting_reviews_up_to_its_size(settings):
     settings.SCORING_BATCH_SIZE = 3
+    settings.SCORING_FILL_AFTER_SECONDS = 0
     mine = ReviewFactory()
     ReviewFactory.create_batch(3)
 
@@ -249,10 +250,19 @@ def test_a_batch_takes_other_waiting_reviews_up_to_its_size(settings):
     assert Review.objects.filter(status=Review.Status.PENDING).count() == 1
 
 
-def test_a_batch_leaves_backfilled_failed_and_dead_lettered_reviews_alone():
+def test_a_batch_leaves_backfilled_failed_and_dead_lettered_reviews_alone(settings):
+    settings.SCORING_FILL_AFTER_SECONDS = 0
     mine = ReviewFactory()
     ReviewFactory(historical=True)
     ReviewFactory(scoring_attempts=1)
     ReviewFactory(dead_lettered_at=datetime.now(UTC))
+
+    assert reviews_score_isolating(review_ids=[mine.id]).scored == 1
+
+
+def test_a_batch_leaves_reviews_that_just_arrived_to_their_own_messages(settings):
+    settings.SCORING_FILL_AFTER_SECONDS = 60
+    mine = ReviewFactory()
+    ReviewFactory()
 
     assert reviews_score_isolating(review_ids=[mine.id]).scored == 1

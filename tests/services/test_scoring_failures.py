@@ -94,7 +94,8 @@ def test_retrying_a_dead_lettered_review_gives_it_a_fresh_start():
     assert review.dead_lettered_at is None and review.scoring_attempts == 0
 
 
-def test_a_batch_that_took_a_failing_review_still_scores_its_own(poison):
+def test_a_batch_that_took_a_failing_review_still_scores_its_own(poison, settings):
+    settings.SCORING_FILL_AFTER_SECONDS = 0
     mine = ReviewFactory()
 
     assert reviews_score_isolating(review_ids=[mine.id]).scored >= 1
