@@ -383,20 +383,13 @@ def minhash_signatures(
     bounded memo (``_SignatureMemo``).
     """
     params = (num_perm, shingle_size, sample, random_state)
-    return _MEMO.signatures(texts, params, lambda some: _minhash_signatures(
-        some, num_perm=num_perm, shingle_size=shingle_size, sample=sample,
-        random_state=random_state))
+    return _MEMO.signatures(texts, params, lambda some: _minhash_signatures(some, *params))
 
 
 def _minhash_signatures(
-    texts: Sequence[str],
-    *,
-    num_perm: int = 128,
-    shingle_size: int = 5,
-    sample: int = 1,
-    random_state: int = 0,
+    texts: Sequence[str], num_perm: int, shingle_size: int, sample: int, random_state: int
 ) -> np.ndarray:
-    """MinHash signatures of ``texts``, shape ``(n, num_perm)``, uint32.
+    """MinHash signatures of ``texts`` (``minhash_signatures`` without the memo).
 
     Shingles are character ``shingle_size``-grams of the shingle text (lower
     case, no accents, letters and digits, single spaces; a hash-consistent
