@@ -363,11 +363,9 @@ def _celery_worker_cmd(concurrency: int, name: str, beat: Path | None) -> list[s
 
 @contextlib.contextmanager
 def celery_worker(database: str, log: Path, concurrency: int = SERVE_CONCURRENCY, *,
-                  instances: int = 1, beat: bool = False,
-                  nice: int = 0) -> Iterator[subprocess.Popen]:
+                  instances: int = 1, beat: bool = False) -> Iterator[subprocess.Popen]:
     """Run ``instances`` Celery workers (-c ``concurrency`` each; the first with beat
-    when ``beat``; at CPU priority ``nice`` below ours, as ``manage.py serve``
-    runs its worker); yields the first one's process."""
+    when ``beat``); yields the first one's process."""
     procs = []
     try:
         for k in range(instances):
@@ -375,8 +373,6 @@ def celery_worker(database: str, log: Path, concurrency: int = SERVE_CONCURRENCY
             if schedule is not None:
                 schedule.unlink(missing_ok=True)  # start from a fresh schedule
             cmd = _celery_worker_cmd(concurrency, f"bench-{os.getpid()}-{k}", schedule)
-            if nice:
-                cmd = ["nice", "-n", str(nice), *cmd]
             procs.append(_spawn(cmd, database=database, log=log))
         time.sleep(4)  # boot: imports numpy/scipy/sklearn, connects to Redis
         for proc in procs:

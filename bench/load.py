@@ -291,14 +291,13 @@ def run(args: argparse.Namespace) -> dict:
     server = common.ServerConfig(workers=args.web_workers)
     result.update({
         "server": server.describe(),
-        "celery": f"1 x celery worker -c {common.SERVE_CONCURRENCY} (+beat), nice {args.worker_nice}",
+        "celery": f"1 x celery worker -c {common.SERVE_CONCURRENCY} (+beat)",
         "partner_cases": len(case_ids), "establishments": len(establishments),
         "offered_reviews_per_s": args.bulk_rate * args.bulk_size + args.single_rate,
         "duration_s": args.duration,
     })
     with common.gunicorn(db, server, out_dir / "gunicorn-load.log") as port, \
-            common.celery_worker(db, out_dir / "celery-load.log", beat=True,
-                                 nice=args.worker_nice):
+            common.celery_worker(db, out_dir / "celery-load.log", beat=True):
         common.clear_throttle_cache()
         idle = [Kind(name, rate, getattr(traffic, name)) for name, rate in rates.items()]
         _say("idle phase")
@@ -375,8 +374,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--establishments", type=int, default=200,
                         help="new reviews and reports go to the partner's busiest ones")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn sync workers")
-    parser.add_argument("--worker-nice", type=int, default=10,
-                        help="the worker's CPU priority below gunicorn's, as manage.py serve")
     parser.add_argument("--bulk-size", type=int, default=100)
     parser.add_argument("--bulk-rate", type=float, default=1.0)
     parser.add_argument("--single-rate", type=float, default=2.0)

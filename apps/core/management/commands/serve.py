@@ -3,11 +3,6 @@
 This is what ``make run`` starts: gunicorn for the API and the admin, and a
 real Celery worker on whatever broker is configured (the embedded filesystem
 broker by default). Ctrl-C (or SIGTERM) stops both cleanly.
-
-On one machine the two share its cores: the worker runs at a lower CPU
-priority (``--worker-nice``, 10 by default; 0 to turn it off), so API requests
-are answered first and scoring takes the CPU they leave (bench/RESULTS.md,
-load test).
 """
 
 import os
@@ -26,11 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--web-workers", type=int, default=2)
-        parser.add_argument("--worker-nice", type=int, default=10,
-                            help="the worker's CPU priority below the web server's (0: same)")
 
-    def handle(self, *args, port: int, host: str, web_workers: int, worker_nice: int,
-               **options):
+    def handle(self, *args, port: int, host: str, web_workers: int, **options):
         python = sys.executable
         commands = {
             "web": [
@@ -44,10 +36,7 @@ class Command(BaseCommand):
             ],
         }
         processes = {
-            name: subprocess.Popen(  # noqa: S603 (our own argv)
-                cmd, env=os.environ.copy(),
-                preexec_fn=(lambda: os.nice(worker_nice)) if name == "worker" and worker_nice
-                else None)
+            name: subprocess.Popen(cmd, env=os.environ.copy())  # noqa: S603 (our own argv)
             for name, cmd in commands.items()
         }
         self.stdout.write(
