@@ -362,7 +362,7 @@ class _SignatureMemo:
                 found[i] = row
                 self.rows[keys[i]] = row
             for stale in list(self.rows)[: max(0, len(self.rows) - self.size)]:
-                del self.rows[stale]
+                self.rows.pop(stale, None)  # another thread may have evicted it
         return np.stack(found) if found else compute([])
 
 
