@@ -34,6 +34,23 @@ def _codes(values: np.ndarray) -> np.ndarray:
     return np.unique(np.asarray(values), return_inverse=True)[1].reshape(-1)
 
 
+def _smoothed_rates(est: np.ndarray, weight: np.ndarray, spam: np.ndarray, smoothing: float,
+                    n_est: int, *, fallback: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """The weighted spam rate overall (``fallback`` when nothing is weighted), and per
+    establishment the labelled weight and the rate smoothed towards the overall one."""
+    total = weight.sum()
+    prior = float((weight * spam).sum() / total) if total > 0 else fallback
+    count = np.bincount(est, weights=weight, minlength=n_est)
+    positive = np.bincount(est, weights=weight * spam, minlength=n_est)
+    rate = np.divide(
+        positive + smoothing * prior,
+        count + smoothing,
+        out=np.full(n_est, prior),
+        where=count + smoothing > 0,
+    )
+    return prior, count, rate
+
+
 def label_features(
     reviewer: np.ndarray,
     establishment: np.ndarray,
@@ -60,30 +77,11 @@ def label_features(
     rev, est = _codes(reviewer), _codes(establishment)
     spam = np.nan_to_num(np.asarray(spam, dtype=np.float64))
     weight = np.asarray(weight, dtype=np.float64)
-    total = weight.sum()
-    prior = float((weight * spam).sum() / total) if total > 0 else 0.0
     n_est = int(est.max()) + 1 if len(est) else 0
-    count = np.bincount(est, weights=weight, minlength=n_est)
-    positive = np.bincount(est, weights=weight * spam, minlength=n_est)
-    rate = np.divide(
-        positive + smoothing * prior,
-        count + smoothing,
-        out=np.full(n_est, prior),
-        where=count + smoothing > 0,
-    )
-
+    prior, count, rate = _smoothed_rates(est, weight, spam, smoothing, n_est, fallback=0.0)
     newcomer = (np.bincount(rev)[rev] == 1).astype(np.float64)
-    w_new = weight * newcomer
-    total_new = w_new.sum()
-    prior_new = float((w_new * spam).sum() / total_new) if total_new > 0 else prior
-    count_new = np.bincount(est, weights=w_new, minlength=n_est)
-    positive_new = np.bincount(est, weights=w_new * spam, minlength=n_est)
-    rate_new = np.divide(
-        positive_new + smoothing * prior_new,
-        count_new + smoothing,
-        out=np.full(n_est, prior_new),
-        where=count_new + smoothing > 0,
-    )
+    _, _, rate_new = _smoothed_rates(est, weight * newcomer, spam, smoothing, n_est,
+                                     fallback=prior)
 
     per_row = rate[est]
     reviewer_mean = np.bincount(rev, weights=per_row) / np.bincount(rev)
