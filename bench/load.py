@@ -6,7 +6,8 @@ Loopback only (127.0.0.1). Everything is started here and stopped at the end,
 by its own pid: gunicorn (``--web-workers`` sync workers) and one Celery
 worker at ``make run``'s concurrency (-c 2, with beat: the pending sweep runs
 as in production), on PostgreSQL (a throw-away database, ``--database``) and
-Redis (the broker and cache of ``.helper-env``).
+Redis (``CELERY_BROKER_URL`` and ``CACHE_URL`` when they name Redis, else
+bench/common.py's defaults).
 
 1. History: ``--history`` reviews loaded by COPY (``bench/detect_load.py``),
    then ``manage.py detect`` once so that the partner has cases to read.
@@ -386,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--plot", default="", help="PNG of the backlog over time")
     parser.add_argument("--seed", type=int, default=6, help="detect_load's seed")
-    common.add_run_arguments(parser, database="rg_rel_bench_load")
+    common.add_run_arguments(parser, database="rg_bench_load")
     args = parser.parse_args(argv)
     common.dump(run(args), args.json)
     return 0

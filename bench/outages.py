@@ -126,7 +126,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=100, help="requests per phase")
     args = parser.parse_args()
     n = args.requests
-    database = "rg_rel_outages"
+    database = "rg_bench_outages"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
