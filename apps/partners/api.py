@@ -78,7 +78,9 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     )
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
-        delivery = webhook_redeliver_one(delivery=self.get_object())
+        delivery = self.get_object()
+        webhook_redeliver_one(delivery=delivery)
+        # Read again through the scoped queryset: the new state with its last attempt.
         delivery = self.get_queryset().get(pk=delivery.pk)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 

@@ -279,7 +279,7 @@ def webhook_redeliver(*, delivery_ids: list[int]) -> int:
 REDELIVER_MAX = 1000
 
 
-def webhook_redeliver_one(*, delivery: WebhookDelivery) -> WebhookDelivery:
+def webhook_redeliver_one(*, delivery: WebhookDelivery) -> None:
     """Re-drive one failed delivery (the partner's own: the caller scoped it).
 
     Anything but ``failed`` is refused with 409 ``delivery_not_failed``: a pending
@@ -294,8 +294,6 @@ def webhook_redeliver_one(*, delivery: WebhookDelivery) -> WebhookDelivery:
             % {"status": delivery.status},
             status=409,
         )
-    delivery.refresh_from_db()
-    return delivery
 
 
 def webhook_redeliver_failed(*, partner: Partner) -> tuple[int, int]:
