@@ -4,7 +4,8 @@ Large id sets on the hot paths: ``id__in=[...]`` with thousands of ids renders
 one placeholder per id, and psycopg parses and adapts each of them (a scoring
 batch spent ~13% of its time there). ``id__any=[...]`` renders
 ``id = ANY(%s::bigint[])`` with the whole set as one array literal on
-PostgreSQL, and falls back to ``IN`` elsewhere. Integers only.
+PostgreSQL, and falls back to ``IN`` elsewhere. Integers only. ``bigint_array`` and
+``float_array`` build such literals for raw SQL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from django.db.models import Lookup
 def bigint_array(values: Iterable[int]) -> str:
     """A PostgreSQL bigint[] literal, '{1,2,3}', for a ``%s::bigint[]`` parameter."""
     return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+def float_array(values: Iterable[float]) -> str:
+    """A PostgreSQL float8[] literal, for a ``%s::float8[]`` parameter."""
+    return "{" + ",".join(repr(float(v)) for v in values) + "}"
 
 
 class AnyOf(Lookup):

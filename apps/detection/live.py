@@ -33,7 +33,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.cases.services import CaseFinding
-from apps.core.db import bigint_array
+from apps.core.db import bigint_array, float_array
 from apps.core.reasons import reason_records
 from apps.establishments.services import establishment_alerts_raise
 from apps.reviews.models import Review, Reviewer
@@ -217,7 +217,7 @@ def text_index_add(*, bands: BandKeys) -> int:
                 "SELECT r, v, k, to_timestamp(c) FROM unnest(%s::bigint[], %s::bigint[], "
                 "%s::bigint[], %s::float8[]) AS u(r, v, k, c)",
                 [bigint_array(review_ids), bigint_array(reviewer_ids), bigint_array(band_keys),
-                 "{" + ",".join(repr(float(c)) for c in epochs.tolist()) + "}"],
+                 float_array(epochs.tolist())],
             )
     else:
         created = [r.created_at for r, n in zip(indexed, per_review.tolist(), strict=True)
