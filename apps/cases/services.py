@@ -100,18 +100,15 @@ def _overlapping_case_id(*, kind: str, keys: list[str]) -> int | None:
     return row["case_id"] if row else None
 
 
-def _add_members(case: Case, finding: CaseFinding, keys: Iterable[str]) -> None:
+def _add_members(pairs: list[tuple[Case, CaseFinding]]) -> None:
+    """Add each finding's member keys, partners, establishments, reviews and
+    reviewers to its case: one INSERT … ON CONFLICT DO NOTHING per table (a grown
+    incident re-adds thousands of reviews it has; Django's ``add`` would first
+    select them back, with a placeholder per id)."""
     CaseMember.objects.bulk_create(
-        [CaseMember(case=case, key=key) for key in keys], ignore_conflicts=True
+        [CaseMember(case=c, key=k) for c, f in pairs for k in sorted(set(f.member_keys))],
+        ignore_conflicts=True,
     )
-    _link_many([(case, finding)])
-
-
-def _link_many(pairs: list[tuple[Case, CaseFinding]]) -> None:
-    """Add each finding's partners, establishments, reviews and reviewers to its
-    case: one INSERT … ON CONFLICT DO NOTHING per relation (a grown incident
-    re-adds thousands of reviews it has; Django's ``add`` would first select
-    them back, with a placeholder per id)."""
     for relation, attribute in (("partners", "partner_ids"), ("establishments",
                                 "establishment_ids"), ("reviews", "review_ids"),
                                ("reviewers", "reviewer_ids")):
@@ -193,7 +190,7 @@ def _upsert(finding: CaseFinding) -> CaseUpsert:
             },
         )
         if opened:
-            _add_members(case, finding, keys)
+            _add_members([(case, finding)])
             CaseEvent.objects.create(
                 case=case,
                 action="opened",
@@ -227,7 +224,7 @@ def _upsert(finding: CaseFinding) -> CaseUpsert:
             "decided_by": case.decided_by_id,
             "decision_note": case.decision_note,
         }
-        _add_members(case, finding, keys)
+        _add_members([(case, finding)])
         case.status = Case.Status.OPEN
         case.decided_at = case.decided_by = None
         case.decision_note = ""
@@ -246,7 +243,7 @@ def _upsert(finding: CaseFinding) -> CaseUpsert:
         _announce_opened(case, dedupe_suffix=f":reopened-{event.pk}")
         return CaseUpsert(case, UpsertOutcome.REOPENED, tuple(new_reviews), tuple(new_keys))
 
-    _add_members(case, finding, keys)
+    _add_members([(case, finding)])
     if not new_evidence and finding.severity <= case.severity:
         _announce_opened(case)  # only partners new to the case hear of it
         return CaseUpsert(case, UpsertOutcome.UNCHANGED)
@@ -308,9 +305,7 @@ def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:
         for fingerprint, f in findings.items()
     ])
     pairs = list(zip(cases, findings.values(), strict=True))
-    CaseMember.objects.bulk_create(
-        [CaseMember(case=c, key=k) for c, f in pairs for k in sorted(set(f.member_keys))])
-    _link_many(pairs)
+    _add_members(pairs)
     CaseEvent.objects.bulk_create([
         CaseEvent(case=c, action="opened",
                   after={"severity": c.severity, "reviews": sorted(f.review_ids),
