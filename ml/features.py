@@ -35,6 +35,10 @@ class ReviewColumns:
     ip: np.ndarray | None = None
     ip24: np.ndarray | None = None
     text: Sequence[str] | None = None
+    # int64 code of the platform (partner) each account belongs to, or None: one
+    # platform. Accounts are per platform, so a guest has one on each; identifiers
+    # are compared among the accounts of the same platform only.
+    platform: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.reviewer)
@@ -121,8 +125,10 @@ def review_features(cols: ReviewColumns) -> FeatureMatrix:
     - ``verified_stay`` (0/1): 1 when a booking reference was given; NaN when the
       column is absent.
     - ``{email,device,ip,ip24}_shared_reviewers`` (reviewers): how many OTHER
-      reviewers used the same identifier in these rows; NaN when the column is
-      absent or the identifier unknown.
+      reviewers of the same platform (``platform``; all one platform when it is
+      None) used the same identifier in these rows; NaN when the column is absent
+      or the identifier unknown. The same e-mail on two platforms is one guest
+      with an account on each, not two accounts.
     """
     n = len(cols)
     reviewer = _group_codes(cols.reviewer)
@@ -153,7 +159,8 @@ def review_features(cols: ReviewColumns) -> FeatureMatrix:
         ),
     }
     for name in ("email", "device", "ip", "ip24"):
-        out[f"{name}_shared_reviewers"] = _shared_reviewers(getattr(cols, name), reviewer, n)
+        out[f"{name}_shared_reviewers"] = _shared_reviewers(getattr(cols, name), reviewer, n,
+                                                            platform=cols.platform)
     values = (
         np.column_stack([out[name] for name in REVIEW_FEATURES])
         if n
@@ -235,7 +242,8 @@ def _first_in_group(group: np.ndarray, when: np.ndarray) -> np.ndarray:
     return first
 
 
-def _shared_reviewers(codes: np.ndarray | None, reviewer: np.ndarray, n: int) -> np.ndarray:
+def _shared_reviewers(codes: np.ndarray | None, reviewer: np.ndarray, n: int, *,
+                      platform: np.ndarray | None = None) -> np.ndarray:
     if codes is None:
         return np.full(n, np.nan)
     codes = np.asarray(codes, dtype=np.int64)
@@ -243,7 +251,12 @@ def _shared_reviewers(codes: np.ndarray | None, reviewer: np.ndarray, n: int) ->
     result = np.full(n, np.nan)
     if not known.any():
         return result
-    _, code_group = np.unique(codes[known], return_inverse=True)
+    if platform is None:
+        _, code_group = np.unique(codes[known], return_inverse=True)
+    else:  # one group per (platform, identifier)
+        pairs = np.column_stack((np.asarray(platform, dtype=np.int64)[known], codes[known]))
+        _, code_group = np.unique(pairs, axis=0, return_inverse=True)
+        code_group = code_group.reshape(-1)
     distinct = _distinct_per_group(code_group.astype(np.int64), reviewer[known])
     result[known] = distinct[code_group] - 1.0
     return result

@@ -311,6 +311,7 @@ def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
             ip=ip,
             ip24=ip24,
             text=texts,
+            platform=partners,
         ),
     )
 

@@ -348,11 +348,19 @@ MIN_DUPLICATE_TEXT_CHARS = 60
 DUPLICATE_CONTEXT_ROWS = 500
 
 
+#: A guest has an account on each platform and may post the same review on
+#: several: a copy found on another platform (under another e-mail and device)
+#: counts at this share of its similarity; one under the same e-mail or device
+#: there is the guest's own review and does not count.
+CROSS_PLATFORM_COPY_SHARE = 0.5
+
+
 def _near_duplicate_similarity(frame: ReviewFrame, rows: np.ndarray,
                                candidates: np.ndarray) -> np.ndarray:
     """For each target row, the highest MinHash similarity of its text to another
-    reviewer's review among the targets, the band-index candidates and the most
-    recent neighbourhood; 0 when none."""
+    guest's review among the targets, the band-index candidates and the most
+    recent neighbourhood (``CROSS_PLATFORM_COPY_SHARE`` of it on another
+    platform); 0 when none."""
     columns = frame.columns
     when = np.nan_to_num(columns.created_at, nan=-np.inf)
     recent = np.argsort(-when, kind="stable")[:DUPLICATE_CONTEXT_ROWS]
@@ -362,11 +370,23 @@ def _near_duplicate_similarity(frame: ReviewFrame, rows: np.ndarray,
         for k in compare.tolist()
     ]
     i, j, similarity = NearDuplicateDetector(threshold=0.6).fit(texts).pairs_
-    other = columns.reviewer[compare[i]] != columns.reviewer[compare[j]]
+    a, b = compare[i], compare[j]
+    same_platform = frame.partner_ids[a] == frame.partner_ids[b]
+    same_guest = ~same_platform & (_same_known(columns.email, a, b)
+                                   | _same_known(columns.device, a, b))
+    other = (columns.reviewer[a] != columns.reviewer[b]) & ~same_guest
+    strength = np.where(same_platform, similarity, CROSS_PLATFORM_COPY_SHARE * similarity)
     best = np.zeros(len(compare), dtype=np.float64)
-    np.maximum.at(best, i[other], similarity[other])
-    np.maximum.at(best, j[other], similarity[other])
+    np.maximum.at(best, i[other], strength[other])
+    np.maximum.at(best, j[other], strength[other])
     return best[np.searchsorted(compare, rows)]
+
+
+def _same_known(codes: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair, whether rows ``a`` and ``b`` carry the same known identifier."""
+    if codes is None:
+        return np.zeros(len(a), dtype=bool)
+    return (codes[a] == codes[b]) & (codes[a] >= 0)
 
 
 def _languages(reviews: list[Review]) -> list[str]:

@@ -99,6 +99,14 @@ def test_shared_identifiers_count_other_reviewers_and_ignore_unknown():
     assert np.isnan(review_features(cols).column("email_shared_reviewers")).all()
 
 
+def test_an_identifier_shared_across_platforms_is_one_guest_not_several_accounts():
+    email = np.array([7, 7, 7])
+    platform = np.array([1, 2, 1])  # reviewers 0 and 2 share it on platform 1
+    cols = columns([0, 1, 2], [0] * 3, [3] * 3, [T0] * 3, email=email, platform=platform)
+    shared = review_features(cols).column("email_shared_reviewers")
+    np.testing.assert_array_equal(shared, [1, 0, 1])
+
+
 def test_take_keeps_names_and_selects_rows():
     matrix = FeatureMatrix(("a", "b"), np.arange(6, dtype=np.float64).reshape(3, 2))
     taken = matrix.take(np.array([2, 0]))

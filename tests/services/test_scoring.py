@@ -158,6 +158,40 @@ def test_short_common_phrases_are_not_copies():
     assert "near_duplicate_text" not in {r["code"] for r in same.risk_reasons}
 
 
+def _posted_on_two_platforms(*, same_email: bool) -> list[Review]:
+    """One honest one-star review, written word for word on two partners' pages of
+    places everyone else loves; the guest's e-mail the same on both, or not."""
+    posted = []
+    for k in range(2):
+        partner = PartnerFactory()
+        est = EstablishmentFactory(partner=partner)
+        for j in range(20):
+            ReviewFactory(partner=partner, establishment=est, rating=5, text=f"Lovely stay {j}.",
+                          status=Review.Status.PUBLISHED, created_at=NOW - timedelta(days=30 + j))
+        guest = ReviewerFactory(partner=partner,
+                                email_hash="e" * 64 if same_email else str(k) * 64)
+        posted.append(ReviewFactory(partner=partner, establishment=est, reviewer=guest, rating=1,
+                                    text=COPIED, created_at=NOW - timedelta(hours=3 - k)))
+    reviews_score(review_ids=[r.id for r in posted])
+    for review in posted:
+        review.refresh_from_db()
+    return posted
+
+
+def test_a_guest_posting_the_same_complaint_on_two_platforms_is_published_on_both():
+    posted = _posted_on_two_platforms(same_email=True)
+    assert [r.status for r in posted] == [Review.Status.PUBLISHED] * 2
+    codes = {r["code"] for review in posted for r in review.risk_reasons}
+    assert not codes & {"shared_email", "near_duplicate_text"}
+
+
+def test_a_copy_on_another_platform_under_another_email_counts_half():
+    posted = _posted_on_two_platforms(same_email=False)
+    copied = [r["score"] for review in posted for r in review.risk_reasons
+              if r["code"] == "near_duplicate_text"]
+    assert copied == [0.5, 0.5]
+
+
 def test_review_that_itself_demands_a_refund_under_threat_is_held():
     review = ReviewFactory(text="Refund my stay or I will post this everywhere, I have 50k followers.",
                            booking_ref_hash="abc")
