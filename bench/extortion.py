@@ -110,6 +110,48 @@ TEXT_ONLY_THREAT = [
     "Refund me or this review stays. Filthy bathroom, rude night staff.",
     "Si l'hôtel ne me rembourse pas, je publie cet avis partout : chambre sale et bruyante.",
 ]
+# Every guest writes in their own words. The fixed texts above are the gist of
+# what a kind of guest writes; ``World.own_words`` frames one with a sentence or
+# two of the guest's own circumstances (before and after it), so that two guests
+# do not post the same paragraph word for word, which no honest population does
+# (and which the scoring path rightly reads as copying). ``--template-texts``
+# plays the earlier world, where they did.
+OWN_BEFORE = {
+    "en": ["We were there for {n} nights in {month}.", "Came for my partner's birthday.",
+           "Business trip, booked through this site.", "Family of {n}, booked weeks ahead.",
+           "Arrived late on a {day} after a long drive.", "Stopped by with colleagues.",
+           "Our anniversary weekend, room {room}.", "Booked last minute for a wedding nearby.",
+           "Travelling with two kids, {month} holidays.", "First trip to the city for us.",
+           "Dinner for {n} on a {day} evening.", "A work lunch with clients on a {day}."],
+    "fr": ["Séjour de {n} nuits en {month}.", "Venus pour l'anniversaire de ma femme.",
+           "Déplacement professionnel, réservé sur ce site.", "Famille de {n}, réservé à l'avance.",
+           "Arrivés tard un {day} après la route.", "Passés avec des collègues.",
+           "Week-end d'anniversaire, chambre {room}.", "Réservé au dernier moment pour un mariage.",
+           "Avec deux enfants pendant les vacances de {month}.", "Première visite dans la ville.",
+           "Dîner à {n} un {day} soir.", "Déjeuner d'affaires un {day}."],
+}
+OWN_AFTER = {
+    "en": ["Room {room}, if anyone from the hotel reads this.", "We paid {price} euros.",
+           "We left a day earlier than planned.", "My {relative} agrees with every word.",
+           "Table {room}, by the window.", "Booked for {n} people.", "Judge for yourselves.",
+           "Visited {month} {year}.", "Written the evening we got home.", "Thanks for reading."],
+    "fr": ["Chambre {room}, si la direction lit ceci.", "Nous avons payé {price} euros.",
+           "Nous sommes partis un jour plus tôt.", "Mon {relative} est d'accord avec moi.",
+           "Table {room}, près de la fenêtre.", "Réservation pour {n} personnes.",
+           "À vous de juger.", "Visite en {month} {year}.", "Écrit le soir même du retour.",
+           "Merci de m'avoir lu."],
+}
+_FILL = {
+    "en": {"month": ["January", "March", "May", "July", "August", "October", "December"],
+           "day": ["Monday", "Tuesday", "Thursday", "Friday", "Saturday", "Sunday"],
+           "relative": ["wife", "husband", "sister", "brother", "mother", "colleague"]},
+    "fr": {"month": ["janvier", "mars", "mai", "juillet", "août", "octobre", "décembre"],
+           "day": ["lundi", "mardi", "jeudi", "vendredi", "samedi", "dimanche"],
+           "relative": ["mari", "frère", "père", "collègue", "fils", "compagnon"]},
+}
+_FRENCH = (" le ", " la ", " les ", " je ", " nous ", " et ", "é", "è", "à ")
+
+
 DAY = timedelta(days=1)
 
 
@@ -145,13 +187,15 @@ def _setup_django() -> None:
 class World:
     """Plays a seeded scenario through the services; records the ground truth."""
 
-    def __init__(self, seed: int, simulate_filed_at: bool = False) -> None:
+    def __init__(self, seed: int, simulate_filed_at: bool = False,
+                 template_texts: bool = False) -> None:
         from django.contrib.auth import get_user_model
 
         from apps.establishments.models import Establishment, OwnerMembership
         from apps.partners.models import Partner
 
         self.rng = random.Random(seed)
+        self.template_texts = template_texts
         # The apps pass each report's filing time (its created_at) to ml/extortion.py,
         # but here created_at is wall-clock time while the world runs on a simulated
         # clock: the bench passes the simulated filing time instead, keyed by
@@ -208,6 +252,21 @@ class World:
             "created_at": when,
         }
 
+    def own_words(self, pool: list[str]) -> str:
+        """What one guest writes: a text of ``pool`` in their own framing (as is with
+        ``--template-texts``)."""
+        text = self.rng.choice(pool)
+        if self.template_texts:
+            return text
+        rng = self.rng
+        lang = "fr" if sum(w in f" {text.lower()} " for w in _FRENCH) >= 2 else "en"
+        values = {k: rng.choice(v) for k, v in _FILL[lang].items()}
+        values.update(n=rng.randint(2, 6), room=rng.randint(3, 540), price=rng.randrange(60, 900),
+                      year=rng.choice((2024, 2025, 2026)))
+        before = rng.choice(OWN_BEFORE[lang]).format(**values)
+        after = rng.choice(OWN_AFTER[lang]).format(**values)
+        return f"{before} {text} {after}"
+
     def at(self, when: datetime, kind: str, **data) -> None:
         self.events.append((when, len(self.events), kind, data))
 
@@ -221,11 +280,11 @@ class World:
                 when = self.t0 + DAY * rng.uniform(0, 200)
                 roll = rng.random()
                 if roll < 0.75:
-                    rating, text = rng.choice((4, 5)), rng.choice(GOOD)
+                    rating, text = rng.choice((4, 5)), self.own_words(GOOD)
                 elif roll < 0.9:
-                    rating, text = 3, rng.choice(MEH)
+                    rating, text = 3, self.own_words(MEH)
                 else:
-                    rating, text = rng.choice((1, 2)), rng.choice(HONEST_NEGATIVE)
+                    rating, text = rng.choice((1, 2)), self.own_words(HONEST_NEGATIVE)
                 background.append((est, self.review_item(est, when=when, rating=rating,
                                                          text=text)))
         self.background = background
@@ -263,7 +322,7 @@ class World:
                 critic = self.name()
                 email = f"critic-{self.next_id('c')}@mail.example"
                 item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
-                                        text=rng.choice(HONEST_NEGATIVE), name=critic,
+                                        text=self.own_words(HONEST_NEGATIVE), name=critic,
                                         email=email)
                 self.truth.honest_named.add(item["external_id"])
                 self.at(when, "review", item=item)
@@ -281,7 +340,7 @@ class World:
         for _ in range(30):
             est = rng.choice(busy)
             when = scenario_start + DAY * rng.uniform(0, 160)
-            item = self.review_item(est, when=when, rating=2, text=rng.choice(HONEST_NEGATIVE[2:4]))
+            item = self.review_item(est, when=when, rating=2, text=self.own_words(HONEST_NEGATIVE[2:4]))
             self.truth.honest_refund.add(item["external_id"])
             self.at(when, "review", item=item)
 
@@ -289,7 +348,7 @@ class World:
         for _ in range(10):
             est = rng.choice(busy)
             when = scenario_start + DAY * rng.uniform(0, 160)
-            item = self.review_item(est, when=when, rating=1, text=rng.choice(TEXT_ONLY_THREAT))
+            item = self.review_item(est, when=when, rating=1, text=self.own_words(TEXT_ONLY_THREAT))
             self.truth.text_threats.add(item["external_id"])
             self.at(when, "review", item=item)
 
@@ -303,7 +362,7 @@ class World:
             reported_at = threat_at + DAY * rng.uniform(0, 1)
             review_at = threat_at + DAY * rng.uniform(0.5, 10)
             item = self.review_item(est, when=review_at, rating=rng.choice((1, 2)),
-                                    text=rng.choice(EXTORTION_REVIEW[:4]), name=name,
+                                    text=self.own_words(EXTORTION_REVIEW[:4]), name=name,
                                     booking=booking)
             rid = item["external_id"]
             self.truth.extortion_reviews.add(rid)
@@ -323,7 +382,7 @@ class World:
             critic = self.name()
             email = f"critic-{self.next_id('c')}@mail.example"
             item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
-                                    text=rng.choice(HONEST_NEGATIVE), name=critic, email=email)
+                                    text=self.own_words(HONEST_NEGATIVE), name=critic, email=email)
             self.truth.fabricated.add(item["external_id"])
             self.at(when, "review", item=item)
             message, demand = rng.choice(THREATS)
@@ -347,12 +406,12 @@ class World:
         review_at = reported_at + DAY * rng.uniform(-2, 12)
         if route == "none":  # a pseudonymous account under another e-mail: not findable
             item = self.review_item(est, when=review_at, rating=1,
-                                    text=rng.choice(EXTORTION_REVIEW),
+                                    text=self.own_words(EXTORTION_REVIEW),
                                     handle=f"traveller{rng.randrange(1000, 9999)}")
         else:
             item = self.review_item(
                 est, when=review_at, rating=rng.choice((1, 1, 2)),
-                text=rng.choice(EXTORTION_REVIEW), name=name, email=email, booking=booking,
+                text=self.own_words(EXTORTION_REVIEW), name=name, email=email, booking=booking,
                 handle=handle if route == "handle" else (
                     name if route == "name" else f"{name.split()[0]} {name.split()[1][0]}."),
             )
@@ -360,7 +419,7 @@ class World:
                 # An honest namesake reviews another establishment in the same weeks.
                 other = rng.choice([e for e in self.establishments if e.id != est.id])
                 twin = self.review_item(other, when=review_at + DAY * rng.uniform(-10, 10),
-                                        rating=2, text=rng.choice(HONEST_NEGATIVE), name=name)
+                                        rating=2, text=self.own_words(HONEST_NEGATIVE), name=name)
                 self.truth.namesakes.add(twin["external_id"])
                 self.at(twin["created_at"], "review", item=twin)
         self.truth.extortion_reviews.add(item["external_id"])
@@ -555,7 +614,7 @@ def measure(world: World) -> dict:
                              ext - held_any),
         "honest_held": len(wrongly_held),
         "honest_held_corroborated_by": sorted(
-            "+".join(why.get(x, ["(held by risk, not a report)"])[1:]) or "(nothing)"
+            ("+".join(why[x][1:]) or "(nothing)") if x in why else "(held by risk, not a report)"
             for x in wrongly_held),
         "phone_silent_held": f"{len(truth.phone_silent & held_any)}/{len(truth.phone_silent)}",
         "fabricated_held": f"{len(truth.fabricated & held_any)}/{len(truth.fabricated)}",
@@ -595,7 +654,7 @@ def measure(world: World) -> dict:
     }
 
 
-def run(seed: int, simulate_filed_at: bool = False) -> dict:
+def run(seed: int, simulate_filed_at: bool = False, template_texts: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
@@ -606,13 +665,14 @@ def run(seed: int, simulate_filed_at: bool = False) -> dict:
     old = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         started = time.perf_counter()
-        world = World(seed, simulate_filed_at)
+        world = World(seed, simulate_filed_at, template_texts)
         world.build()
         decisions = world.play()
         result = measure(world)
         result["moderator_decisions"] = decisions
         result["seconds"] = round(time.perf_counter() - started, 1)
         result["simulated_filed_at"] = simulate_filed_at
+        result["template_texts"] = template_texts
         return result
     finally:
         connection.creation.destroy_test_db(old, verbosity=0)
@@ -659,8 +719,13 @@ def main(argv: list[str] | None = None) -> int:
         "--simulate-filed-at", action=argparse.BooleanOptionalAction, default=True,
         help="give ml/extortion.py each report's filing time on the simulated clock, as the "
         "apps do on the real one (default); --no-simulate-filed-at: none at all")
+    parser.add_argument(
+        "--template-texts", action="store_true",
+        help="guests post the fixed texts word for word, as in the earlier world (default: "
+        "each frames them in their own words)")
     args = parser.parse_args(argv)
     extra = ["--simulate-filed-at"] if args.simulate_filed_at else ["--no-simulate-filed-at"]
+    extra += ["--template-texts"] if args.template_texts else []
     if len(args.seeds) > 1:
         # One process per seed: each gets a database of its own, nothing leaks between runs.
         import subprocess
@@ -677,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
         import logging
 
         logging.disable(logging.WARNING)
-        results = [run(args.seeds[0], args.simulate_filed_at)]
+        results = [run(args.seeds[0], args.simulate_filed_at, args.template_texts)]
     if args.json:
         for result in results:
             print(json.dumps(result))
