@@ -294,7 +294,61 @@ def case_upsert_many(*, findings: list[CaseFinding]) -> list[CaseUpsert]:
                 opened = _open_many(fresh)
         except IntegrityError:
             known = list(findings)
-    return opened + [case_upsert_outcome(finding=f) for f in known]
+    return opened + _upsert_one_by_one(known)
+
+
+def _upsert_one_by_one(findings: list[CaseFinding]) -> list[CaseUpsert]:
+    """``case_upsert_outcome`` for each finding, one result per finding, except
+    that the per-reviewer findings about members of one open incident are first
+    folded into one finding that extends it: a batch holding a hundred reviews of
+    a bombing's accounts extends its case once, not once per review, each time
+    re-reading all its members."""
+    incidents = _open_incidents_of(
+        [k for f in findings if f.kind == Case.Kind.ANOMALOUS_REVIEWER for k in f.member_keys])
+    groups: dict[int, list[CaseFinding]] = {}
+    results: list[CaseUpsert] = []
+    for finding in findings:
+        incident = (min((incidents[k] for k in finding.member_keys if k in incidents),
+                        key=lambda c: (-c.severity, c.pk), default=None)
+                    if finding.kind == Case.Kind.ANOMALOUS_REVIEWER else None)
+        if incident is None:
+            results.append(case_upsert_outcome(finding=finding))
+        else:
+            groups.setdefault(incident.pk, []).append(finding)
+    cases = {c.pk: c for c in incidents.values()}
+    for case_id, group in groups.items():
+        result = case_upsert_outcome(finding=_joining(cases[case_id], group))
+        results.extend([result] * len(group))
+    return results
+
+
+def _open_incidents_of(keys: list[str]) -> dict[str, Case]:
+    """For each member key, the open incident it belongs to (the most severe, then
+    the oldest, as ``case_upsert_outcome`` picks)."""
+    if not keys:
+        return {}
+    rows = (CaseMember.objects.filter(key__in=set(keys), case__kind__in=INCIDENT_KINDS,
+                                      case__status=Case.Status.OPEN)
+            .select_related("case").order_by("-case__severity", "case_id"))
+    incidents: dict[str, Case] = {}
+    for member in rows:
+        incidents.setdefault(member.key, member.case)
+    return incidents
+
+
+def _joining(incident: Case, findings: list[CaseFinding]) -> CaseFinding:
+    """Per-reviewer findings about members of ``incident``, as one finding of it."""
+    def union(attr: str) -> tuple[int, ...]:
+        return tuple(sorted({x for f in findings for x in getattr(f, attr)}))
+
+    return CaseFinding(
+        kind=incident.kind,
+        member_keys=tuple(incident.member_keys.values_list("key", flat=True)),
+        severity=min(max(f.severity for f in findings), incident.severity),
+        reasons=incident.reasons, summary=incident.summary,
+        review_ids=union("review_ids"), reviewer_ids=union("reviewer_ids"),
+        establishment_ids=union("establishment_ids"), partner_ids=union("partner_ids"),
+    )
 
 
 def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:

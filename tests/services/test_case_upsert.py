@@ -154,6 +154,18 @@ def test_many_joins_a_member_to_its_open_incident():
     assert Case.objects.count() == 1
 
 
+def test_many_extends_an_incident_once_for_all_its_members_held_in_a_batch():
+    reviews = ring_reviews(members=3)
+    ring, _ = case_upsert(finding=finding_for(reviews))
+    newer = [ReviewFactory(status=Review.Status.HELD, partner=r.partner, reviewer=r.reviewer)
+             for r in reviews[:3]]
+    results = case_upsert_many(findings=[_single(r) for r in newer])
+    assert {r.case.pk for r in results} == {ring.pk}
+    assert len(results) == 3
+    assert {r.id for r in newer} <= set(ring.reviews.values_list("id", flat=True))
+    assert list(ring.events.values_list("action", flat=True)) == ["opened", "extended"]
+
+
 def test_many_with_two_findings_of_one_reviewer_opens_one_case():
     first = ReviewFactory(status=Review.Status.HELD)
     second = ReviewFactory(status=Review.Status.HELD, partner=first.partner,
