@@ -307,19 +307,122 @@ def _upsert_one_by_one(findings: list[CaseFinding]) -> list[CaseUpsert]:
         [k for f in findings if f.kind == Case.Kind.ANOMALOUS_REVIEWER for k in f.member_keys])
     groups: dict[int, list[CaseFinding]] = {}
     results: list[CaseUpsert] = []
+    alone: list[CaseFinding] = []
     for finding in findings:
         incident = (min((incidents[k] for k in finding.member_keys if k in incidents),
                         key=lambda c: (-c.severity, c.pk), default=None)
                     if finding.kind == Case.Kind.ANOMALOUS_REVIEWER else None)
         if incident is None:
-            results.append(case_upsert_outcome(finding=finding))
+            alone.append(finding)
         else:
             groups.setdefault(incident.pk, []).append(finding)
+    results, alone = _extend_open_exactly(alone)
+    results += [case_upsert_outcome(finding=f) for f in alone]
     cases = {c.pk: c for c in incidents.values()}
     for case_id, group in groups.items():
         result = case_upsert_outcome(finding=_joining(cases[case_id], group))
         results.extend([result] * len(group))
     return results
+
+
+def _extend_open_exactly(findings: list[CaseFinding]) -> tuple[list[CaseUpsert],
+                                                                list[CaseFinding]]:
+    """The findings of a per-reviewer kind that continue an open case exactly (its
+    fingerprint: the same kind and members), extended in a few statements for
+    all of them: their reviews, reviewers, establishments and partners added, a
+    higher severity kept with an "extended" event, new partners told. Returns
+    (one result per such finding, the other findings for the one-by-one path).
+
+    What ``_upsert`` and ``_absorb_related`` would do differently is left to
+    them: findings of incident kinds, decided cases, and cases that other open
+    cases of their kind share members with go one by one."""
+    bulk_kinds = (Case.Kind.ANOMALOUS_REVIEWER, Case.Kind.EXTORTION)
+    prints = {case_fingerprint(f.kind, f.member_keys): f for f in findings
+              if f.kind in bulk_kinds}
+    cases = {c.fingerprint: c for c in Case.objects.select_for_update().filter(
+        fingerprint__in=list(prints), status=Case.Status.OPEN)}
+    if cases:
+        shared = set(
+            CaseMember.objects.filter(key__in={k for p in cases for k in prints[p].member_keys},
+                                      case__status=Case.Status.OPEN,
+                                      case__kind__in=bulk_kinds)
+            .exclude(case_id__in=[c.pk for c in cases.values()])
+            .values_list("key", flat=True))
+        cases = {p: c for p, c in cases.items() if not shared & set(prints[p].member_keys)}
+    by_case: dict[int, list[CaseFinding]] = {}
+    rest: list[CaseFinding] = []
+    for finding in findings:
+        case = cases.get(case_fingerprint(finding.kind, finding.member_keys)) \
+            if finding.kind in bulk_kinds else None
+        if case is None:
+            rest.append(finding)
+        else:
+            by_case.setdefault(case.pk, []).append(finding)
+    if not by_case:
+        return [], rest
+    case_of = {c.pk: c for c in cases.values()}
+    pairs = [(case_of[pk], _folded(group)) for pk, group in by_case.items()]
+    had = _m2m_ids(list(by_case), ("reviews", "reviewers", "partners"))
+    _add_members(pairs)
+    now = timezone.now()
+    grown, events, results = [], [], []
+    for case, finding in pairs:
+        new_reviews = sorted(set(finding.review_ids) - had["reviews"].get(case.pk, set()))
+        new_reviewers = set(finding.reviewer_ids) - had["reviewers"].get(case.pk, set())
+        outcome, added = UpsertOutcome.UNCHANGED, ()
+        if new_reviews or new_reviewers or finding.severity > case.severity:
+            events.append(CaseEvent(case=case, action="extended",
+                                    before={"severity": case.severity},
+                                    after={"severity": max(case.severity, finding.severity),
+                                           "reviews_added": new_reviews, "members_added": []}))
+            case.severity = max(case.severity, finding.severity)
+            case.reasons, case.updated_at = finding.reasons, now
+            grown.append(case)
+            outcome, added = UpsertOutcome.EXTENDED, tuple(new_reviews)
+        results.extend([CaseUpsert(case, outcome, added)] * len(by_case[case.pk]))
+    Case.objects.bulk_update(grown, ["severity", "reasons", "updated_at"])
+    CaseEvent.objects.bulk_create(events)
+    told = {(c.pk, p) for c, f in pairs for p in had["partners"].get(c.pk, set())}
+    newly = {c.pk: sorted(set(f.partner_ids) | had["partners"].get(c.pk, set()))
+             for c, f in pairs if set(f.partner_ids) - had["partners"].get(c.pk, set())}
+    if newly:
+        partners = Partner.objects.in_bulk({p for ps in newly.values() for p in ps})
+        webhooks_emit_many(events=[
+            WebhookEvent(partner=partners[p], event="case.opened",
+                         data=case_payload(case_of[pk], partner=partners[p],
+                                           shared=len(ps) > 1),
+                         dedupe_key=f"case.opened:{pk}:{p}")
+            for pk, ps in newly.items() for p in ps if (pk, p) not in told and p in partners
+        ])
+    return results, rest
+
+
+def _folded(findings: list[CaseFinding]) -> CaseFinding:
+    """Findings of one case as one: the union of what they name, the most severe's
+    severity and reasons."""
+    top = max(findings, key=lambda f: f.severity)
+
+    def union(attr: str) -> tuple:
+        return tuple(sorted({x for f in findings for x in getattr(f, attr)}))
+
+    return replace(top, member_keys=union("member_keys"), review_ids=union("review_ids"),
+                   reviewer_ids=union("reviewer_ids"),
+                   establishment_ids=union("establishment_ids"),
+                   partner_ids=union("partner_ids"))
+
+
+def _m2m_ids(case_ids: list[int], relations: tuple[str, ...]) -> dict[str, dict[int, set[int]]]:
+    """For each relation, each case's related ids: one query per relation."""
+    out: dict[str, dict[int, set[int]]] = {}
+    for relation in relations:
+        through = getattr(Case, relation).through
+        column = getattr(Case, relation).field.m2m_reverse_field_name() + "_id"
+        ids: dict[int, set[int]] = {}
+        for case_id, other in through.objects.filter(case_id__in=case_ids).values_list(
+                "case_id", column):
+            ids.setdefault(case_id, set()).add(other)
+        out[relation] = ids
+    return out
 
 
 def _open_incidents_of(keys: list[str]) -> dict[str, Case]:

@@ -1,5 +1,7 @@
 """case_upsert: one case per finding, grown findings extend it, decisions stick."""
 
+from dataclasses import replace
+
 import pytest
 
 from apps.cases.models import Case, CaseEvent
@@ -164,6 +166,44 @@ def test_many_extends_an_incident_once_for_all_its_members_held_in_a_batch():
     assert len(results) == 3
     assert {r.id for r in newer} <= set(ring.reviews.values_list("id", flat=True))
     assert list(ring.events.values_list("action", flat=True)) == ["opened", "extended"]
+
+
+def test_many_extends_each_open_reviewer_case_once_with_an_event():
+    firsts = [ReviewFactory(status=Review.Status.HELD) for _ in range(2)]
+    cases = [case_upsert(finding=_single(r))[0] for r in firsts]
+    again = [ReviewFactory(status=Review.Status.HELD, partner=r.partner, reviewer=r.reviewer)
+             for r in firsts for _ in range(2)]
+    results = case_upsert_many(findings=[_single(r) for r in again])
+    assert [r.outcome for r in results] == [UpsertOutcome.EXTENDED] * 4
+    for case, first in zip(cases, firsts, strict=True):
+        mine = {r.id for r in again if r.reviewer_id == first.reviewer_id}
+        assert set(case.reviews.values_list("id", flat=True)) == {first.id} | mine
+        assert list(case.events.values_list("action", flat=True)) == ["opened", "extended"]
+
+
+def test_many_reopens_a_decided_case_a_finding_continues():
+    first = ReviewFactory(status=Review.Status.HELD)
+    case, _ = case_upsert(finding=_single(first))
+    case_decide(case=case, decision="dismissed", actor=moderator(), note="Genuine.")
+    again = ReviewFactory(status=Review.Status.HELD, partner=first.partner,
+                          reviewer=first.reviewer)
+    (result,) = case_upsert_many(findings=[_single(again)])
+    assert result.outcome == UpsertOutcome.REOPENED
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+
+
+def test_many_tells_a_partner_new_to_an_open_case():
+    first = ReviewFactory(status=Review.Status.HELD)
+    case, _ = case_upsert(finding=_single(first))
+    other = ReviewFactory(status=Review.Status.HELD,
+                          partner__webhook_url="https://other.example/hook")
+    joined = replace(_single(first), review_ids=(first.id, other.id),
+                     partner_ids=(first.partner_id, other.partner_id))
+    case_upsert_many(findings=[joined])
+    assert WebhookDelivery.objects.filter(event="case.opened", partner=other.partner,
+                                          dedupe_key=f"case.opened:{case.pk}:{other.partner_id}"
+                                          ).exists()
 
 
 def test_many_with_two_findings_of_one_reviewer_opens_one_case():
