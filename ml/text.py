@@ -495,6 +495,7 @@ def near_duplicate_pairs(
     bands: int = 32,
     max_bucket: int = 200,
     groups: np.ndarray | None = None,
+    anchors: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``(i, j, similarity)`` of rows whose estimated Jaccard is >= ``threshold``.
 
@@ -503,6 +504,10 @@ def near_duplicate_pairs(
     the fraction of equal MinHash values. Buckets larger than ``max_bucket`` are
     only linked to their first member (enough for groups, bounded in cost).
     With ``groups`` (an int64 label per row), only rows of the same group pair.
+    With ``anchors`` (row indices), only pairs with at least one anchor are
+    wanted: buckets without an anchor are not expanded, and no other pair is
+    returned (a few new texts against a large context: the context's pairs among
+    themselves cost most and say nothing about the new ones).
     """
     n, num_perm = signatures.shape
     rows = num_perm // bands
@@ -517,13 +522,22 @@ def near_duplicate_pairs(
         if groups is None
         else _mix64(np.asarray(groups, dtype=np.int64)[nonempty].astype(np.uint64))
     )
+    anchored = None
+    if anchors is not None:
+        anchored = np.zeros(n, dtype=bool)
+        anchored[np.asarray(anchors, dtype=np.int64)] = True
+        anchored = anchored[nonempty]
     lefts, rights = [], []
     with np.errstate(over="ignore"):
         for band in range(bands):
             key = seed.copy()
             for col in range(band * rows, (band + 1) * rows):
                 key = _mix64(key * np.uint64(0x9E3779B97F4A7C15) + sig[:, col].astype(np.uint64))
-            order = np.argsort(key, kind="stable")
+            if anchored is None:
+                order = np.argsort(key, kind="stable")
+            else:
+                near = np.flatnonzero(np.isin(key, key[anchored]))
+                order = near[np.argsort(key[near], kind="stable")]
             sorted_key = key[order]
             boundary = np.flatnonzero(np.diff(sorted_key) != 0) + 1
             starts = np.concatenate(([0], boundary))
@@ -539,6 +553,9 @@ def near_duplicate_pairs(
     left = np.concatenate(lefts)
     right = np.concatenate(rights)
     lo, hi = np.minimum(left, right), np.maximum(left, right)
+    if anchored is not None:
+        wanted = anchored[lo] | anchored[hi]
+        lo, hi = lo[wanted], hi[wanted]
     pair = _sorted_unique(lo * np.int64(len(sig)) + hi)
     lo, hi = pair // len(sig), pair % len(sig)
     similarity = np.empty(len(pair), dtype=np.float64)
@@ -620,9 +637,12 @@ class NearDuplicateDetector:
         self.random_state = random_state
 
     def fit(
-        self, texts: Sequence[str], y: object = None, *, groups: np.ndarray | None = None
+        self, texts: Sequence[str], y: object = None, *, groups: np.ndarray | None = None,
+        anchors: np.ndarray | None = None,
     ) -> NearDuplicateDetector:
-        """``groups`` (optional int label per text) restricts pairs to texts of one group."""
+        """``groups`` (optional int label per text) restricts pairs to texts of one group;
+        ``anchors`` (optional text indices) to pairs with at least one of them (the
+        labels and similarities then describe those pairs only)."""
         self.signatures_ = minhash_signatures(
             texts,
             num_perm=self.num_perm,
@@ -636,6 +656,7 @@ class NearDuplicateDetector:
             bands=self.bands,
             max_bucket=self.max_bucket,
             groups=groups,
+            anchors=anchors,
         )
         self.pairs_ = (i, j, sim)
         self.labels_ = near_duplicate_groups(len(texts), i, j)

@@ -369,7 +369,8 @@ def _near_duplicate_similarity(frame: ReviewFrame, rows: np.ndarray,
         columns.text[k] if len(columns.text[k]) >= MIN_DUPLICATE_TEXT_CHARS else ""
         for k in compare.tolist()
     ]
-    i, j, similarity = NearDuplicateDetector(threshold=0.6).fit(texts).pairs_
+    targets = np.searchsorted(compare, rows)
+    i, j, similarity = NearDuplicateDetector(threshold=0.6).fit(texts, anchors=targets).pairs_
     a, b = compare[i], compare[j]
     same_platform = frame.partner_ids[a] == frame.partner_ids[b]
     same_guest = ~same_platform & (_same_known(columns.email, a, b)
@@ -379,7 +380,7 @@ def _near_duplicate_similarity(frame: ReviewFrame, rows: np.ndarray,
     best = np.zeros(len(compare), dtype=np.float64)
     np.maximum.at(best, i[other], strength[other])
     np.maximum.at(best, j[other], strength[other])
-    return best[np.searchsorted(compare, rows)]
+    return best[targets]
 
 
 def _same_known(codes: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> np.ndarray:

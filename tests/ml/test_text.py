@@ -75,6 +75,17 @@ def test_near_duplicate_pairs_finds_the_edited_copy_only():
     assert sim[0] >= 0.5
 
 
+def test_anchored_pairs_are_the_pairs_that_touch_an_anchor():
+    texts = [BASE, OTHER, EDITED, BASE + " Again.", OTHER + " Indeed.", EDITED]
+    sig = minhash_signatures(texts)
+    every = set(zip(*(a.tolist() for a in near_duplicate_pairs(sig, threshold=0.5)[:2]),
+                    strict=True))
+    anchored = set(zip(*(a.tolist() for a in near_duplicate_pairs(
+        sig, threshold=0.5, anchors=np.array([1, 5]))[:2]), strict=True))
+    assert anchored == {(i, j) for i, j in every if {i, j} & {1, 5}}
+    assert anchored and anchored != every
+
+
 def test_empty_texts_are_never_duplicates_of_each_other():
     sig = minhash_signatures(["", "", "   "])
     i, _, _ = near_duplicate_pairs(sig)
