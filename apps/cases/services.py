@@ -298,15 +298,15 @@ def case_upsert_many(*, findings: list[CaseFinding]) -> list[CaseUpsert]:
 
 
 def _upsert_one_by_one(findings: list[CaseFinding]) -> list[CaseUpsert]:
-    """``case_upsert_outcome`` for each finding, one result per finding, except
-    that the per-reviewer findings about members of one open incident are first
-    folded into one finding that extends it: a batch holding a hundred reviews of
-    a bombing's accounts extends its case once, not once per review, each time
-    re-reading all its members."""
+    """What ``case_upsert_outcome`` would make of each finding, one result per
+    finding, with two folds: the per-reviewer findings about members of one open
+    incident become one finding that extends it (a batch holding a hundred
+    reviews of a bombing's accounts extends its case once, not once per review,
+    each time re-reading all its members), and findings that continue open
+    per-reviewer cases exactly are extended together (``_extend_open_exactly``)."""
     incidents = _open_incidents_of(
         [k for f in findings if f.kind == Case.Kind.ANOMALOUS_REVIEWER for k in f.member_keys])
     groups: dict[int, list[CaseFinding]] = {}
-    results: list[CaseUpsert] = []
     alone: list[CaseFinding] = []
     for finding in findings:
         incident = (min((incidents[k] for k in finding.member_keys if k in incidents),
