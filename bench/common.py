@@ -318,7 +318,7 @@ class ServerConfig:
 
     def describe(self) -> str:
         workers, threads, kind = self.effective()
-        given = "" if self.workers is None and self.threads is None else ", not the product's"
+        given = "" if self.workers is None and self.threads is None else ", set by the benchmark"
         return f"gunicorn -w {workers} ({kind}, threads={threads}{given})"
 
 
