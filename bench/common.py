@@ -281,26 +281,56 @@ def _stop(proc: subprocess.Popen, *, grace: float = 15.0) -> None:
         proc.wait(timeout=5)
 
 
+#: The product's gunicorn settings (what ``manage.py serve`` and docs/DEPLOY.md use).
+PRODUCT_GUNICORN_CONF = ROOT / "reviewguard" / "gunicorn.conf.py"
+
+
+def product_web_defaults() -> dict:
+    """Worker class, processes and threads of reviewguard/gunicorn.conf.py (as read
+    with this environment: ``WEB_CONCURRENCY`` sets the processes)."""
+    import runpy
+
+    conf = runpy.run_path(str(PRODUCT_GUNICORN_CONF))
+    return {"worker_class": conf["worker_class"], "workers": conf["workers"],
+            "threads": conf["threads"]}
+
+
 @dataclass
 class ServerConfig:
-    workers: int = 2
-    threads: int = 1  # >1 selects the gthread worker (keep-alive connections)
+    """gunicorn as the product runs it (reviewguard/gunicorn.conf.py: worker class,
+    processes, threads, start-up hooks); ``workers`` and ``threads`` override its
+    defaults when given (``threads=1``: sync workers)."""
+
+    workers: int | None = None
+    threads: int | None = None
     backlog: int = 2048
+    #: Where gunicorn writes its access log (pid, X-Bench-Request, status, duration
+    #: in microseconds, request line), or None for none.
+    access_log: Path | None = None
+
+    def effective(self) -> tuple[int, int, str]:
+        """(processes, threads, worker class) gunicorn will run."""
+        product = product_web_defaults()
+        workers = self.workers if self.workers is not None else product["workers"]
+        if self.threads is None:
+            return workers, product["threads"], product["worker_class"]
+        return workers, self.threads, "gthread" if self.threads > 1 else "sync"
 
     def describe(self) -> str:
-        kind = "gthread" if self.threads > 1 else "sync"
-        return f"gunicorn -w {self.workers} ({kind}, threads={self.threads})"
+        workers, threads, kind = self.effective()
+        given = "" if self.workers is None and self.threads is None else ", set by the benchmark"
+        return f"gunicorn -w {workers} ({kind}, threads={threads}{given})"
 
 
 @contextlib.contextmanager
 def gunicorn(database: str, config: ServerConfig, log: Path) -> Iterator[int]:
-    """Run the API on a free loopback port; yields the port."""
+    """Run the API on a free loopback port with the product's settings; yields the port."""
     port = free_port()
     cmd = [
         str(BIN / "gunicorn"),
         "reviewguard.wsgi",
-        "-w",
-        str(config.workers),
+        "-c",
+        str(PRODUCT_GUNICORN_CONF),
         "-b",
         f"{HOST}:{port}",
         "--backlog",
@@ -310,8 +340,14 @@ def gunicorn(database: str, config: ServerConfig, log: Path) -> Iterator[int]:
         "--keep-alive",
         "30",
     ]
-    if config.threads > 1:
-        cmd += ["-k", "gthread", "--threads", str(config.threads)]
+    if config.workers is not None:
+        cmd += ["-w", str(config.workers)]
+    if config.threads is not None:
+        cmd += ["-k", "gthread" if config.threads > 1 else "sync", "--threads", str(config.threads)]
+    if config.access_log is not None:
+        config.access_log.parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["--access-logfile", str(config.access_log), "--access-logformat",
+                '%(p)s %({x-bench-request}i)s %(s)s %(D)s "%(r)s"']
     proc = _spawn(cmd, database=database, log=log)
     try:
         deadline = time.monotonic() + 60
@@ -326,7 +362,7 @@ def gunicorn(database: str, config: ServerConfig, log: Path) -> Iterator[int]:
                     raise RuntimeError("gunicorn did not answer /healthz in 60 s") from None
                 time.sleep(0.2)
         # Warm every worker (imports, DB connection) before timing anything.
-        for _ in range(4 * config.workers):
+        for _ in range(4 * config.effective()[0]):
             with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=5):
                 pass
         yield port
@@ -337,7 +373,7 @@ def gunicorn(database: str, config: ServerConfig, log: Path) -> Iterator[int]:
 def gunicorn_pids(port: int) -> list[int]:
     """Pids of the gunicorn master serving ``port`` and its workers (for py-spy)."""
     out = subprocess.run(
-        ["pgrep", "-f", f"gunicorn reviewguard.wsgi -w .* -b {HOST}:{port}"],
+        ["pgrep", "-f", f"gunicorn reviewguard.wsgi .*-b {HOST}:{port}"],
         capture_output=True,
         text=True,
     ).stdout.split()
@@ -771,13 +807,15 @@ class HttpConnection:
                 await self.writer.wait_closed()
         self.reader = self.writer = None
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def request(self, method: str, path: str, body: bytes | None = None,
+                      extra_headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         if self.writer is None:
             await self._open()
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
             f"Authorization: {self.auth}\r\nAccept: application/json\r\n"
         )
+        head += "".join(f"{name}: {value}\r\n" for name, value in (extra_headers or {}).items())
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + (body or b""))

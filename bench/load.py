@@ -3,7 +3,9 @@
     .venv/bin/python -m bench.load --json --duration 180 --plot bench/load-backlog.png
 
 Loopback only (127.0.0.1). Everything is started here and stopped at the end,
-by its own pid: gunicorn (``--web-workers`` sync workers) and one Celery
+by its own pid: gunicorn with the product's settings (reviewguard/gunicorn.conf.py,
+as ``make run``: 2 processes of 4 threads; ``--web-workers`` and ``--web-threads``
+override them) and one Celery
 worker at ``make run``'s concurrency (-c 2, with beat: the pending sweep runs
 as in production), on PostgreSQL (a throw-away database, ``--database``) and
 Redis (``CELERY_BROKER_URL`` and ``CACHE_URL`` when they name Redis, else
@@ -14,9 +16,10 @@ bench/common.py's defaults).
 2. Idle: each request kind alone, one request at a time, nothing else
    running (``--idle-requests`` each, after a few untimed warm-up requests):
    the reference latency.
-3. Load: every kind at once, each on its own fixed schedule (open loop:
-   latency counts from the scheduled send time, so a server falling behind is
-   not hidden), for ``--duration`` s. The pending-review backlog is read by
+3. Load: every kind at once, each on its own schedule (open loop: latency
+   counts from the scheduled send time, so a server falling behind is not
+   hidden), for ``--duration`` s; arrivals are independent (Poisson, seeded) at
+   each kind's rate, or every 1 / rate s with ``--arrivals fixed``. The pending-review backlog is read by
    SQL every second from the start of the load until it is empty again (or
    ``--drain-timeout`` s after the load stops).
 
@@ -36,12 +39,19 @@ Any other status (a 4xx the kind does not expect, any 5xx, a dropped
 connection) is an error. Verdicts: no errors; nothing pending once the load
 has stopped (within the drain bound); each kind's p99 under load within 5x
 its idle p99.
+
+``--trace`` also writes, to ``--out``: each load request's scheduled, sent
+and answered times (load-trace.jsonl), the gunicorn access log with the worker
+pid and the server-side duration of each (joined by the X-Bench-Request id),
+and PostgreSQL's active backends every 50 ms (load-pgwaits.jsonl): where a
+slow request spent its time (client, listen queue, worker, lock wait).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import random
@@ -139,16 +149,46 @@ class Traffic:
         return "POST", "/api/v1/threat-reports/", json.dumps(body).encode()
 
 
-async def _send(port: int, key: str, kind: Kind, scheduled: float, request) -> None:
+class Trace:
+    """Every timed request of the load phase (``--trace``): its kind, when it was
+    scheduled, when the client began sending it and when the answer was read
+    (seconds since ``origin``), its status; the id it carries in X-Bench-Request
+    joins it to the gunicorn access log (worker pid, server-side duration)."""
+
+    def __init__(self) -> None:
+        self.origin = time.perf_counter()
+        self.origin_unix = time.time()
+        self.records: list[dict] = []
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+
+
+async def _send(port: int, key: str, kind: Kind, scheduled: float, request,
+                trace: Trace | None = None) -> None:
     method, path, body = request
+    began = time.perf_counter()
+    seq = len(trace.records) + 1 if trace is not None else 0
+    if trace is not None:
+        trace.records.append(None)  # reserves ``seq``
     conn = common.HttpConnection(port, key)
     try:
-        status, _ = await asyncio.wait_for(conn.request(method, path, body), timeout=120)
+        status, _ = await asyncio.wait_for(
+            conn.request(method, path, body,
+                         {"X-Bench-Request": str(seq)} if trace is not None else None),
+            timeout=120)
     except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
         status = type(exc).__name__
     finally:
         await conn.close()
-    kind.record(status, time.perf_counter() - scheduled)
+    done = time.perf_counter()
+    kind.record(status, done - scheduled)
+    if trace is not None:
+        trace.records[seq - 1] = {
+            "seq": seq, "kind": kind.name, "status": status,
+            "scheduled": round(scheduled - trace.origin, 4),
+            "began": round(began - trace.origin, 4), "done": round(done - trace.origin, 4)}
 
 
 async def idle_phase(port: int, key: str, kinds: list[Kind], n: int, warmup: int = 3) -> None:
@@ -166,16 +206,27 @@ async def idle_phase(port: int, key: str, kinds: list[Kind], n: int, warmup: int
             await _send(port, key, kind, time.perf_counter(), request)
 
 
-async def load_phase(port: int, key: str, kinds: list[Kind], duration: float) -> float:
-    """Every kind on its own fixed schedule (open loop); returns when all are answered."""
+async def load_phase(port: int, key: str, kinds: list[Kind], duration: float,
+                     trace: Trace | None = None, arrivals: str = "poisson") -> float:
+    """Every kind on its own schedule (open loop); returns when all are answered.
+
+    ``poisson``: each kind's requests arrive independently, at exponentially
+    distributed intervals of mean 1 / rate (seeded), as requests from many
+    clients do. ``fixed``: every 1 / rate s from a random phase; kinds whose
+    periods are multiples of each other then stay phase-locked (at 1 and 0.2
+    per second every threat report was sent 28 ms after a bulk post, so its
+    p99 measured only that overlap)."""
     start = time.perf_counter() + 0.5
     end = start + duration
     pending: set[asyncio.Task] = set()
 
-    async def schedule(kind: Kind, offset: float) -> None:
+    async def schedule(kind: Kind, rng: random.Random) -> None:
         k = 0
+        scheduled = start + rng.random() / kind.rate
         while True:
-            scheduled = start + (offset + k) / kind.rate
+            if k:
+                scheduled += (rng.expovariate(kind.rate) if arrivals == "poisson"
+                              else 1 / kind.rate)
             k += 1
             if scheduled >= end:
                 return
@@ -183,15 +234,42 @@ async def load_phase(port: int, key: str, kinds: list[Kind], duration: float) ->
             if delay > 0:
                 await asyncio.sleep(delay)
             # Built before sending: payload generation is client time, not server time.
-            task = asyncio.create_task(_send(port, key, kind, scheduled, kind.make()))
+            task = asyncio.create_task(_send(port, key, kind, scheduled, kind.make(), trace))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
-    rng = random.Random(9)
-    await asyncio.gather(*(schedule(kind, rng.random()) for kind in kinds))
+    await asyncio.gather(*(schedule(kind, random.Random(9 + i)) for i, kind in enumerate(kinds)))
     while pending:
         await asyncio.gather(*list(pending))
     return time.perf_counter() - start
+
+
+class PgWaits(common.SamplingThread):
+    """With ``--trace``: every active backend of the database every ``interval`` s
+    (time since ``origin``, pid, wait event, transaction age, query head)."""
+
+    def __init__(self, database: str, origin: float, interval: float = 0.05) -> None:
+        super().__init__(interval)
+        self.database = database
+        self.origin = origin
+        self.rows: list[list] = []
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(common.PG_URL.format(name=self.database), autocommit=True) as conn:
+            while not self._stop.is_set():
+                t = round(time.perf_counter() - self.origin, 3)
+                for row in conn.execute(
+                        "SELECT pid, state, wait_event_type, wait_event, "
+                        "extract(epoch FROM now() - xact_start)::float, left(query, 100) "
+                        "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+                        "AND state <> 'idle'", (self.database,)).fetchall():
+                    self.rows.append([t, *row])
+                self._stop.wait(self.interval)
+
+    def write(self, path: Path) -> None:
+        path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
 
 
 def summary(kind: Kind, seconds: float | None) -> dict:
@@ -289,13 +367,17 @@ def run(args: argparse.Namespace) -> dict:
              "review_list": args.list_rate, "review_detail": args.detail_rate,
              "case_list": args.case_list_rate, "case_detail": args.case_detail_rate,
              "threat_report": args.report_rate}
-    server = common.ServerConfig(workers=args.web_workers)
+    server = common.ServerConfig(
+        workers=args.web_workers, threads=args.web_threads,
+        access_log=out_dir / "gunicorn-load-access.log" if args.trace else None)
+    if server.access_log is not None:
+        server.access_log.unlink(missing_ok=True)
     result.update({
         "server": server.describe(),
         "celery": f"1 x celery worker -c {common.SERVE_CONCURRENCY} (+beat)",
         "partner_cases": len(case_ids), "establishments": len(establishments),
         "offered_reviews_per_s": args.bulk_rate * args.bulk_size + args.single_rate,
-        "duration_s": args.duration,
+        "duration_s": args.duration, "arrivals": args.arrivals,
     })
     with common.gunicorn(db, server, out_dir / "gunicorn-load.log") as port, \
             common.celery_worker(db, out_dir / "celery-load.log", beat=True):
@@ -311,13 +393,26 @@ def run(args: argparse.Namespace) -> dict:
 
         kinds = [Kind(name, rate, getattr(traffic, name)) for name, rate in rates.items()]
         _say(f"load phase: {args.duration:.0f} s")
-        with BacklogSampler(db) as backlog, common.CpuMeter(common.gunicorn_pids(port)) as cpu:
-            load_s = asyncio.run(load_phase(port, key, kinds, args.duration))
+        trace = Trace() if args.trace else None
+        waits = PgWaits(db, trace.origin) if trace else contextlib.nullcontext()
+        with BacklogSampler(db) as backlog, common.CpuMeter(common.gunicorn_pids(port)) as cpu, \
+                waits:
+            load_s = asyncio.run(load_phase(port, key, kinds, args.duration, trace,
+                                            args.arrivals))
+            if trace is not None:
+                waits.__exit__(None, None, None)
             result["load_avg_end_of_load"] = common.load_average()
             stopped = time.perf_counter() - backlog.started
             at_stop = backlog.samples[-1][1] if backlog.samples else None
             drained = backlog.wait_empty(args.drain_timeout)
             empty_at = next((t for t, n in backlog.samples if t >= stopped and n == 0), None)
+        if trace is not None:
+            trace.write(out_dir / "load-trace.jsonl")
+            waits.write(out_dir / "load-pgwaits.jsonl")
+            result["trace"] = {"requests": str(out_dir / "load-trace.jsonl"),
+                               "access_log": str(server.access_log),
+                               "pg_waits": str(out_dir / "load-pgwaits.jsonl"),
+                               "origin_unix": round(trace.origin_unix, 4)}
         samples = [(round(t, 2), n) for t, n in backlog.samples]
         result["load"] = {k.name: summary(k, load_s) for k in kinds}
         result["load_wall_s"] = round(load_s, 1)
@@ -374,7 +469,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=50_000)
     parser.add_argument("--establishments", type=int, default=200,
                         help="new reviews and reports go to the partner's busiest ones")
-    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--web-workers", type=int, default=None,
+                        help="gunicorn processes (default: the product's, "
+                             "reviewguard/gunicorn.conf.py)")
+    parser.add_argument("--web-threads", type=int, default=None,
+                        help="threads per gunicorn process (1: sync workers; default: the "
+                             "product's)")
     parser.add_argument("--bulk-size", type=int, default=100)
     parser.add_argument("--bulk-rate", type=float, default=1.0)
     parser.add_argument("--single-rate", type=float, default=2.0)
@@ -383,10 +483,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case-list-rate", type=float, default=1.0)
     parser.add_argument("--case-detail-rate", type=float, default=1.0)
     parser.add_argument("--report-rate", type=float, default=0.2)
+    parser.add_argument("--arrivals", choices=("poisson", "fixed"), default="poisson",
+                        help="independent arrivals at each rate (default), or a fixed period")
     parser.add_argument("--idle-requests", type=int, default=40, help="per kind")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--plot", default="", help="PNG of the backlog over time")
     parser.add_argument("--seed", type=int, default=6, help="detect_load's seed")
+    parser.add_argument("--trace", action="store_true",
+                        help="also write each load request's timings, the gunicorn access log "
+                             "(pid, duration) and PostgreSQL's active backends (--out)")
     common.add_run_arguments(parser, database="rg_bench_load")
     args = parser.parse_args(argv)
     common.dump(run(args), args.json)

@@ -71,7 +71,7 @@ class ThreatReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     linked_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last time linkage ran for this report."
+        null=True, blank=True, help_text="When linkage first ran for this report."
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     # SHA-256 of what was reported (establishment, guest identifiers, channel,

@@ -219,13 +219,18 @@ def report_link_mark_held(*, report_id: int, review_id: int) -> None:
 
 
 def reports_mark_linked(*, linked_ids: list[int], checked_ids: list[int]) -> None:
-    """Reports whose guest's reviews were found move open -> linked; every checked
-    report records when linkage last ran (the sweep looks for those it never did)."""
+    """Reports whose guest's reviews were found move open -> linked; a checked
+    report records when linkage first ran (the sweep looks for those it never did).
+
+    Only rows that change are written: every scoring batch re-checks the live
+    reports near its reviews, and rewriting them locked those rows until the
+    batch committed, so two workers scoring near one report took turns (seen
+    waiting 8-12 s at a time under load)."""
     now = timezone.now()
     ThreatReport.objects.filter(id__in=linked_ids, status=ThreatReport.Status.OPEN).update(
         status=ThreatReport.Status.LINKED, updated_at=now
     )
-    ThreatReport.objects.filter(id__in=checked_ids).update(linked_at=now)
+    ThreatReport.objects.filter(id__in=checked_ids, linked_at__isnull=True).update(linked_at=now)
 
 
 def reports_attach_case(*, report_ids: list[int], case: Case) -> None:

@@ -440,6 +440,15 @@ def test_the_sweep_re_enqueues_reports_whose_linkage_never_ran(hotel):
     delay.assert_called_once_with([lost.id])
 
 
+def test_linking_a_checked_report_again_leaves_its_row_alone(hotel):
+    rep = report(hotel, guest_email="jean@example.org")
+    reports_link(report_ids=[rep.id])
+    first = refreshed(rep).linked_at
+    reports_link(report_ids=[rep.id])
+    assert first is not None
+    assert refreshed(rep).linked_at == first
+
+
 def test_pending_review_by_a_reported_guest_is_held_in_its_first_verdict(hotel):
     from apps.detection.services import reviews_score
 

@@ -1,6 +1,7 @@
 """``manage.py serve``: the web server and a Celery worker (with beat), together.
 
-This is what ``make run`` starts: gunicorn for the API and the admin, and a
+This is what ``make run`` starts: gunicorn for the API and the admin (with
+the product's settings, reviewguard/gunicorn.conf.py: threaded workers), and a
 real Celery worker on whatever broker is configured (the embedded filesystem
 broker by default). Ctrl-C (or SIGTERM) stops both cleanly.
 """
@@ -11,7 +12,22 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+
+
+def gunicorn_conf_path() -> str:
+    return str(settings.BASE_DIR / "reviewguard" / "gunicorn.conf.py")
+
+
+def web_command(*, python: str, host: str, port: int, web_workers: int | None) -> list[str]:
+    """gunicorn's argv: the product's settings file, bound to ``host:port``, with
+    ``web_workers`` processes when given (else the file's default)."""
+    cmd = [python, "-m", "gunicorn", "reviewguard.wsgi", "-c", gunicorn_conf_path(),
+           "--bind", f"{host}:{port}", "--access-logfile", "-"]
+    if web_workers is not None:
+        cmd += ["--workers", str(web_workers)]
+    return cmd
 
 
 class Command(BaseCommand):
@@ -20,16 +36,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument(
+            "--web-workers", type=int, default=None,
+            help="gunicorn processes (default: reviewguard/gunicorn.conf.py's, 2, "
+                 "or WEB_CONCURRENCY), each with 4 threads")
 
-    def handle(self, *args, port: int, host: str, web_workers: int, **options):
+    def handle(self, *args, port: int, host: str, web_workers: int | None, **options):
         python = sys.executable
         commands = {
-            "web": [
-                python, "-m", "gunicorn", "reviewguard.wsgi",
-                "--bind", f"{host}:{port}", "--workers", str(web_workers),
-                "--access-logfile", "-",
-            ],
+            "web": web_command(python=python, host=host, port=port, web_workers=web_workers),
             "worker": [
                 python, "-m", "celery", "-A", "reviewguard", "worker", "--beat",
                 "--loglevel", "INFO", "--concurrency", "2",

@@ -1,0 +1,29 @@
+"""gunicorn settings: ``gunicorn -c reviewguard/gunicorn.conf.py reviewguard.wsgi``.
+
+``manage.py serve`` (``make run``) and the benchmarks use this file; on a web
+machine add ``--bind`` and size ``--workers`` (or ``WEB_CONCURRENCY``) to its
+cores (docs/DEPLOY.md).
+
+- Threaded workers (gthread, 4 threads each): with one request per process
+  (sync workers), a cheap GET queued behind 100-review bulk posts and case
+  lists whenever every process was busy with one (``bench.load``: review
+  detail waited up to 320 ms in the listen queue). Requests are mostly
+  database and serialisation work, so threads share a process well.
+- 2 processes by default (``WEB_CONCURRENCY``), as many as ``make run``'s
+  machine usually has cores for the web beside the Celery worker.
+- Each worker freezes what it loaded before serving (``warm_up_and_freeze``):
+  full garbage collections no longer stall requests for 100+ ms.
+"""
+
+import os
+
+worker_class = "gthread"
+threads = 4
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+
+def post_worker_init(worker):
+    from reviewguard.wsgi import warm_up_and_freeze
+
+    frozen = warm_up_and_freeze()
+    worker.log.debug("froze %d objects loaded at start-up", frozen)
