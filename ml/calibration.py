@@ -20,19 +20,25 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.stats import gamma as gamma_dist
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.utils.validation import check_random_state
 
 __all__ = [
     "CalibrationModel",
+    "PrecisionCurve",
     "component_matrix",
     "current_fusion_weights",
     "fit_calibration",
     "precision_at_recall",
+    "same_share_threshold",
     "threshold_for_precision",
 ]
 
-FORMAT = 1  # bump when the JSON layout changes
+FORMAT = 2  # bump when the JSON layout changes
+#: Formats ``from_json`` reads: 1 (no ``threshold_support``; thresholds chosen on
+#: the point estimate of precision) and 2 (thresholds on its lower confidence bound).
+READABLE_FORMATS = (1, 2)
 
 
 def current_fusion_weights() -> tuple[dict[str, float], float]:
@@ -77,6 +83,100 @@ def precision_at_recall(y: np.ndarray, score: np.ndarray, recall: float) -> floa
     return float(tp[k] / (k + 1))
 
 
+@dataclass(frozen=True)
+class PrecisionCurve:
+    """Weighted totals of the decisions held at each distinct score t (highest
+    first): ``confirmed[i]`` and ``dismissed[i]`` sum the weights of the
+    confirmed, resp. dismissed, decisions with score >= ``thresholds[i]`` (the
+    population they stand for), ``confirmed_sq``/``dismissed_sq`` the squared
+    weights (their variance, each decision a Poisson draw of its weight),
+    ``holds[i]`` how many rows that is; ``max_weight`` the largest weight, what
+    one more decision that the sample happened to miss would stand for.
+    """
+
+    thresholds: np.ndarray
+    confirmed: np.ndarray
+    dismissed: np.ndarray
+    confirmed_sq: np.ndarray
+    dismissed_sq: np.ndarray
+    holds: np.ndarray
+    max_weight: float
+
+    @classmethod
+    def of(
+        cls, y: np.ndarray, score: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> PrecisionCurve:
+        y = np.asarray(y, dtype=bool)
+        score = np.asarray(score, dtype=np.float64)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        if len(y) == 0:
+            empty = np.zeros(0)
+            return cls(empty, empty, empty, empty, empty, np.zeros(0, dtype=np.int64), 0.0)
+        order = np.argsort(-score, kind="stable")
+        s, w, y = score[order], w[order], y[order]
+        # Evaluate only at the end of each run of tied scores.
+        ends = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]
+
+        def total(x: np.ndarray) -> np.ndarray:
+            return np.cumsum(x)[ends]
+
+        return cls(
+            s[ends],
+            total(w * y),
+            total(w * ~y),
+            total(w * w * y),
+            total(w * w * ~y),
+            ends + 1,
+            float(w.max()),
+        )
+
+    @property
+    def precision(self) -> np.ndarray:
+        """Weighted precision of the holds at each threshold."""
+        held = self.confirmed + self.dismissed
+        return np.divide(self.confirmed, held, out=np.zeros_like(held), where=held > 0)
+
+    @property
+    def n_eff(self) -> np.ndarray:
+        """Kish's effective number of the held decisions at each threshold."""
+        held = self.confirmed + self.dismissed
+        sq = self.confirmed_sq + self.dismissed_sq
+        return np.divide(held * held, sq, out=np.zeros_like(held), where=sq > 0)
+
+    def lower_bound(self, confidence: float) -> np.ndarray:
+        """One-sided lower confidence bound of the precision at each threshold:
+        the confirmed total's lower over the sum of it and the dismissed total's
+        upper bound, each at ``(1 + confidence) / 2``, by Fay and Feuer's gamma
+        interval for weighted Poisson counts (1997). Their upper bound adds one
+        unseen decision of ``max_weight``: where no heavily weighted decision (an
+        audit standing for many reviews) happened to land, the population is not
+        taken to hold no dismissed reviews. With unit weights these are
+        Poisson (Garwood) bounds on the held counts: tighter, relative to the
+        estimate, the more rows at the same rate."""
+        tail = (1.0 - confidence) / 2.0
+        return _bound_ratio(
+            _gamma_lower(self.confirmed, self.confirmed_sq, tail),
+            _gamma_upper(self.dismissed, self.dismissed_sq, self.max_weight, tail),
+        )
+
+
+def _gamma_lower(total: np.ndarray, sq: np.ndarray, tail: float) -> np.ndarray:
+    shape = np.divide(total * total, sq, out=np.zeros_like(total), where=sq > 0)
+    scale = np.divide(sq, total, out=np.ones_like(total), where=total > 0)
+    return np.where(total > 0, gamma_dist.ppf(tail, np.maximum(shape, 1e-12)) * scale, 0.0)
+
+
+def _gamma_upper(total: np.ndarray, sq: np.ndarray, w_max: float, tail: float) -> np.ndarray:
+    w_max = max(w_max, 1e-12)
+    shape = (total + w_max) ** 2 / (sq + w_max * w_max)
+    scale = (sq + w_max * w_max) / (total + w_max)
+    return gamma_dist.isf(tail, shape) * scale
+
+
+def _bound_ratio(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return np.divide(lo, lo + hi, out=np.zeros_like(lo), where=lo + hi > 0)
+
+
 def threshold_for_precision(
     y: np.ndarray,
     score: np.ndarray,
@@ -84,26 +184,64 @@ def threshold_for_precision(
     *,
     min_holds: int = 5,
     sample_weight: np.ndarray | None = None,
+    confidence: float | None = None,
+    prior: PrecisionCurve | None = None,
+    prior_strength: float = 0.0,
 ) -> float:
     """Lowest threshold t with precision of ``score >= t`` at least ``target``
     over at least ``min_holds`` rows (the most recall at that precision); +inf
     when no threshold reaches it. With ``sample_weight`` the precision is
     weighted (e.g. inverse probabilities of having been decided, so that
     decisions taken from the top of a queue do not make a low threshold look
-    precise)."""
-    y = np.asarray(y, dtype=bool)
-    score = np.asarray(score, dtype=np.float64)
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    order = np.argsort(-score, kind="stable")
-    s = score[order]
-    # Evaluate only at the end of each run of tied scores.
-    ends = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]
-    tp = np.cumsum(w[order] * y[order])[ends]
-    held = np.cumsum(w[order])[ends]
-    ok = (tp / held >= target) & (ends + 1 >= min_holds)
+    precise).
+
+    With ``confidence`` (e.g. 0.9) the precision that must reach ``target`` is
+    not the estimate but its one-sided lower confidence bound
+    (``PrecisionCurve.lower_bound``: aware of how many decisions, and how
+    heavily weighted, back it), so a threshold chosen from 20 decisions is more
+    conservative than one from 2,000 at the same rate. ``prior`` (the curve of
+    related decisions: all partners') and ``prior_strength`` shrink the bound
+    at each threshold towards the prior's there, the more so the fewer
+    effective decisions this sample holds there.
+    """
+    curve = PrecisionCurve.of(y, score, sample_weight)
+    precision = _precision_or_bound(curve, confidence, prior, prior_strength)
+    ok = (precision >= target) & (curve.holds >= min_holds)
     if not ok.any():
         return float("inf")
-    return float(s[ends[np.flatnonzero(ok)[-1]]])
+    return float(curve.thresholds[np.flatnonzero(ok)[-1]])
+
+
+def _precision_or_bound(
+    curve: PrecisionCurve,
+    confidence: float | None,
+    prior: PrecisionCurve | None = None,
+    prior_strength: float = 0.0,
+) -> np.ndarray:
+    """Per threshold of ``curve``: its precision (``confidence`` None) or its
+    lower bound, shrunk towards ``prior``'s."""
+    if confidence is None:
+        return curve.precision
+    bound = curve.lower_bound(confidence)
+    if prior is not None and prior_strength > 0 and len(prior.thresholds):
+        bound = _shrunk(curve, bound, prior, prior.lower_bound(confidence), prior_strength)
+    return bound
+
+
+def _shrunk(
+    curve: PrecisionCurve,
+    value: np.ndarray,
+    prior: PrecisionCurve,
+    prior_value: np.ndarray,
+    strength: float,
+) -> np.ndarray:
+    """``value`` (per threshold of ``curve``) pulled towards ``prior_value`` (per
+    threshold of ``prior``, read at the same thresholds) with weight
+    strength / (strength + curve's effective held decisions there)."""
+    k = np.searchsorted(-prior.thresholds, -curve.thresholds, side="right") - 1
+    there = np.where(k >= 0, prior_value[np.maximum(k, 0)], 0.0) if len(prior_value) else 0.0
+    own = curve.n_eff / (curve.n_eff + strength)
+    return own * value + (1.0 - own) * there
 
 
 def _figures(y: np.ndarray, p: np.ndarray, threshold: float, recall: float) -> dict:
@@ -134,7 +272,12 @@ class CalibrationModel:
     of partner ``p`` is held when its probability reaches
     ``partner_thresholds.get(p, global_threshold)``. ``heldout`` are this
     model's figures on the held-out decisions, ``baseline`` those of the
-    weights it was warm-started from on the same rows.
+    weights it was warm-started from on the same rows. ``threshold_support``
+    says, for the global threshold ("*") and each partner's, how the training
+    decisions back it (holds, weighted precision and its lower bound, effective
+    number of held decisions) and whether it was fitted, is the global one or
+    keeps what the model in use held (format 2; empty in models read from
+    format 1).
     """
 
     version: str
@@ -148,6 +291,7 @@ class CalibrationModel:
     heldout: dict
     baseline: dict
     params: dict = field(default_factory=dict)
+    threshold_support: dict = field(default_factory=dict)
     format: int = FORMAT
 
     def coef(self) -> np.ndarray:
@@ -214,8 +358,12 @@ class CalibrationModel:
     @classmethod
     def from_json(cls, text: str) -> CalibrationModel:
         data = json.loads(text)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"unknown calibration format {data.get('format')!r}")
+        if data.get("format") not in READABLE_FORMATS:
+            raise ValueError(
+                f"unknown calibration format {data.get('format')!r}: this code reads "
+                f"formats {', '.join(map(str, READABLE_FORMATS))}; refit the model "
+                "(manage.py calibrate) or upgrade"
+            )
         data["components"] = tuple(data["components"])
         data["global_threshold"] = _infinite(data["global_threshold"])
         data["partner_thresholds"] = {
@@ -262,6 +410,111 @@ def _fit_weights(
     return result.x[1:], float(result.x[0])
 
 
+def _support(
+    curve: PrecisionCurve,
+    threshold: float,
+    source: str,
+    confidence: float | None,
+    prior: PrecisionCurve | None = None,
+    prior_strength: float = 0.0,
+) -> dict:
+    """How the training decisions back ``threshold``: rows held, the weighted
+    precision there and its lower bound, the decisions' effective sample size,
+    and whether the threshold was fitted ("fit"), is all partners' ("global") or
+    the one in use ("current")."""
+    k = int(np.searchsorted(-curve.thresholds, -threshold, side="right")) - 1
+    held = k >= 0
+    bound = (
+        _precision_or_bound(curve, confidence, prior, prior_strength)
+        if confidence is not None and held
+        else None
+    )
+    return {
+        "threshold": _finite(threshold),
+        "source": source,
+        "holds": int(curve.holds[k]) if held else 0,
+        "precision": round(float(curve.precision[k]), 4) if held else None,
+        "lower_bound": round(float(bound[k]), 4) if bound is not None else None,
+        "n_eff": round(float(curve.n_eff[k]), 1) if held else 0.0,
+    }
+
+
+def same_share_threshold(
+    score: np.ndarray,
+    current_score: np.ndarray,
+    current_threshold: float,
+    sample_weight: np.ndarray | None = None,
+) -> float:
+    """The threshold on ``score`` holding the same weighted share of rows as
+    ``current_score >= current_threshold`` does (the highest such one; +inf when
+    that holds nothing)."""
+    score = np.asarray(score, dtype=np.float64)
+    w = np.ones(len(score)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    share = float(w[np.asarray(current_score) >= current_threshold].sum())
+    if share <= 0 or not len(score):
+        return float("inf")
+    order = np.argsort(-score, kind="stable")
+    k = int(np.searchsorted(np.cumsum(w[order]), share * (1 - 1e-12), side="left"))
+    return float(score[order][min(k, len(score) - 1)])
+
+
+def _hold_thresholds(
+    y: np.ndarray,
+    score: np.ndarray,
+    partner: np.ndarray,
+    w: np.ndarray,
+    *,
+    target: float,
+    current_threshold: float,
+    current_score: np.ndarray,
+    min_holds: int,
+    min_partner_decisions: int,
+    confidence: float | None,
+    partner_prior_strength: float,
+) -> tuple[float, dict[str, float], dict[str, dict]]:
+    """(global threshold, {partner: threshold}, {"*" or partner: support})."""
+    global_t = threshold_for_precision(
+        y, score, target, min_holds=min_holds, sample_weight=w, confidence=confidence
+    )
+    source = "fit"
+    if confidence is not None and not np.isfinite(global_t):
+        # Nothing supported: change nothing. The threshold in use is in the
+        # units of the weights in use, so keep what it holds instead: the
+        # threshold holding the same weighted share of the decided population.
+        global_t, source = (
+            same_share_threshold(score, current_score, current_threshold, w),
+            "current",
+        )
+    prior = PrecisionCurve.of(y, score, w)
+    support = {"*": _support(prior, global_t, source, confidence)}
+    partner_t: dict[str, float] = {}
+    for name in np.unique(partner).tolist():
+        rows = partner == name
+        if not (rows.sum() >= min_partner_decisions and 0 < y[rows].sum() < rows.sum()):
+            continue
+        kw = dict(prior=prior, prior_strength=partner_prior_strength) if confidence else {}
+        t = threshold_for_precision(
+            y[rows],
+            score[rows],
+            target,
+            min_holds=min_holds,
+            sample_weight=w[rows],
+            confidence=confidence,
+            **kw,
+        )
+        if np.isfinite(t):
+            partner_t[name] = t
+        curve = PrecisionCurve.of(y[rows], score[rows], w[rows])
+        support[name] = _support(
+            curve,
+            partner_t.get(name, global_t),
+            "fit" if name in partner_t else "global",
+            confidence,
+            **kw,
+        )
+    return global_t, partner_t, support
+
+
 def fit_calibration(
     X: np.ndarray,
     y: np.ndarray,
@@ -274,6 +527,8 @@ def fit_calibration(
     target_precision: float = 0.9,
     min_partner_decisions: int = 50,
     min_holds: int = 5,
+    confidence: float | None = 0.9,
+    partner_prior_strength: float = 20.0,
     heldout_share: float = 0.3,
     alpha: float = 0.01,
     recall: float = 0.5,
@@ -294,7 +549,19 @@ def fit_calibration(
         the fit starts from them and is shrunk towards them with ``alpha``.
     current_threshold : the hold threshold in use (``ml.fusion.HOLD_THRESHOLD``).
     target_precision : thresholds are the lowest reaching this precision on the
-        training decisions, with at least ``min_holds`` holds.
+        training decisions, with at least ``min_holds`` holds: the one-sided
+        lower confidence bound (``confidence``) of the population-weighted
+        precision reaching it (``PrecisionCurve.lower_bound``: fewer or more
+        heavily weighted decisions, a wider bound). When no threshold is supported the
+        global one changes nothing: it holds the same weighted share of the
+        decisions as ``current_threshold`` does with the current weights
+        (``same_share_threshold``); a partner's is the global one.
+    confidence : level of that one-sided bound; None chooses on the estimate
+        itself (the rule of format 1 models, which overshoots on few decisions).
+    partner_prior_strength : a partner's bound at each threshold is shrunk
+        towards all partners' there, weighing theirs ``partner_prior_strength``
+        against the partner's effective number of held decisions, so a partner
+        with few decisions mostly follows the global curve.
     min_partner_decisions : training decisions a partner needs (and both
         outcomes) for a threshold of its own; else the global one.
     heldout_share : decisions kept out of the fit, stratified by partner and
@@ -346,22 +613,19 @@ def fit_calibration(
     w0 = np.array([float(current_weights.get(c, 0.0)) for c in components])
     w, b = _fit_weights(X[train], y[train], w0, float(current_bias), alpha, sw[train])
     p_train = _sigmoid(b + X[train] @ w)
-    global_t = threshold_for_precision(
-        y[train], p_train, target_precision, min_holds=min_holds, sample_weight=pw[train]
+    global_t, partner_t, support = _hold_thresholds(
+        y[train],
+        p_train,
+        partner[train],
+        pw[train],
+        target=target_precision,
+        current_threshold=float(current_threshold),
+        current_score=_sigmoid(float(current_bias) + X[train] @ w0),
+        min_holds=min_holds,
+        min_partner_decisions=min_partner_decisions,
+        confidence=confidence,
+        partner_prior_strength=partner_prior_strength,
     )
-    partner_t: dict[str, float] = {}
-    for name in np.unique(partner[train]).tolist():
-        rows = partner[train] == name
-        if rows.sum() >= min_partner_decisions and 0 < y[train][rows].sum() < rows.sum():
-            t = threshold_for_precision(
-                y[train][rows],
-                p_train[rows],
-                target_precision,
-                min_holds=min_holds,
-                sample_weight=pw[train][rows],
-            )
-            if np.isfinite(t):
-                partner_t[name] = t
 
     p_test = _sigmoid(b + X[test] @ w)
     t_test = np.array([partner_t.get(q, global_t) for q in partner[test]])
@@ -384,6 +648,7 @@ def fit_calibration(
         global_threshold=global_t,
         partner_thresholds=partner_t,
         target_precision=target_precision,
+        threshold_support=support,
         n_train=int(train.sum()),
         heldout=heldout,
         baseline=baseline,
@@ -393,6 +658,8 @@ def fit_calibration(
             "min_partner_decisions": min_partner_decisions,
             "min_holds": min_holds,
             "current_threshold": current_threshold,
+            "confidence": confidence,
+            "partner_prior_strength": partner_prior_strength,
             "random_state": random_state if isinstance(random_state, int) else None,
         },
     )
