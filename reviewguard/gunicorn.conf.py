@@ -13,9 +13,16 @@ cores (docs/DEPLOY.md).
   machine usually has cores for the web beside the Celery worker.
 - Each worker freezes what it loaded before serving (``warm_up_and_freeze``):
   full garbage collections no longer stall requests for 100+ ms.
+- Threads hand the interpreter over every 1 ms instead of Python's 5 ms
+  (``SWITCH_INTERVAL_S``): a cheap request coming back from the database
+  waited up to 5 ms for a thread serialising a 100-review bulk post, at each
+  of its queries (bench/RESULTS.md, issue 11).
 """
 
 import os
+import sys
+
+SWITCH_INTERVAL_S = 0.001
 
 worker_class = "gthread"
 threads = 4
@@ -24,6 +31,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
 def post_worker_init(worker):
     from reviewguard.wsgi import warm_up_and_freeze
+
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     frozen = warm_up_and_freeze()
     worker.log.debug("froze %d objects loaded at start-up", frozen)

@@ -48,7 +48,8 @@ def started_worker() -> dict:
         "        debug = staticmethod(lambda *a: None)\n"
         f"runpy.run_path({str(CONF)!r})['post_worker_init'](Worker())\n"
         "print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects()),"
-        " 'views': 'apps.reviews.api' in sys.modules and 'apps.reports.api' in sys.modules}))\n"
+        " 'views': 'apps.reviews.api' in sys.modules and 'apps.reports.api' in sys.modules,"
+        " 'switch': sys.getswitchinterval()}))\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reviewguard.settings_test"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
@@ -65,6 +66,10 @@ def test_worker_start_puts_what_it_loaded_out_of_the_collectors_reach(started_wo
     # A full collection walks only what is tracked and not frozen.
     assert started_worker["frozen"] > 50_000
     assert started_worker["tracked"] < started_worker["frozen"] / 10
+
+
+def test_worker_start_hands_the_interpreter_between_threads_every_millisecond(started_worker):
+    assert started_worker["switch"] == pytest.approx(0.001)
 
 
 def test_serve_runs_gunicorn_with_the_product_settings():
