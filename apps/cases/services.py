@@ -441,17 +441,11 @@ def _open_incidents_of(keys: list[str]) -> dict[str, Case]:
 
 def _joining(incident: Case, findings: list[CaseFinding]) -> CaseFinding:
     """Per-reviewer findings about members of ``incident``, as one finding of it."""
-    def union(attr: str) -> tuple[int, ...]:
-        return tuple(sorted({x for f in findings for x in getattr(f, attr)}))
-
-    return CaseFinding(
-        kind=incident.kind,
-        member_keys=tuple(incident.member_keys.values_list("key", flat=True)),
-        severity=min(max(f.severity for f in findings), incident.severity),
-        reasons=incident.reasons, summary=incident.summary,
-        review_ids=union("review_ids"), reviewer_ids=union("reviewer_ids"),
-        establishment_ids=union("establishment_ids"), partner_ids=union("partner_ids"),
-    )
+    folded = _folded(findings)
+    return replace(folded, kind=incident.kind,
+                   member_keys=tuple(incident.member_keys.values_list("key", flat=True)),
+                   severity=min(folded.severity, incident.severity),
+                   reasons=incident.reasons, summary=incident.summary)
 
 
 def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:
