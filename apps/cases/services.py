@@ -339,8 +339,10 @@ def _extend_open_exactly(findings: list[CaseFinding]) -> tuple[list[CaseUpsert],
     bulk_kinds = (Case.Kind.ANOMALOUS_REVIEWER, Case.Kind.EXTORTION)
     prints = {case_fingerprint(f.kind, f.member_keys): f for f in findings
               if f.kind in bulk_kinds}
+    # Locked in id order: two batches extending the same cases never wait on each other
+    # in opposite orders.
     cases = {c.fingerprint: c for c in Case.objects.select_for_update().filter(
-        fingerprint__in=list(prints), status=Case.Status.OPEN)}
+        fingerprint__in=list(prints), status=Case.Status.OPEN).order_by("pk")}
     if cases:
         shared = set(
             CaseMember.objects.filter(key__in={k for p in cases for k in prints[p].member_keys},
