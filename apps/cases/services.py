@@ -142,16 +142,15 @@ def case_upsert_outcome(*, finding: CaseFinding) -> CaseUpsert:
     the open cases that share its members (``_absorb_related``).
     """
     if finding.kind == Case.Kind.ANOMALOUS_REVIEWER:
-        incident = (
-            Case.objects.filter(kind__in=INCIDENT_KINDS, status=Case.Status.OPEN,
-                                member_keys__key__in=finding.member_keys)
-            .order_by("-severity", "pk").first()
-        )
+        incident = _incident_of(finding, _open_incidents_of(list(finding.member_keys)))
         if incident is not None:
-            finding = replace(finding, kind=incident.kind,
-                              member_keys=tuple(incident.member_keys.values_list("key", flat=True)),
-                              severity=min(finding.severity, incident.severity),
-                              reasons=incident.reasons)
+            finding = _joining(incident, [finding])
+    return _upsert_and_absorb(finding)
+
+
+@transaction.atomic
+def _upsert_and_absorb(finding: CaseFinding) -> CaseUpsert:
+    """``_upsert``, then an open case absorbs the open cases sharing its members."""
     result = _upsert(finding)
     if result.case.status == Case.Status.OPEN:
         _absorb_related(result.case, finding)
@@ -309,18 +308,17 @@ def _upsert_one_by_one(findings: list[CaseFinding]) -> list[CaseUpsert]:
     groups: dict[int, list[CaseFinding]] = {}
     alone: list[CaseFinding] = []
     for finding in findings:
-        incident = (min((incidents[k] for k in finding.member_keys if k in incidents),
-                        key=lambda c: (-c.severity, c.pk), default=None)
-                    if finding.kind == Case.Kind.ANOMALOUS_REVIEWER else None)
+        incident = _incident_of(finding, incidents)
         if incident is None:
             alone.append(finding)
         else:
             groups.setdefault(incident.pk, []).append(finding)
     results, alone = _extend_open_exactly(alone)
-    results += [case_upsert_outcome(finding=f) for f in alone]
+    # ``incidents`` already says these findings are about no open incident's member.
+    results += [_upsert_and_absorb(f) for f in alone]
     cases = {c.pk: c for c in incidents.values()}
     for case_id, group in groups.items():
-        result = case_upsert_outcome(finding=_joining(cases[case_id], group))
+        result = _upsert_and_absorb(_joining(cases[case_id], group))
         results.extend([result] * len(group))
     return results
 
@@ -384,17 +382,19 @@ def _extend_open_exactly(findings: list[CaseFinding]) -> tuple[list[CaseUpsert],
         results.extend([CaseUpsert(case, outcome, added)] * len(by_case[case.pk]))
     Case.objects.bulk_update(grown, ["severity", "reasons", "updated_at"])
     CaseEvent.objects.bulk_create(events)
-    told = {(c.pk, p) for c, f in pairs for p in had["partners"].get(c.pk, set())}
-    newly = {c.pk: sorted(set(f.partner_ids) | had["partners"].get(c.pk, set()))
-             for c, f in pairs if set(f.partner_ids) - had["partners"].get(c.pk, set())}
-    if newly:
-        partners = Partner.objects.in_bulk({p for ps in newly.values() for p in ps})
+    # Partners new to a case are told of it (the others were, when they joined).
+    joined: list[tuple[int, int, bool]] = []  # (case id, partner id, shared)
+    for case, finding in pairs:
+        before = had["partners"].get(case.pk, set())
+        after = before | set(finding.partner_ids)
+        joined += [(case.pk, p, len(after) > 1) for p in sorted(after - before)]
+    if joined:
+        partners = Partner.objects.in_bulk({p for _, p, _ in joined})
         webhooks_emit_many(events=[
             WebhookEvent(partner=partners[p], event="case.opened",
-                         data=case_payload(case_of[pk], partner=partners[p],
-                                           shared=len(ps) > 1),
+                         data=case_payload(case_of[pk], partner=partners[p], shared=shared),
                          dedupe_key=f"case.opened:{pk}:{p}")
-            for pk, ps in newly.items() for p in ps if (pk, p) not in told and p in partners
+            for pk, p, shared in joined if p in partners
         ])
     return results, rest
 
@@ -429,7 +429,7 @@ def _m2m_ids(case_ids: list[int], relations: tuple[str, ...]) -> dict[str, dict[
 
 def _open_incidents_of(keys: list[str]) -> dict[str, Case]:
     """For each member key, the open incident it belongs to (the most severe, then
-    the oldest, as ``case_upsert_outcome`` picks)."""
+    the oldest)."""
     if not keys:
         return {}
     rows = (CaseMember.objects.filter(key__in=set(keys), case__kind__in=INCIDENT_KINDS,
@@ -441,13 +441,22 @@ def _open_incidents_of(keys: list[str]) -> dict[str, Case]:
     return incidents
 
 
+def _incident_of(finding: CaseFinding, incidents: dict[str, Case]) -> Case | None:
+    """The open incident a per-reviewer finding is about (the most severe, then the
+    oldest, of those its member keys belong to), given ``_open_incidents_of``."""
+    if finding.kind != Case.Kind.ANOMALOUS_REVIEWER:
+        return None
+    return min((incidents[k] for k in finding.member_keys if k in incidents),
+               key=lambda c: (-c.severity, c.pk), default=None)
+
+
 def _joining(incident: Case, findings: list[CaseFinding]) -> CaseFinding:
     """Per-reviewer findings about members of ``incident``, as one finding of it."""
     folded = _folded(findings)
     return replace(folded, kind=incident.kind,
                    member_keys=tuple(incident.member_keys.values_list("key", flat=True)),
                    severity=min(folded.severity, incident.severity),
-                   reasons=incident.reasons, summary=incident.summary)
+                   reasons=incident.reasons)
 
 
 def _open_many(findings: dict[str, CaseFinding]) -> list[CaseUpsert]:
