@@ -72,6 +72,14 @@ class BurstDetector:
     index per row, -1 none) and ``review_score_`` (per row, the coordination of
     a bombing burst, 0 otherwise, organic outrage included; fusion component
     ``review_bombing``).
+
+    ``fit(cols, background=(establishment, created_at))``: negative reviews
+    that are not rows of ``cols`` (establishment codes and POSIX seconds, as in
+    ``cols``). They count in the window counts and the usual rates exactly as
+    rows would, but they are never members of a burst, whose description reads
+    the rows only. A caller that reads only the recent part of a busy
+    establishment's history in full passes the rest of its negative reviews
+    this way, so the baseline is the same as with the whole history.
     """
 
     def __init__(
@@ -98,7 +106,8 @@ class BurstDetector:
         self.bombing_threshold = bombing_threshold
         self.random_state = random_state
 
-    def fit(self, cols: ReviewColumns, y: object = None) -> BurstDetector:
+    def fit(self, cols: ReviewColumns, y: object = None, *,
+            background: tuple[np.ndarray, np.ndarray] | None = None) -> BurstDetector:
         n = len(cols)
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         rating = np.asarray(cols.rating, dtype=np.float64)
@@ -112,13 +121,25 @@ class BurstDetector:
         if len(negative) == 0:
             return self
 
-        # Negative reviews sorted by (establishment, time) on one exact float key.
-        origin = day[negative].min() - self.baseline_days - self.window_days - 1.0
-        width = day[negative].max() - origin + 1.0
-        _, est = np.unique(establishment[negative], return_inverse=True)
-        key = est * width + (day[negative] - origin)
+        # Negative events: the rows' negative reviews, then the background's
+        # (row -1), those of establishments without a negative row dropped.
+        event_est, event_day = establishment[negative], day[negative]
+        rows = negative
+        if background is not None:
+            other_est = np.asarray(background[0], dtype=np.int64)
+            other_day = np.asarray(background[1], dtype=np.float64) / SECONDS_PER_DAY
+            keep = np.isin(other_est, event_est) & ~np.isnan(other_day)
+            event_est = np.r_[event_est, other_est[keep]]
+            event_day = np.r_[event_day, other_day[keep]]
+            rows = np.r_[negative, np.full(int(keep.sum()), -1, dtype=np.int64)]
+
+        # Negative events sorted by (establishment, time) on one exact float key.
+        origin = event_day.min() - self.baseline_days - self.window_days - 1.0
+        width = event_day.max() - origin + 1.0
+        _, est = np.unique(event_est, return_inverse=True)
+        key = est * width + (event_day - origin)
         order = np.argsort(key, kind="stable")
-        rows, key = negative[order], key[order]
+        rows, key = rows[order], key[order]
         w, b = self.window_days, self.baseline_days
         in_window = np.arange(len(key)) - np.searchsorted(key, key - w, side="right") + 1
         baseline = np.searchsorted(key, key - w, side="right") - np.searchsorted(
@@ -153,9 +174,13 @@ class BurstDetector:
         last = np.searchsorted(key, run_hi, side="right")
         del run
 
-        bursts = [np.sort(rows[first[k] : last[k]]) for k in range(len(run_lo))]
+        # A burst's members are its rows; one made only of background events has
+        # nothing of this fit's to describe or score.
+        spans = [rows[first[k] : last[k]] for k in range(len(run_lo))]
+        found = [k for k, span in enumerate(spans) if (span >= 0).any()]
+        bursts = [np.sort(spans[k][spans[k] >= 0]) for k in found]
         context = _Context(cols, self, bursts)
-        for k, members in enumerate(bursts):
+        for k, members in zip(found, bursts, strict=True):
             burst = context.describe(
                 members, float(run_p[k]), int(run_count[k]), float(run_expected[k])
             )

@@ -4,12 +4,18 @@ A scoring batch does not look at the whole table. It reads the neighbourhood
 of its reviews, a set bounded by time windows and caps rather than by history:
 
 - the histories of the batch's reviewers;
-- the touched establishments' recent window (burst baseline and lockstep);
+- the touched establishments' most recent reviews (at most ``ESTABLISHMENT_ROWS``
+  each within the burst baseline's period), and the times of the rest of their
+  negative reviews in that period, which the burst detector counts in its
+  baseline without reading them (so a busy establishment costs a bounded number
+  of rows, however many reviews it had);
 - reviewers tied to the new ones by identifier hashes (e-mail, device, IP)
   within the window (an IP /24 only corroborates what is read);
 - reviews whose text shares an LSH band with a new text, from the persistent
   band index (``TextBand``), however far away they were posted;
-- the recent reviews of those neighbours (so lockstep co-reviewing shows).
+- co-reviewers of the touched establishments in the last days, those on the
+  most of them first, and the recent reviews of all these neighbours (so
+  lockstep co-reviewing shows).
 
 ml/'s ring and burst detectors run on that neighbourhood. A ring that a new
 reviewer belongs to, or a bombing burst a new review lands in, becomes a
@@ -29,7 +35,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from apps.cases.services import CaseFinding
@@ -50,6 +57,10 @@ logger = logging.getLogger(__name__)
 
 #: Burst baseline (90 days) plus its window (3): how far back establishments are read.
 ESTABLISHMENT_DAYS = 93.0
+#: Reviews of each touched establishment read in full, the most recent first. The
+#: rest of its period is only counted (burst baseline); these rows give its usual
+#: rating, the venue's shared identifiers and the context of a burst.
+ESTABLISHMENT_ROWS = 50
 #: How far back identifier-tied and text-similar neighbours are looked for.
 NEIGHBOUR_DAYS = 60.0
 #: Co-reviewers of a touched establishment within this many days of a new review
@@ -57,6 +68,7 @@ NEIGHBOUR_DAYS = 60.0
 LOCKSTEP_DAYS = 7.0
 #: Caps that keep one batch's neighbourhood bounded whatever the table holds.
 MAX_TIED_REVIEWERS = 2_000
+MAX_CO_REVIEWERS = 1_000
 MAX_TEXT_CANDIDATES = 2_000
 MAX_NEIGHBOUR_REVIEWS = 20_000
 #: Texts shorter than this coincide innocently ("Great stay!") and are not indexed.
@@ -93,6 +105,8 @@ class Neighbourhood:
     since: datetime  # the period the background counts cover ...
     until: datetime  # ... (NEIGHBOUR_DAYS before the batch to just after it)
     bands: BandKeys  # the batch's own band keys: looked up here, indexed after scoring
+    establishments: tuple[int, ...] = ()  # the batch's establishments ...
+    establishments_since: datetime | None = None  # ... and the start of their period
 
 
 def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
@@ -116,10 +130,18 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
         tied |= Q(device_hash__in=devices)
     if ips:
         tied |= Q(ip_hash__in=ips)
-    step_lo, _ = _in_window(reviews, LOCKSTEP_DAYS)
-    tied |= Q(establishment_id__any=establishments, created_at__gte=step_lo)
     neighbours = set(
         recent.filter(tied).values_list("reviewer_id", flat=True).distinct()[:MAX_TIED_REVIEWERS]
+    )
+    # Lockstep needs co-reviewers sharing places with the batch's reviewers; at a
+    # busy moment there are more than the cap, and those on the most of the
+    # touched establishments come first.
+    step_lo, _ = _in_window(reviews, LOCKSTEP_DAYS)
+    neighbours |= set(
+        recent.filter(establishment_id__any=establishments, created_at__gte=step_lo)
+        .values("reviewer_id").annotate(places=Count("establishment_id", distinct=True))
+        .order_by("-places", "reviewer_id").values_list("reviewer_id", flat=True)
+        [:MAX_CO_REVIEWERS]
     )
     if emails:
         neighbours |= set(Reviewer.objects.filter(email_hash__in=emails)
@@ -129,17 +151,57 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
     neighbours |= text_reviewers
     neighbours -= reviewers
 
-    where = (
-        Q(reviewer_id__any=reviewers)
-        | Q(establishment_id__any=establishments, created_at__gte=lo, created_at__lte=hi)
-    )
-    found = set(Review.objects.filter(where).values_list("id", flat=True))
+    found = set(Review.objects.filter(reviewer_id__any=reviewers).values_list("id", flat=True))
+    found |= _most_recent_of(establishments, since=lo, until=hi, limit=ESTABLISHMENT_ROWS)
     if neighbours:
         found |= set(
             recent.filter(reviewer_id__any=neighbours).order_by("-created_at")
             .values_list("id", flat=True)[:MAX_NEIGHBOUR_REVIEWS]
         )
-    return Neighbourhood(sorted(found | ids | text_ids), frozenset(text_ids), near_lo, hi, bands)
+    return Neighbourhood(sorted(found | ids | text_ids), frozenset(text_ids), near_lo, hi, bands,
+                         tuple(sorted(establishments)), lo)
+
+
+def _most_recent_of(establishments: set[int], *, since, until, limit: int) -> set[int]:
+    """Ids of each establishment's ``limit`` most recent reviews in [since, until]."""
+    if not establishments:
+        return set()
+    if connection.vendor == "postgresql":
+        # One backward walk of the (establishment, created_at) index per establishment.
+        table = connection.ops.quote_name(Review._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.id FROM unnest(%s::bigint[]) AS e(id) CROSS JOIN LATERAL ("  # noqa: S608
+                f"SELECT id FROM {table} WHERE establishment_id = e.id AND created_at >= %s "
+                "AND created_at <= %s ORDER BY created_at DESC LIMIT %s) AS r",
+                [bigint_array(sorted(establishments)), since, until, limit],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    ranked = (Review.objects.filter(establishment_id__in=establishments, created_at__gte=since,
+                                    created_at__lte=until)
+              .annotate(recency=Window(RowNumber(), partition_by=F("establishment_id"),
+                                       order_by=F("created_at").desc())))
+    return set(ranked.filter(recency__lte=limit).values_list("id", flat=True))
+
+
+def burst_background_of(*, frame: ReviewFrame, near: Neighbourhood,
+                        negative_max_rating: float) -> tuple[np.ndarray, np.ndarray]:
+    """The negative reviews of the batch's establishments in their period that the
+    frame does not hold, as (establishment id, POSIX seconds): what the burst
+    detector counts in its baseline besides the rows it reads
+    (ml.bursts.BurstDetector ``background``)."""
+    if not near.establishments:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    rows = list(Review.objects.filter(
+        establishment_id__any=list(near.establishments), rating__lte=negative_max_rating,
+        created_at__gte=near.establishments_since, created_at__lte=near.until,
+    ).values_list("id", "establishment_id", "created_at"))
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    ids, establishments, created = zip(*rows, strict=True)
+    outside = ~np.isin(np.fromiter(ids, np.int64, len(ids)), frame.review_ids)
+    seconds = np.fromiter((c.timestamp() for c in created), np.float64, len(created))
+    return np.fromiter(establishments, np.int64, len(ids))[outside], seconds[outside]
 
 
 #: The table's review count over a period changes slowly: recount at most this often.
@@ -277,7 +339,9 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
 
     touched = np.isin(cols.establishment, np.unique(cols.establishment[is_target]))
     local = frame.take(touched)
-    bursts = BurstDetector().fit(local.columns)
+    bursts = BurstDetector()
+    bursts.fit(local.columns, background=burst_background_of(
+        frame=frame, near=near, negative_max_rating=bursts.negative_max_rating))
     for finding in burst_findings(local, bursts, since_epoch=None).findings:
         hit = targets & set(finding.review_ids)
         if hit:

@@ -148,3 +148,49 @@ def test_values_of_many_counts_distinct_reviewers_not_uses():
     reviewer = np.array([1, 1, 1, 2, 3, 4, 5], dtype=np.int64)
     # 7: one reviewer three times; 9: two reviewers; -1: unknown, never counted.
     assert _values_of_many(values, reviewer).tolist() == [9]
+
+
+def _split(parts, keep_rows):
+    """Columns of ``parts`` with only ``keep_rows`` as rows; the other negative
+    reviews as a background of (establishment, created_at)."""
+    cols = columns(*parts)
+    rows = np.asarray(keep_rows)
+    rest = np.setdiff1d(np.flatnonzero(cols.rating <= 2), rows)
+    kept = ReviewColumns(
+        reviewer=cols.reviewer[rows], establishment=cols.establishment[rows],
+        rating=cols.rating[rows], created_at=cols.created_at[rows],
+        account_created_at=cols.account_created_at[rows],
+        verified_stay=cols.verified_stay[rows], device=cols.device[rows],
+        text=[cols.text[i] for i in rows.tolist()],
+    )
+    return kept, (cols.establishment[rest], cols.created_at[rest])
+
+
+def test_background_negatives_count_as_rows_would():
+    bg, attack = baseline(per_day_negative=0.5), bombing()
+    whole = BurstDetector().fit(columns(bg, attack))
+    n = len(bg["reviewer"])
+    recent = np.r_[np.flatnonzero(bg["created_at"] >= T0 + 190 * DAY), n + np.arange(20)]
+    cols, background = _split([bg, attack], recent)
+    part = BurstDetector().fit(cols, background=background)
+    (expected,) = whole.bursts_
+    (burst,) = part.bursts_
+    assert burst.log10p == expected.log10p
+    assert [r.values["expected"] for r in burst.reasons if r.code == "burst_detected"] == [
+        r.values["expected"] for r in expected.reasons if r.code == "burst_detected"]
+
+
+def test_without_its_background_a_busy_place_looks_bombed():
+    bg, attack = baseline(per_day_negative=15.0), bombing()
+    n = len(bg["reviewer"])
+    cols, background = _split([bg, attack], n + np.arange(20))
+    assert len(BurstDetector().fit(cols).bursts_) == 1
+    assert BurstDetector().fit(cols, background=background).bursts_ == []
+
+
+def test_a_burst_of_background_events_alone_is_not_reported():
+    bg, attack = baseline(), bombing()
+    cols, background = _split([bg, attack], np.arange(len(bg["reviewer"])))
+    detector = BurstDetector().fit(cols, background=background)
+    assert detector.bursts_ == []
+    assert (detector.review_burst_ == -1).all()

@@ -210,6 +210,43 @@ def test_the_neighbourhood_leaves_out_an_establishments_old_history(partner):
     assert recent.id in ids and new.id in ids and old.id not in ids
 
 
+def test_the_neighbourhood_reads_only_the_most_recent_reviews_of_a_busy_place(
+        partner, monkeypatch):
+    monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 5)
+    est = EstablishmentFactory(partner=partner)
+    older = [ReviewFactory(partner=partner, establishment=est,
+                           created_at=NOW - timedelta(days=20 + k)) for k in range(5)]
+    latest = [ReviewFactory(partner=partner, establishment=est,
+                            created_at=NOW - timedelta(days=1 + k)) for k in range(5)]
+    new = ReviewFactory(partner=partner, establishment=est, created_at=NOW)
+
+    ids = set(neighbourhood_of(reviews=[new]).review_ids)
+
+    assert {r.id for r in latest} <= ids
+    assert not {r.id for r in older} & ids
+
+
+def test_a_busy_places_usual_complaints_beyond_the_rows_read_are_no_burst(
+        partner, monkeypatch):
+    # Two complaints a day for 80 days, up to a week ago: eight in half a day is
+    # within its usual rate, even when only the reviews of that half day are read
+    # in full (and no co-reviewer of the last week brings older ones).
+    monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 4)
+    target = EstablishmentFactory(partner=partner)
+    rng = random.Random(3)
+    for k in range(160):
+        ReviewFactory(partner=partner, establishment=target, rating=1, text=honest_text(rng),
+                      status=Review.Status.PUBLISHED,
+                      created_at=NOW - timedelta(days=8 + k / 2))
+    wave = [ReviewFactory(partner=partner, establishment=target, rating=1, text=honest_text(rng),
+                          created_at=NOW - timedelta(hours=12 - k)) for k in range(8)]
+
+    reviews_score(review_ids=[r.id for r in wave])
+
+    codes = {c["code"] for r in refreshed(wave) for c in r.risk_reasons}
+    assert not {code for code in codes if code.startswith("burst") or code == "review_bombing"}
+
+
 def test_an_alert_ends_when_the_attack_goes_quiet_and_says_so_by_webhook(partner):
     from apps.detection.services import alerts_reconcile
 
