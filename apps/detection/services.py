@@ -170,10 +170,11 @@ def reviews_score(*, review_ids: list[int], historical: bool = False,
     ``historical`` (a backfill of past reviews): no live ring or burst detection
     (reconciliation reads the imported period) and no webhook per review.
 
-    ``fill``: the batch takes other waiting reviews up to its size
-    (``reviews_lock_pending``), so under a backlog every batch is full.
+    ``fill``: the batch takes other waiting reviews up to ``SCORING_FILL_SIZE``
+    (``HISTORICAL_BATCH_SIZE`` for a backfill; ``reviews_lock_pending``), so
+    under a backlog every batch is full, and larger than one message's.
     """
-    size = settings.HISTORICAL_BATCH_SIZE if historical else settings.SCORING_BATCH_SIZE
+    size = settings.HISTORICAL_BATCH_SIZE if historical else settings.SCORING_FILL_SIZE
     with transaction.atomic():
         pending = reviews_lock_pending(review_ids=review_ids, fill_to=size if fill else 0,
                                        historical=historical,

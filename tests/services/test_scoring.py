@@ -272,8 +272,8 @@ def test_a_review_that_itself_threatens_opens_an_extortion_case():
     assert list(case.reviews.all()) == [review]
 
 
-def test_a_batch_takes_other_waiting_reviews_up_to_its_size(settings):
-    settings.SCORING_BATCH_SIZE = 3
+def test_a_batch_takes_other_waiting_reviews_up_to_the_fill_size(settings):
+    settings.SCORING_FILL_SIZE = 3
     settings.SCORING_FILL_AFTER_SECONDS = 0
     mine = ReviewFactory()
     ReviewFactory.create_batch(3)
