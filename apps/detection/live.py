@@ -211,19 +211,44 @@ TOTAL_CACHE_SECONDS = 300
 def background_of(*, frame: ReviewFrame, near: Neighbourhood) -> tuple[np.ndarray, np.ndarray,
                                                                         float]:
     """The table's activity around a neighbourhood: each of its establishments' review
-    count over the period, and the whole table's (ml.rings.RingDetector ``background``)."""
-    establishments = np.unique(frame.columns.establishment)[:MAX_TIED_REVIEWERS]
-    rows = (Review.objects.filter(establishment_id__any=establishments.tolist(),
-                                  created_at__gte=near.since, created_at__lte=near.until)
-            .values("establishment_id").annotate(n=Count("id")).values_list("establishment_id", "n"))
-    pairs = np.array(list(rows), dtype=np.int64).reshape(-1, 2)
-    day = near.until.date().isoformat()
-    key = f"detection:reviews-in-window:{day}:{int(NEIGHBOUR_DAYS)}"
-    total = cache.get(key)
-    if total is None:
-        total = Review.objects.filter(created_at__gte=near.since, created_at__lte=near.until).count()
-        cache.set(key, total, TOTAL_CACHE_SECONDS)
-    return pairs[:, 0], pairs[:, 1].astype(np.float64), float(total)
+    count over the period, and the whole table's (ml.rings.RingDetector ``background``).
+
+    Counts over NEIGHBOUR_DAYS move slowly: each is kept for TOTAL_CACHE_SECONDS,
+    so consecutive batches on the same establishments count them once (and all
+    are counted afresh when the cache is away)."""
+    establishments = np.unique(frame.columns.establishment)[:MAX_TIED_REVIEWERS].tolist()
+    prefix = f"detection:reviews-in-window:{near.until.date().isoformat()}:{int(NEIGHBOUR_DAYS)}"
+    counts = _cached({f"{prefix}:{e}": e for e in [*establishments, "all"]})
+    missing = [e for e in establishments if e not in counts]
+    if missing:
+        fresh = dict(Review.objects.filter(establishment_id__any=missing,
+                                           created_at__gte=near.since, created_at__lte=near.until)
+                     .values("establishment_id").annotate(n=Count("id"))
+                     .values_list("establishment_id", "n"))
+        counts.update({e: fresh.get(e, 0) for e in missing})
+    if "all" not in counts:
+        counts["all"] = Review.objects.filter(created_at__gte=near.since,
+                                              created_at__lte=near.until).count()
+    _cache_for_a_while({f"{prefix}:{e}": counts[e] for e in [*missing, "all"]})
+    return (np.array(establishments, dtype=np.int64),
+            np.array([counts[e] for e in establishments], dtype=np.float64), float(counts["all"]))
+
+
+def _cached(keys: dict[str, object]) -> dict[object, int]:
+    """The cached values of ``keys`` (cache key -> name), by name; none when the
+    cache is away (then everything is counted afresh)."""
+    try:
+        return {keys[k]: v for k, v in cache.get_many(list(keys)).items()}
+    except Exception:  # any cache failure is a miss
+        logger.warning("cache unavailable; counting afresh", exc_info=True)
+        return {}
+
+
+def _cache_for_a_while(values: dict[str, int]) -> None:
+    try:
+        cache.set_many(values, TOTAL_CACHE_SECONDS)
+    except Exception:  # the counts are only an optimisation
+        logger.warning("cache unavailable; counts not kept", exc_info=True)
 
 
 def _band_keys(reviews: Sequence[Review]) -> BandKeys:
