@@ -270,9 +270,36 @@ def case_upsert_many(*, findings: list[CaseFinding]) -> list[CaseUpsert]:
     case, no case has their fingerprint) are opened together, in a few
     statements; the others take the one-by-one path, which extends, reopens or
     merges exactly as ``case_upsert_outcome`` does. If a concurrent worker opens
-    one of the new cases first (its fingerprint is taken), the whole set takes
-    the one-by-one path.
+    one of the new cases first (its fingerprint is taken), the findings are
+    sorted again against what it committed and the still-new ones are opened
+    together again (twice at most; then the rest go one by one).
     """
+    known, fresh = _known_and_fresh(findings)
+    opened: list[CaseUpsert] = []
+    for attempt in range(OPEN_MANY_ATTEMPTS):
+        if not fresh:
+            break
+        try:
+            with transaction.atomic():
+                opened = _open_many(fresh)
+            fresh = {}
+        except IntegrityError:
+            if attempt + 1 == OPEN_MANY_ATTEMPTS:
+                break
+            taken, fresh = _known_and_fresh(list(fresh.values()))
+            known += taken
+    return opened + _upsert_one_by_one(known + list(fresh.values()))
+
+
+#: Bulk opening attempts of ``case_upsert_many`` when concurrent workers open
+#: some of the same cases first.
+OPEN_MANY_ATTEMPTS = 3
+
+
+def _known_and_fresh(findings: list[CaseFinding]) -> tuple[list[CaseFinding],
+                                                           dict[str, CaseFinding]]:
+    """The findings that touch an existing case (a member key or the fingerprint),
+    and the others by fingerprint (the first of a fingerprint; later ones are known)."""
     prints = [case_fingerprint(f.kind, f.member_keys) for f in findings]
     keys = {k for f in findings for k in f.member_keys}
     seen_keys = set(CaseMember.objects.filter(key__in=keys).values_list("key", flat=True))
@@ -286,14 +313,7 @@ def case_upsert_many(*, findings: list[CaseFinding]) -> list[CaseUpsert]:
             known.append(finding)
         else:
             fresh[fingerprint] = finding
-    opened: list[CaseUpsert] = []
-    if fresh:
-        try:
-            with transaction.atomic():
-                opened = _open_many(fresh)
-        except IntegrityError:
-            known = list(findings)
-    return opened + _upsert_one_by_one(known)
+    return known, fresh
 
 
 def _upsert_one_by_one(findings: list[CaseFinding]) -> list[CaseUpsert]:

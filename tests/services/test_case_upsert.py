@@ -213,3 +213,32 @@ def test_many_with_two_findings_of_one_reviewer_opens_one_case():
     case_upsert_many(findings=[_single(first), _single(second)])
     case = Case.objects.get()
     assert set(case.reviews.values_list("id", flat=True)) == {first.id, second.id}
+
+
+def test_many_opens_the_rest_together_when_another_worker_opened_one_first(monkeypatch):
+    import apps.cases.services as services
+
+    reviews = [ReviewFactory(status=Review.Status.HELD) for _ in range(3)]
+    again = ReviewFactory(status=Review.Status.HELD, partner=reviews[0].partner,
+                          reviewer=reviews[0].reviewer)
+    real_sort, real_open_many = services._known_and_fresh, services._open_many
+    opened_together = []
+
+    def another_worker_commits_after_our_check(findings):
+        result = real_sort(findings)
+        if not opened_together:
+            case_upsert(finding=_single(reviews[0]))
+        return result
+
+    def open_many(fresh):
+        opened_together.append(len(fresh))
+        return real_open_many(fresh)
+
+    monkeypatch.setattr(services, "_known_and_fresh", another_worker_commits_after_our_check)
+    monkeypatch.setattr(services, "_open_many", open_many)
+    results = case_upsert_many(findings=[_single(again), *[_single(r) for r in reviews[1:]]])
+
+    assert opened_together == [3, 2]
+    assert sorted(r.outcome for r in results) == [
+        UpsertOutcome.EXTENDED, UpsertOutcome.OPENED, UpsertOutcome.OPENED]
+    assert Case.objects.count() == 3
