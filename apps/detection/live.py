@@ -135,14 +135,16 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
     )
     # Lockstep needs co-reviewers sharing places with the batch's reviewers; at a
     # busy moment there are more than the cap, and those on the most of the
-    # touched establishments come first.
+    # touched establishments come first (the batch's own reviewers, ranked
+    # among them, are taken out after).
     step_lo, _ = _in_window(reviews, LOCKSTEP_DAYS)
-    neighbours |= set(
+    co_reviewers = (
         recent.filter(establishment_id__any=establishments, created_at__gte=step_lo)
         .values("reviewer_id").annotate(places=Count("establishment_id", distinct=True))
         .order_by("-places", "reviewer_id").values_list("reviewer_id", flat=True)
-        [:MAX_CO_REVIEWERS]
     )
+    ranked = [r for r in co_reviewers[:MAX_CO_REVIEWERS + len(reviewers)] if r not in reviewers]
+    neighbours |= set(ranked[:MAX_CO_REVIEWERS])
     if emails:
         neighbours |= set(Reviewer.objects.filter(email_hash__in=emails)
                           .values_list("id", flat=True)[:MAX_TIED_REVIEWERS])

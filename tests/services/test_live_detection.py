@@ -226,6 +226,25 @@ def test_the_neighbourhood_reads_only_the_most_recent_reviews_of_a_busy_place(
     assert not {r.id for r in older} & ids
 
 
+def test_past_the_cap_the_co_reviewers_sharing_the_most_places_are_read(partner, monkeypatch):
+    monkeypatch.setattr("apps.detection.live.MAX_CO_REVIEWERS", 1)
+    monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 0)
+    first, second = EstablishmentFactory(partner=partner), EstablishmentFactory(partner=partner)
+    newcomer = ReviewerFactory(partner=partner)
+    batch = [ReviewFactory(partner=partner, establishment=e, reviewer=newcomer, created_at=NOW)
+             for e in (first, second)]
+    both, one = ReviewerFactory(partner=partner), ReviewerFactory(partner=partner)
+    on_both = [ReviewFactory(partner=partner, establishment=e, reviewer=both,
+                             created_at=NOW - timedelta(days=1)) for e in (first, second)]
+    on_one = ReviewFactory(partner=partner, establishment=first, reviewer=one,
+                           created_at=NOW - timedelta(days=1))
+
+    ids = set(neighbourhood_of(reviews=batch).review_ids)
+
+    assert {r.id for r in on_both} <= ids
+    assert on_one.id not in ids
+
+
 def test_a_busy_places_usual_complaints_beyond_the_rows_read_are_no_burst(
         partner, monkeypatch):
     # Two complaints a day for 80 days, up to a week ago: eight in half a day is
