@@ -7,16 +7,19 @@ the labelled rows into per-establishment label features (smoothed spam rate,
 overall and among one-review accounts, and how many labels back them),
 computed out of fold for the training rows so that a row never sees its own
 reviewer's labels, then fits gradient boosting on the graph features and
-those label features, and optionally self-trains: the most confident
-unlabelled rows join the label statistics (not the training rows) and the
-model is refitted once more.
+those label features, and optionally self-trains: every unlabelled row joins
+the training set with soft pseudo-labels and the model is refitted. The ranking
+(``decision_function``, ``transduction_``) averages the booster's rank with
+that of extremely randomised trees fitted on the labelled rows (a smoother,
+differently biased view of the same columns); ``predict_proba`` stays the
+booster's probability.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 __all__ = ["LABEL_FEATURES", "GraphLabelClassifier", "label_features"]
@@ -88,8 +91,16 @@ def label_features(
     return np.column_stack((per_row, rate_new[est], count[est], reviewer_mean[rev]))
 
 
+def _mid_rank(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Fraction of ``reference`` (sorted) below each value, ties counting half."""
+    below = np.searchsorted(reference, values, side="left")
+    not_above = np.searchsorted(reference, values, side="right")
+    return (below + not_above) / (2.0 * len(reference))
+
+
 class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
-    """Gradient boosting on graph features, soft self-training, optional label features.
+    """Gradient boosting on graph features, soft self-training, optional label features,
+    ranked together with extremely randomised trees.
 
     ``y`` follows scikit-learn's semi-supervised convention: 1 spam, 0 genuine,
     -1 unlabelled. The first model is fitted on the labelled rows; each
@@ -102,6 +113,14 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
     ``label_features`` from the labelled rows (out of fold, by reviewer, for the
     labelled rows themselves) join ``X``.
 
+    With ``forest_weight`` > 0, an ``ExtraTreesClassifier`` is also fitted on the
+    labelled rows (no self-training), and the ranking score
+    (``decision_function``, ``transduction_``) is ``(1 - w)`` times the
+    booster's mid-rank plus ``w`` times the forest's, both ranks taken against
+    the scores of the rows given to ``fit``. ``predict_proba`` and ``predict``
+    stay the booster's. With ``forest_weight=0`` the ranking score is the
+    booster's probability.
+
     Parameters
     ----------
     self_training : rounds of soft self-training (0: labelled rows only).
@@ -110,13 +129,19 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
     n_folds, smoothing : folds over labelled reviewers and pseudo-count for them.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         passed to ``HistGradientBoostingClassifier``.
-    random_state : int, RandomState or None; folds and the boosting's seed.
+    forest_weight : weight in [0, 1] of the forest's rank in the ranking score.
+    forest_trees, forest_min_samples_leaf, forest_max_features : passed to
+        ``ExtraTreesClassifier`` (``n_estimators``, ``min_samples_leaf``,
+        ``max_features``).
+    random_state : int, RandomState or None; folds and the boosting's and forest's seed.
 
     Attributes
     ----------
     model_ : the last fitted HistGradientBoostingClassifier.
+    forest_ : the fitted ExtraTreesClassifier, or None when ``forest_weight`` is 0.
     classes_ : array([0, 1]).
-    transduction_ : (n,) float64, spam probability of every row given to ``fit``.
+    transduction_ : (n,) float64, ranking score (``decision_function``) of every
+        row given to ``fit``; with ``forest_weight=0`` its spam probability.
     n_features_in_ : columns of ``X``.
     """
 
@@ -133,6 +158,10 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
         max_leaf_nodes: int = 7,
         min_samples_leaf: int = 100,
         l2_regularization: float = 1.0,
+        forest_weight: float = 0.3,
+        forest_trees: int = 300,
+        forest_min_samples_leaf: int = 30,
+        forest_max_features: float = 0.5,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.self_training = self_training
@@ -145,6 +174,10 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.forest_weight = forest_weight
+        self.forest_trees = forest_trees
+        self.forest_min_samples_leaf = forest_min_samples_leaf
+        self.forest_max_features = forest_max_features
         self.random_state = random_state
 
     def fit(
@@ -171,6 +204,8 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
         labelled = y >= 0
         if not np.isin(y[labelled], (0, 1)).all() or len(np.unique(y[labelled])) < 2:
             raise ValueError("y needs both classes 0 and 1 among its labelled rows (-1: none)")
+        if not 0.0 <= self.forest_weight <= 1.0:
+            raise ValueError("forest_weight must be in [0, 1]")
         rng = check_random_state(self.random_state)
         self.seed_ = int(rng.randint(np.iinfo(np.int32).max))
         if self.use_label_features:
@@ -195,10 +230,32 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
             model = self._booster().fit(Z, target.astype(np.int64), sample_weight=weight)
             scores = model.predict_proba(X)[:, 1]
         self.model_ = model
+        self.forest_ = None
+        if self.forest_weight > 0:
+            self.forest_ = ExtraTreesClassifier(
+                n_estimators=self.forest_trees,
+                min_samples_leaf=self.forest_min_samples_leaf,
+                max_features=self.forest_max_features,
+                random_state=self.seed_,
+                n_jobs=1,
+            ).fit(X[labelled], y[labelled])
+            self.booster_reference_ = np.sort(scores)
+            self.forest_reference_ = np.sort(self.forest_.predict_proba(X)[:, 1])
         self.classes_ = np.array([0, 1])
-        self.transduction_ = scores
         self.n_features_in_ = X.shape[1] - (len(LABEL_FEATURES) if self.use_label_features else 0)
+        self.transduction_ = self._ranking(X, scores)
         return self
+
+    def _ranking(self, X: np.ndarray, booster: np.ndarray) -> np.ndarray:
+        """The ranking score of rows ``X`` (label features included) whose booster
+        probability is ``booster``."""
+        if self.forest_ is None:
+            return booster
+        forest = self.forest_.predict_proba(X)[:, 1]
+        w = self.forest_weight
+        return (1.0 - w) * _mid_rank(self.booster_reference_, booster) + w * _mid_rank(
+            self.forest_reference_, forest
+        )
 
     def _booster(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
@@ -235,10 +292,28 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
         reviewer: np.ndarray | None = None,
         establishment: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Probabilities of genuine and spam per row, shape (n, 2). With
+        """The booster's probabilities of genuine and spam per row, shape (n, 2). With
         ``use_label_features``, ``X`` must be the rows given to ``fit`` (the label
         features are transductive: use ``transduction_``)."""
         check_is_fitted(self, "model_")
+        X = self._with_label_features(X, reviewer, establishment)
+        return self.model_.predict_proba(X)
+
+    def decision_function(
+        self,
+        X: np.ndarray,
+        *,
+        reviewer: np.ndarray | None = None,
+        establishment: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Ranking score per row (higher: more likely spam), shape (n,): the blend of
+        the booster's and the forest's ranks (see the class), or with
+        ``forest_weight=0`` the booster's spam probability."""
+        check_is_fitted(self, "model_")
+        X = self._with_label_features(X, reviewer, establishment)
+        return self._ranking(X, self.model_.predict_proba(X)[:, 1])
+
+    def _with_label_features(self, X, reviewer, establishment) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if self.use_label_features:
             reviewer0, establishment0, spam, labelled = self.label_rows_
@@ -258,7 +333,7 @@ class GraphLabelClassifier(ClassifierMixin, BaseEstimator):
                 smoothing=self.smoothing,
             )
             X = np.column_stack((X, L))
-        return self.model_.predict_proba(X)
+        return X
 
     def predict(self, X: np.ndarray, **graph: np.ndarray) -> np.ndarray:
         """1 where the spam probability is at least 0.5, else 0."""

@@ -72,3 +72,43 @@ def test_it_refuses_one_class_and_use_before_fit():
         GraphLabelClassifier().fit(np.zeros((3, 1)), np.array([1, 1, -1]))
     with pytest.raises(NotFittedError):
         GraphLabelClassifier().predict_proba(np.zeros((3, 1)))
+
+
+def test_without_the_forest_the_ranking_is_the_boosters_probability():
+    X, y, labelled = _toy()
+    model = GraphLabelClassifier(random_state=1, max_iter=20, forest_weight=0.0)
+    model.fit(X, np.where(labelled, y, -1))
+    assert model.forest_ is None
+    np.testing.assert_allclose(model.transduction_, model.predict_proba(X)[:, 1])
+    np.testing.assert_allclose(model.decision_function(X), model.transduction_)
+
+
+def test_the_forest_blend_is_a_weighted_mean_of_two_ranks():
+    X, y, labelled = _toy(seed=2)
+    y_semi = np.where(labelled, y, -1)
+    model = GraphLabelClassifier(random_state=1, max_iter=20, forest_trees=20,
+                                 forest_min_samples_leaf=5).fit(X, y_semi)
+    assert model.forest_ is not None
+    score = model.transduction_
+    # Ranks against the fit rows: in (0, 1), and scoring the fit rows again gives them back.
+    assert score.min() > 0 and score.max() < 1
+    np.testing.assert_allclose(model.decision_function(X), score)
+    booster = model.predict_proba(X)[:, 1]
+    forest = model.forest_.predict_proba(X)[:, 1]
+
+    def mid_rank(values):
+        return np.array([(np.sum(values < v) + np.sum(values <= v)) / (2 * len(values))
+                         for v in values])
+
+    np.testing.assert_allclose(score, 0.7 * mid_rank(booster) + 0.3 * mid_rank(forest))
+    assert roc_auc_score(y[~labelled], score[~labelled]) > 0.7
+    # predict stays the booster's probability at 0.5.
+    np.testing.assert_array_equal(model.predict(X), (booster >= 0.5).astype(np.int64))
+    # New rows are ranked against the fit rows, one at a time as in a batch.
+    np.testing.assert_allclose(model.decision_function(X[:5]), score[:5])
+
+
+def test_forest_weight_outside_0_1_is_refused():
+    X, y, labelled = _toy(n=200)
+    with pytest.raises(ValueError):
+        GraphLabelClassifier(forest_weight=1.5).fit(X, np.where(labelled, y, -1))
