@@ -8,7 +8,8 @@ PostgreSQL + Redis, everything started here and stopped at the end:
    (``--history`` reviews, already published); new reviews go to the first
    partner's 200 most-reviewed establishments, written now, by new reviewers.
 2. Ingest: ``--new`` reviews through ``POST /api/v1/reviews/`` (lists of
-   ``--batch``, ``--clients`` concurrent clients, gunicorn ``--web-workers``)
+   ``--batch``, ``--clients`` concurrent clients, gunicorn as the product runs it:
+   reviewguard/gunicorn.conf.py, ``--web-workers`` overriding its processes)
    with NO Celery worker running: ``ingest_per_s`` = reviews created / seconds.
    Their scoring messages wait in the broker.
 3. Drain: ``--workers`` Celery worker processes start, each at the ``make run``
@@ -265,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beat", action="store_true", help="beat in the first worker")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--web-workers", type=int, default=None,
+                        help="gunicorn processes (default: the product's, "
+                             "reviewguard/gunicorn.conf.py)")
     parser.add_argument("--establishments", type=int, default=200)
     parser.add_argument("--ingest-timeout", type=float, default=600.0)
     parser.add_argument("--drain-rate", type=float, default=0.0,
