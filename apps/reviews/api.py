@@ -53,6 +53,9 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_cases(self, review: Review) -> list[int]:
+        known = self.context.get("case_ids")  # given by a caller that knows them
+        if known is not None:
+            return sorted(known)
         return sorted(c.id for c in review.cases.all())
 
 
@@ -156,8 +159,12 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerSco
                     f"A different review is already stored under external_id {result.external_id!r}.",
                     status=409,
                 )
-            review = self.get_queryset().get(id=result.review_id)
-            return Response(ReviewSerializer(review).data, status=result.status)
+            if result.review is not None:
+                # Stored by this request: the row as inserted, in no case yet.
+                body = ReviewSerializer(result.review, context={"case_ids": []}).data
+            else:
+                body = ReviewSerializer(self.get_queryset().get(id=result.review_id)).data
+            return Response(body, status=result.status)
         body = []
         for r in results:
             item = {"index": r.index, "external_id": r.external_id, "status": r.status,
