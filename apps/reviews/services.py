@@ -23,6 +23,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from apps.core.db import rows_by_external_id
 from apps.core.exceptions import ApplicationError
 from apps.core.observability import SCORING_LATENCY
 from apps.core.reasons import merge_reason_records, reasons_payload
@@ -200,12 +201,8 @@ def _upsert_reviewers_in_one_statement(
 
 def _stored_reviews(*, partner: Partner, external_ids) -> dict[str, tuple[int, str]]:
     """external_id -> (id, payload_hash) of the partner's stored reviews among ``external_ids``."""
-    return {
-        ext: (rid, fp)
-        for rid, ext, fp in Review.objects.filter(
-            partner=partner, external_id__in=external_ids
-        ).values_list("id", "external_id", "payload_hash")
-    }
+    return {ext: (rid, fp) for ext, rid, fp in rows_by_external_id(
+        Review, partner_id=partner.pk, external_ids=external_ids, columns=("id", "payload_hash"))}
 
 
 def _first_index_of_new(items: list[dict], stored: dict) -> dict[str, int]:
