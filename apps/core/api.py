@@ -25,3 +25,10 @@ class PartnerScopedViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
         return self.scoped(self.request.user.partner)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # One object by its id with no query string: the list's FilterSet would
+        # be built, with its form, to apply nothing (~1.5 ms of CPU a read).
+        if self.detail and not self.request.query_params:
+            return queryset
+        return super().filter_queryset(queryset)

@@ -1,6 +1,8 @@
 """API v1: reviews — bulk ingest, verdicts with reasons."""
 
-from django.db.models import Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef, Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -53,7 +55,8 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_cases(self, review: Review) -> list[int]:
-        known = self.context.get("case_ids")  # given by a caller that knows them
+        # Given by a caller that knows them, or read with the review (``scoped``).
+        known = self.context.get("case_ids", getattr(review, "case_ids", None))
         if known is not None:
             return sorted(known)
         return sorted(c.id for c in review.cases.all())
@@ -126,9 +129,12 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerSco
     model = Review
 
     def scoped(self, partner):
-        return reviews_of_partner(partner=partner).prefetch_related(
-            Prefetch("cases", queryset=Case.objects.only("id"))
-        )
+        reviews = reviews_of_partner(partner=partner)
+        if self.detail and connection.vendor == "postgresql":
+            # One review: its case ids in the same query, not a second one.
+            return reviews.annotate(case_ids=ArraySubquery(
+                Case.reviews.through.objects.filter(review_id=OuterRef("pk")).values("case_id")))
+        return reviews.prefetch_related(Prefetch("cases", queryset=Case.objects.only("id")))
 
     @extend_schema(
         request={"application/json": one_or_many_schema(REVIEW_FIELDS, max_items=MAX_BATCH)},
