@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from apps.cases.models import Appeal, Case
 from apps.cases.services import MAX_STATEMENT, review_appeal_file
-from apps.core.api import PartnerScopedViewSet
+from apps.core.api import FieldsBuiltOnce, PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
 from apps.core.openapi import error_responses
 from apps.core.payloads import validate_one_or_many
@@ -31,7 +31,7 @@ class RiskSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.DictField())
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     establishment = serializers.CharField(source="establishment.external_id")
     reviewer = serializers.SerializerMethodField()
     risk = serializers.SerializerMethodField()
