@@ -20,7 +20,8 @@ cores (docs/DEPLOY.md).
 - The workers' heartbeat file lives in ``/dev/shm`` (memory) where it exists:
   gunicorn touches it on every pass of a worker's loop, and on a disk-backed
   ``/tmp`` that was ~5% of a worker's CPU samples serving single reviews
-  (0.4-0.5 ms a request; bench/RESULTS.md, issue 14). gunicorn's docs advise it.
+  (0.4-0.5 ms of CPU a request in one A/B pair on a busy machine;
+  bench/RESULTS.md, issue 14). gunicorn's docs advise it.
 """
 
 import os

@@ -152,8 +152,8 @@ def _upsert_reviewers_in_one_statement(
 ) -> dict[str, tuple[int, str]]:
     """``_upsert_reviewers`` on PostgreSQL: one INSERT … ON CONFLICT DO UPDATE.
 
-    The ORM needed four round trips (read, insert, update, read the ids again),
-    4 ms of a single review POST (bench/RESULTS.md, issue 14). An update happens
+    The ORM needed four queries, each compiled for every request (read,
+    insert, update, read the ids again; bench/RESULTS.md, issue 14). An update happens
     only where a non-empty identifier differs, as before, so an unchanged
     reviewer's row is not rewritten; such rows are not returned by the INSERT,
     so the same statement also reads the partner's rows among ``wanted`` (as
