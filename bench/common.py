@@ -370,6 +370,23 @@ def gunicorn(database: str, config: ServerConfig, log: Path) -> Iterator[int]:
         _stop(proc)
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (e.g. a Celery worker and its pool processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, ()))
+    return tree
+
+
 def gunicorn_pids(port: int) -> list[int]:
     """Pids of the gunicorn master serving ``port`` and its workers (for py-spy)."""
     out = subprocess.run(

@@ -8,7 +8,8 @@ PostgreSQL + Redis, everything started here and stopped at the end:
    (``--history`` reviews, already published); new reviews go to the first
    partner's 200 most-reviewed establishments, written now, by new reviewers.
 2. Ingest: ``--new`` reviews through ``POST /api/v1/reviews/`` (lists of
-   ``--batch``, ``--clients`` concurrent clients, gunicorn ``--web-workers``)
+   ``--batch``, ``--clients`` concurrent clients, gunicorn as the product runs it:
+   reviewguard/gunicorn.conf.py, ``--web-workers`` overriding its processes)
    with NO Celery worker running: ``ingest_per_s`` = reviews created / seconds.
    Their scoring messages wait in the broker.
 3. Drain: ``--workers`` Celery worker processes start, each at the ``make run``
@@ -174,7 +175,8 @@ def run(args: argparse.Namespace) -> dict:
         initial = common.count_pending(pg)
 
         with BacklogSampler(db) as backlog, common.celery_worker(
-                db, out_dir / "celery-pipeline.log", instances=args.workers, beat=args.beat):
+                db, out_dir / "celery-pipeline.log", instances=args.workers,
+                beat=args.beat) as worker:
             rate = args.drain_rate
             if bodies:
                 backlog.wait_empty(args.drain_timeout)
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> dict:
                 # A backlog left by the mixed phase is not this phase's load: the worker
                 # is running, but only for the single reviews.
                 result["pending_marked_scored_before_single"] = common.mark_history_scored(pg)
-                result["single"] = single_phase(args, port, key, new_reviews)
+                result["single"] = single_phase(args, port, key, new_reviews, worker.pid)
     result["scoring_messages_purged"] = common.purge_queue()
     pg.close()
     result.setdefault("goals", {})
@@ -242,18 +244,26 @@ def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_revie
     }
 
 
-def single_phase(args, port: int, key: str, new_reviews) -> dict:
+def single_phase(args, port: int, key: str, new_reviews, worker_pid: int) -> dict:
     common.clear_throttle_cache()
     n = int(args.single_rate * (args.single_duration + 3)) + 10
     bodies = [json.dumps(item).encode() for item in new_reviews(n, "one", 73)]
-    with common.CpuMeter(common.gunicorn_pids(port)) as cpu:
+    with common.CpuMeter(common.gunicorn_pids(port)) as cpu, \
+            common.CpuMeter(common.process_tree(worker_pid)) as worker_cpu:
+        started = time.perf_counter()
         measured = asyncio.run(drive(port, key, bodies, clients=8, duration=args.single_duration,
                                      rate=args.single_rate, warmup=3, grace=10))
+        seconds = time.perf_counter() - started
     answered = sum(measured["statuses"].values()) + measured.pop("warmup_requests")
     return {"offered_per_s": args.single_rate, **measured,
             "cpu_ms_per_request_gunicorn": round(1000 * cpu.web / max(answered, 1), 2),
             "cpu_rule": "user+system CPU of the gunicorn master and workers (/proc) over the "
-                        "phase, warm-up included, / requests answered"}
+                        "phase, warm-up included, / requests answered",
+            # Beside the web server on the same cores: what scoring these reviews costs.
+            "cpu_ms_per_request_first_celery_worker": round(
+                1000 * worker_cpu.web / max(answered, 1), 2),
+            "cpu_cores_busy": {"gunicorn": round(cpu.web / seconds, 2),
+                               "first_celery_worker": round(worker_cpu.web / seconds, 2)}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beat", action="store_true", help="beat in the first worker")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--web-workers", type=int, default=None,
+                        help="gunicorn processes (default: the product's, "
+                             "reviewguard/gunicorn.conf.py)")
     parser.add_argument("--establishments", type=int, default=200)
     parser.add_argument("--ingest-timeout", type=float, default=600.0)
     parser.add_argument("--drain-rate", type=float, default=0.0,

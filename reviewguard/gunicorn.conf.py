@@ -17,6 +17,11 @@ cores (docs/DEPLOY.md).
   (``SWITCH_INTERVAL_S``): a cheap request coming back from the database
   waited up to 5 ms for a thread serialising a 100-review bulk post, at each
   of its queries (bench/RESULTS.md, issue 11).
+- The workers' heartbeat file lives in ``/dev/shm`` (memory) where it exists:
+  gunicorn touches it on every pass of a worker's loop, and on a disk-backed
+  ``/tmp`` that was ~5% of a worker's CPU samples serving single reviews
+  (0.4-0.5 ms of CPU a request in one A/B pair on a busy machine;
+  bench/RESULTS.md, issue 14). gunicorn's docs advise it.
 """
 
 import os
@@ -27,6 +32,9 @@ SWITCH_INTERVAL_S = 0.001
 worker_class = "gthread"
 threads = 4
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gunicorn makes its file there with mkstemp (private, unique), as it would in /tmp.
+_SHM = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 
 
 def post_worker_init(worker):

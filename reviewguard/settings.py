@@ -181,6 +181,9 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://reviewguard")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same cache, reusing its Redis client objects (apps/core/cache.py).
+    CACHES["default"]["BACKEND"] = "apps.core.cache.RedisCache"
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     # An unreachable cache must fail fast (the throttle then fails open), not
     # hang a request on the operating system's connect timeout.

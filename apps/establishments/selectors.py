@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from apps.core.db import rows_by_external_id
 from apps.partners.models import Partner
 
 from .models import Alert, Establishment, OwnerInvitation
@@ -12,11 +13,8 @@ def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
 
 
 def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]) -> dict[str, int]:
-    return dict(
-        Establishment.objects.filter(partner=partner, external_id__in=external_ids).values_list(
-            "external_id", "id"
-        )
-    )
+    return dict(rows_by_external_id(Establishment, partner_id=partner.pk,
+                                    external_ids=external_ids, columns=("id",)))
 
 
 def establishment_names(*, ids) -> dict[int, str]:

@@ -9,7 +9,8 @@ read and rewritten whole each time, which cost 4.5-8.8 ms a request at
 import logging
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ class PartnerRateThrottle(BaseThrottle):
 
 def _count(key: str, *, timeout: int) -> int:
     """Increment a fixed-window counter and return its new value."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return _count_on_redis(backend, key, timeout=timeout)
     # add() is a no-op when the key exists; incr() is atomic on Redis.
     cache.add(key, 0, timeout=timeout)
     try:
@@ -54,3 +58,21 @@ def _count(key: str, *, timeout: int) -> int:
     except ValueError:  # the key expired between add and incr
         cache.add(key, 1, timeout=timeout)
         return 1
+
+
+def _count_on_redis(backend: RedisCache, key: str, *, timeout: int) -> int:
+    """The same counter on Redis in one round trip instead of three.
+
+    ``cache.add`` then ``cache.incr`` is SET NX, EXISTS and INCR, each waiting
+    for its answer; sent together in one pipeline (not a transaction: INCR is
+    atomic by itself, and SET NX only ever creates the key with its expiry)
+    they cost a third. The key and its value are those of the cache API (an
+    integer is stored as plain digits), so either way reads the other's count.
+    """
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(full_key, 0, ex=timeout, nx=True)
+    pipe.incr(full_key)
+    _, count = pipe.execute()
+    return int(count)

@@ -1,6 +1,8 @@
 """API v1: reviews — bulk ingest, verdicts with reasons."""
 
-from django.db.models import Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef, Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -8,7 +10,7 @@ from rest_framework.response import Response
 
 from apps.cases.models import Appeal, Case
 from apps.cases.services import MAX_STATEMENT, review_appeal_file
-from apps.core.api import PartnerScopedViewSet
+from apps.core.api import FieldsBuiltOnce, PartnerScopedViewSet
 from apps.core.exceptions import ApplicationError
 from apps.core.openapi import error_responses
 from apps.core.payloads import validate_one_or_many
@@ -29,7 +31,7 @@ class RiskSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.DictField())
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     establishment = serializers.CharField(source="establishment.external_id")
     reviewer = serializers.SerializerMethodField()
     risk = serializers.SerializerMethodField()
@@ -53,6 +55,10 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_cases(self, review: Review) -> list[int]:
+        # Given by a caller that knows them, or read with the review (``scoped``).
+        known = self.context.get("case_ids", getattr(review, "case_ids", None))
+        if known is not None:
+            return sorted(known)
         return sorted(c.id for c in review.cases.all())
 
 
@@ -123,9 +129,12 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerSco
     model = Review
 
     def scoped(self, partner):
-        return reviews_of_partner(partner=partner).prefetch_related(
-            Prefetch("cases", queryset=Case.objects.only("id"))
-        )
+        reviews = reviews_of_partner(partner=partner)
+        if self.detail and connection.vendor == "postgresql":
+            # One review: its case ids in the same query, not a second one.
+            return reviews.annotate(case_ids=ArraySubquery(
+                Case.reviews.through.objects.filter(review_id=OuterRef("pk")).values("case_id")))
+        return reviews.prefetch_related(Prefetch("cases", queryset=Case.objects.only("id")))
 
     @extend_schema(
         request={"application/json": one_or_many_schema(REVIEW_FIELDS, max_items=MAX_BATCH)},
@@ -156,8 +165,12 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PartnerSco
                     f"A different review is already stored under external_id {result.external_id!r}.",
                     status=409,
                 )
-            review = self.get_queryset().get(id=result.review_id)
-            return Response(ReviewSerializer(review).data, status=result.status)
+            if result.review is not None:
+                # Stored by this request: the row as inserted, in no case yet.
+                body = ReviewSerializer(result.review, context={"case_ids": []}).data
+            else:
+                body = ReviewSerializer(self.get_queryset().get(id=result.review_id)).data
+            return Response(body, status=result.status)
         body = []
         for r in results:
             item = {"index": r.index, "external_id": r.external_id, "status": r.status,

@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,9 +23,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from apps.core.db import rows_by_external_id
 from apps.core.exceptions import ApplicationError
 from apps.core.observability import SCORING_LATENCY
 from apps.core.reasons import merge_reason_records, reasons_payload
+from apps.establishments.models import Establishment
 from apps.establishments.selectors import establishment_ids_by_external_id
 from apps.partners.models import Partner
 from apps.partners.services import WebhookEvent, webhook_emit, webhooks_emit_many
@@ -42,6 +44,9 @@ class ItemResult:
     external_id: str
     status: int  # 201 created, 200 already stored with the same payload, 409 conflict
     review_id: int | None
+    #: For a review this call stored (201): the row as stored, with the public fields
+    #: of its establishment and reviewer, so a caller can answer without reading it back.
+    review: Review | None = field(default=None, compare=False, repr=False)
 
 
 def _sent_values(value):
@@ -89,14 +94,16 @@ def same_payload(stored: str, item: dict, fingerprint: str) -> bool:
     return stored == _keyed_hash(_identity(item))  # version 1
 
 
-def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
-    """Reviewer ids by external_id; new reviewers created, changed ones updated.
+def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, tuple[int, str]]:
+    """(id, display name) of each item's reviewer by external_id; new reviewers
+    created, changed ones updated.
 
-    Runs in its own short transaction, before the reviews' one, and touches rows
-    in external_id order: two concurrent batches sharing reviewers then wait on
-    each other briefly instead of deadlocking (a reviewer stored without its
-    review, if the review transaction fails, is harmless and reused on retry).
-    An identifier missing from a later payload does not erase the one we have.
+    Runs before the reviews are inserted, in its own short transaction, and
+    touches rows in external_id order: two concurrent batches sharing reviewers
+    then wait on each other briefly instead of deadlocking (a reviewer stored
+    without its review, if the review insert fails, is harmless and reused on
+    retry). An identifier missing from a later payload does not erase the one
+    we have.
     """
     latest: dict[str, dict] = {}
     for item in items:
@@ -109,6 +116,8 @@ def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
         }
         for ext, r in sorted(latest.items())
     }
+    if connection.vendor == "postgresql":
+        return _upsert_reviewers_in_one_statement(partner=partner, wanted=wanted)
     with transaction.atomic():
         existing = {
             row["external_id"]: row
@@ -126,21 +135,74 @@ def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, int]:
             changes = {k: v for k, v in wanted[ext].items() if v and v != row[k]}
             if changes:
                 Reviewer.objects.filter(id=row["id"]).update(**changes)
-    return dict(
-        Reviewer.objects.filter(partner=partner, external_id__in=wanted).values_list(
-            "external_id", "id"
-        )
+    return _reviewers_by_external_id(partner=partner, external_ids=wanted)
+
+
+def _reviewers_by_external_id(*, partner: Partner, external_ids) -> dict[str, tuple[int, str]]:
+    return {
+        ext: (rid, name)
+        for ext, rid, name in Reviewer.objects.filter(
+            partner=partner, external_id__in=external_ids
+        ).values_list("external_id", "id", "display_name")
+    }
+
+
+def _upsert_reviewers_in_one_statement(
+    *, partner: Partner, wanted: dict[str, dict]
+) -> dict[str, tuple[int, str]]:
+    """``_upsert_reviewers`` on PostgreSQL: one INSERT … ON CONFLICT DO UPDATE.
+
+    The ORM needed four queries, each compiled for every request (read,
+    insert, update, read the ids again; bench/RESULTS.md, issue 14). An update happens
+    only where a non-empty identifier differs, as before, so an unchanged
+    reviewer's row is not rewritten; such rows are not returned by the INSERT,
+    so the same statement also reads the partner's rows among ``wanted`` (as
+    they were when it started: a row updated here appears twice, the updated
+    version wins). A reviewer inserted by a concurrent request after that
+    start, and unchanged by us, is in neither part: read again at the end.
+    """
+    now = timezone.now()
+    rows = [Reviewer(partner=partner, external_id=ext, created_at=now, **v)
+            for ext, v in wanted.items()]  # external_id order (see _upsert_reviewers)
+    fields = [f for f in Reviewer._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    table = quote(Reviewer._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    name, email, created = (quote(c) for c in ("display_name", "email_hash", "account_created_at"))
+    # Identifiers come from the model's metadata, quoted; values are parameters.
+    sql = (
+        f"WITH upserted AS (INSERT INTO {table} AS r ({columns}) VALUES {values} "  # noqa: S608
+        "ON CONFLICT (partner_id, external_id) DO UPDATE SET "
+        f"{name} = CASE WHEN EXCLUDED.{name} <> '' THEN EXCLUDED.{name} ELSE r.{name} END, "
+        f"{email} = CASE WHEN EXCLUDED.{email} <> '' THEN EXCLUDED.{email} ELSE r.{email} END, "
+        f"{created} = COALESCE(EXCLUDED.{created}, r.{created}) "
+        f"WHERE (EXCLUDED.{name} <> '' AND EXCLUDED.{name} <> r.{name}) "
+        f"OR (EXCLUDED.{email} <> '' AND EXCLUDED.{email} <> r.{email}) "
+        f"OR (EXCLUDED.{created} IS NOT NULL AND EXCLUDED.{created} IS DISTINCT FROM r.{created}) "
+        f"RETURNING id, external_id, {name}) "
+        f"SELECT 1, id, external_id, {name} FROM upserted UNION ALL "
+        f"SELECT 0, id, external_id, {name} FROM {table} "
+        "WHERE partner_id = %s AND external_id = ANY(%s)"
     )
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection)
+              for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, partner.pk, list(wanted)])
+        found: dict[str, tuple[int, str]] = {}
+        for written, rid, ext, display_name in cursor.fetchall():
+            if written or ext not in found:
+                found[ext] = (rid, display_name)
+    missing = set(wanted) - set(found)
+    if missing:
+        found.update(_reviewers_by_external_id(partner=partner, external_ids=missing))
+    return found
 
 
 def _stored_reviews(*, partner: Partner, external_ids) -> dict[str, tuple[int, str]]:
     """external_id -> (id, payload_hash) of the partner's stored reviews among ``external_ids``."""
-    return {
-        ext: (rid, fp)
-        for rid, ext, fp in Review.objects.filter(
-            partner=partner, external_id__in=external_ids
-        ).values_list("id", "external_id", "payload_hash")
-    }
+    return {ext: (rid, fp) for ext, rid, fp in rows_by_external_id(
+        Review, partner_id=partner.pk, external_ids=external_ids, columns=("id", "payload_hash"))}
 
 
 def _first_index_of_new(items: list[dict], stored: dict) -> dict[str, int]:
@@ -185,31 +247,58 @@ COPY_MIN_ROWS = 50
 def _insert_new_reviews(reviews: list[Review]) -> dict[str, tuple[int, str]]:
     """Insert reviews, skipping any a concurrent request stored first.
 
-    Returns external_id -> (id, payload_hash) of the rows this call inserted.
-    On PostgreSQL the rows are COPYed into a temporary stage and moved with one
-    INSERT … ON CONFLICT DO NOTHING RETURNING: Django's bulk_create spends most
-    of bulk ingest's CPU compiling and quoting 1,000-row VALUES lists, then needs
-    a second query for the ids (bench/RESULTS.md, issue 3, R2).
+    Returns external_id -> (id, payload_hash) of the rows this call inserted,
+    and sets their ``id``. Committed when it returns (unless the caller holds a
+    transaction). On PostgreSQL one INSERT … ON CONFLICT DO NOTHING RETURNING
+    does it: with the rows as VALUES for a few (a single review POST), and for
+    more through a COPY into a temporary stage, as Django's bulk_create spends
+    most of bulk ingest's CPU compiling and quoting 1,000-row VALUES lists, then
+    needs a second query for the ids (bench/RESULTS.md, issue 3, R2).
     """
     if not reviews:
         return {}
-    if connection.vendor != "postgresql" or len(reviews) < COPY_MIN_ROWS:
+    if connection.vendor != "postgresql":
         Review.objects.bulk_create(reviews, ignore_conflicts=True)
-        return _stored_reviews(partner=reviews[0].partner, external_ids={r.external_id for r in reviews})
+        inserted = _stored_reviews(partner=reviews[0].partner,
+                                   external_ids={r.external_id for r in reviews})
+    else:
+        inserted = _insert_returning(reviews)
+    for review in reviews:
+        if review.external_id in inserted:
+            review.id = inserted[review.external_id][0]
+            review._state.adding = False
+            review._state.db = connection.alias
+    return inserted
+
+
+def _insert_returning(reviews: list[Review]) -> dict[str, tuple[int, str]]:
     # Identifiers below come from the model's own metadata, quoted; values go
-    # through COPY, never into the SQL text.
+    # through parameters or COPY, never into the SQL text.
     fields = [f for f in Review._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(Review._meta.db_table)
+    on_conflict = (
+        "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id, external_id, payload_hash"
+    )
+    if len(reviews) < COPY_MIN_ROWS:
+        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(reviews))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} {on_conflict}",  # noqa: S608
+                # as Django's own INSERT prepares values
+                [f.get_db_prep_save(f.pre_save(r, add=True), connection)
+                 for r in reviews for f in fields],
+            )
+            return {ext: (rid, fp) for rid, ext, fp in cursor.fetchall()}
     create_stage = (
         "CREATE TEMP TABLE IF NOT EXISTS review_ingest_stage ON COMMIT DELETE ROWS AS "  # noqa: S608
         f"SELECT {columns} FROM {table} WITH NO DATA"
     )
     move_to_table = (
         f"INSERT INTO {table} ({columns}) SELECT {columns} FROM review_ingest_stage "  # noqa: S608
-        "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id, external_id, payload_hash"
+        f"{on_conflict}"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         raw.execute(create_stage)
         with raw.copy(f"COPY review_ingest_stage ({columns}) FROM STDIN") as copy:
@@ -223,10 +312,27 @@ def _insert_new_reviews(reviews: list[Review]) -> dict[str, tuple[int, str]]:
     return inserted
 
 
+def _as_answered(review: Review, *, establishment_external_id: str,
+                 reviewer: tuple[int, str], reviewer_external_id: str) -> Review:
+    """``review`` with its establishment and reviewer attached as far as the API shows
+    them (external ids, the reviewer's display name as stored); their other fields
+    are deferred, so reading one loads it from the database, never a blank.
+    ``from_db`` takes the loaded values in the model's field order."""
+    review.establishment = Establishment.from_db(
+        connection.alias, ["id", "partner_id", "external_id"],
+        [review.establishment_id, review.partner_id, establishment_external_id])
+    review.reviewer = Reviewer.from_db(
+        connection.alias, ["id", "partner_id", "external_id", "display_name"],
+        [reviewer[0], review.partner_id, reviewer_external_id, reviewer[1]])
+    return review
+
+
 def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
     """Persist validated review payloads idempotently; answer per item, in order.
 
-    Raises ApplicationError("unknown_establishment") naming every item whose
+    Every review answered 201 is committed when this returns (unless the caller
+    holds a transaction) and comes back in its result as stored. Raises
+    ApplicationError("unknown_establishment") naming every item whose
     establishment the partner has not registered; then nothing is stored.
     """
     establishments = establishment_ids_by_external_id(
@@ -245,47 +351,47 @@ def reviews_ingest(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
         )
 
     fingerprints = [payload_fingerprint(item) for item in items]
-    external_ids = {item["external_id"] for item in items}
-    maybe_new = _first_index_of_new(items, _stored_reviews(partner=partner, external_ids=external_ids))
-    reviewer_ids = (
-        _upsert_reviewers(partner=partner, items=[items[i] for i in maybe_new.values()])
-        if maybe_new
-        else {}
-    )
-    with transaction.atomic():
-        # Read again inside the transaction: only what is still new is inserted.
-        stored = _stored_reviews(partner=partner, external_ids=external_ids)
-        fresh = _first_index_of_new(items, stored)
+    stored = _stored_reviews(partner=partner, external_ids={item["external_id"] for item in items})
+    # A review stored in the meantime by a concurrent request is caught by the
+    # insert (ON CONFLICT: not inserted, read below), not by reading again first.
+    fresh = _first_index_of_new(items, stored)
+    new: dict[str, Review] = {}
+    reviewers: dict[str, tuple[int, str]] = {}
+    inserted: dict[str, tuple[int, str]] = {}
+    created: dict[str, tuple[int, str]] = {}
+    if fresh:
+        reviewers = _upsert_reviewers(partner=partner, items=[items[i] for i in fresh.values()])
         now = timezone.now()
-        created: dict[str, tuple[int, str]] = {}
-        if fresh:
-            created = _insert_new_reviews(
-                [
-                    _new_review(
-                        partner=partner,
-                        item=items[i],
-                        establishment_id=establishments[items[i]["establishment"]],
-                        reviewer_id=reviewer_ids[items[i]["reviewer"]["external_id"]],
-                        fingerprint=fingerprints[i],
-                        now=now,
-                    )
-                    # external_id order, so concurrent batches never deadlock on the index
-                    for _, i in sorted(fresh.items())
-                ]
+        # external_id order, so concurrent batches never deadlock on the index
+        for ext, i in sorted(fresh.items()):
+            new[ext] = _new_review(
+                partner=partner,
+                item=items[i],
+                establishment_id=establishments[items[i]["establishment"]],
+                reviewer_id=reviewers[items[i]["reviewer"]["external_id"]][0],
+                fingerprint=fingerprints[i],
+                now=now,
             )
-            if len(created) < len(fresh):  # a concurrent request stored some first
-                created.update(_stored_reviews(partner=partner, external_ids=set(fresh) - set(created)))
+        inserted = _insert_new_reviews(list(new.values()))
+        created = dict(inserted)
+        if len(created) < len(fresh):  # a concurrent request stored some first
+            created.update(_stored_reviews(partner=partner, external_ids=set(fresh) - set(created)))
 
-        results: list[ItemResult] = []
-        for index, item in enumerate(items):
-            ext = item["external_id"]
-            if ext in fresh and fresh[ext] == index and created[ext][1] == fingerprints[index]:
-                results.append(ItemResult(index, ext, 201, created[ext][0]))
-                continue
-            rid, fp = stored.get(ext) or created[ext]
-            same = same_payload(fp, item, fingerprints[index])
-            results.append(ItemResult(index, ext, 200 if same else 409, rid))
-
+    results: list[ItemResult] = []
+    for index, item in enumerate(items):
+        ext = item["external_id"]
+        if ext in fresh and fresh[ext] == index and created[ext][1] == fingerprints[index]:
+            review = None
+            if ext in inserted:  # ours, not a concurrent request's twin
+                review = _as_answered(
+                    new[ext], establishment_external_id=item["establishment"],
+                    reviewer=reviewers[item["reviewer"]["external_id"]],
+                    reviewer_external_id=item["reviewer"]["external_id"])
+            results.append(ItemResult(index, ext, 201, created[ext][0], review))
+            continue
+        rid, fp = stored.get(ext) or created[ext]
+        same = same_payload(fp, item, fingerprints[index])
+        results.append(ItemResult(index, ext, 200 if same else 409, rid))
     return results
 
 
