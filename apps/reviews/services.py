@@ -168,7 +168,7 @@ def _upsert_reviewers_in_one_statement(
     quote = connection.ops.quote_name
     table = quote(Reviewer._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    values, params = _values_of(rows, fields)
     name, email, created = (quote(c) for c in ("display_name", "email_hash", "account_created_at"))
     # Identifiers come from the model's metadata, quoted; values are parameters.
     sql = (
@@ -185,8 +185,6 @@ def _upsert_reviewers_in_one_statement(
         f"SELECT 0, id, external_id, {name} FROM {table} "
         "WHERE partner_id = %s AND external_id = ANY(%s)"
     )
-    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection)
-              for row in rows for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, partner.pk, list(wanted)])
         found: dict[str, tuple[int, str]] = {}
@@ -197,6 +195,17 @@ def _upsert_reviewers_in_one_statement(
     if missing:
         found.update(_reviewers_by_external_id(partner=partner, external_ids=missing))
     return found
+
+
+def _prepared(row, fields) -> list:
+    """``row``'s values for ``fields``, as Django's own INSERT prepares them."""
+    return [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+
+
+def _values_of(rows, fields) -> tuple[str, list]:
+    """A VALUES list of placeholders for ``rows`` and its parameters."""
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return ", ".join([row] * len(rows)), [v for r in rows for v in _prepared(r, fields)]
 
 
 def _stored_reviews(*, partner: Partner, external_ids) -> dict[str, tuple[int, str]]:
@@ -281,13 +290,11 @@ def _insert_returning(reviews: list[Review]) -> dict[str, tuple[int, str]]:
         "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id, external_id, payload_hash"
     )
     if len(reviews) < COPY_MIN_ROWS:
-        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(reviews))
+        values, params = _values_of(reviews, fields)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {values} {on_conflict}",  # noqa: S608
-                # as Django's own INSERT prepares values
-                [f.get_db_prep_save(f.pre_save(r, add=True), connection)
-                 for r in reviews for f in fields],
+                params,
             )
             return {ext: (rid, fp) for rid, ext, fp in cursor.fetchall()}
     create_stage = (
@@ -303,9 +310,7 @@ def _insert_returning(reviews: list[Review]) -> dict[str, tuple[int, str]]:
         raw.execute(create_stage)
         with raw.copy(f"COPY review_ingest_stage ({columns}) FROM STDIN") as copy:
             for review in reviews:
-                copy.write_row(  # as Django's own INSERT prepares values
-                    [f.get_db_prep_save(f.pre_save(review, add=True), connection) for f in fields]
-                )
+                copy.write_row(_prepared(review, fields))
         raw.execute(move_to_table)
         inserted = {ext: (rid, fp) for rid, ext, fp in raw.fetchall()}
         raw.execute("DELETE FROM review_ingest_stage")  # the connection may be reused in-transaction
