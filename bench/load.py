@@ -485,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-rate", type=float, default=0.2)
     parser.add_argument("--arrivals", choices=("poisson", "fixed"), default="poisson",
                         help="independent arrivals at each rate (default), or a fixed period")
-    parser.add_argument("--idle-requests", type=int, default=40, help="per kind")
+    parser.add_argument("--idle-requests", type=int, default=200,
+                        help="per kind (200: a p99 that is not just the slowest one)")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--plot", default="", help="PNG of the backlog over time")
     parser.add_argument("--seed", type=int, default=6, help="detect_load's seed")

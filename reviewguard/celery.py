@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewguard.settings")
 
@@ -30,3 +31,20 @@ def _ensure_filesystem_broker_folders() -> None:
 @app.on_after_configure.connect
 def _on_after_configure(sender, **kwargs) -> None:
     _ensure_filesystem_broker_folders()
+
+
+def lower_cpu_priority(niceness: int) -> None:
+    """Run this process, and the processes it forks, at ``niceness`` or nicer.
+
+    Never raises the priority (that needs privileges and is not ours to do).
+    """
+    if niceness > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+
+
+@worker_init.connect
+def _on_worker_init(sender=None, **kwargs) -> None:
+    # Sent in the worker's main process before it forks its pool (and beat).
+    from django.conf import settings
+
+    lower_cpu_priority(settings.WORKER_NICENESS)

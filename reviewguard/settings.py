@@ -360,6 +360,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers run at this CPU niceness (0-19; 0 leaves it alone): where the web
+# server and a worker share cores (`make run`, one machine), requests are served
+# first and scoring takes the rest of the CPU; on a machine of its own a worker
+# loses nothing. bench/RESULTS.md, issue 11 ("worker priority").
+WORKER_NICENESS = env.int("WORKER_NICENESS", default=10)
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

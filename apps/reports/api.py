@@ -206,7 +206,7 @@ class ThreatReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Part
         report = threat_report_submit(
             partner=partner, establishment=establishment, payload=clean, files=files
         )
-        report = self.get_queryset().get(id=report.id)
+        # The new report comes with its evidence, links and cases known (no read).
         return Response(ThreatReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 

@@ -112,12 +112,25 @@ def threat_report_create(
                 content_hash=content_hash,
                 **identifiers,
             )
-            for item in checked:
-                _store_evidence(report=report, item=item)
+            evidence = [_store_evidence(report=report, item=item) for item in checked]
     except IntegrityError:
         # The same report, filed a moment ago by a concurrent request.
         return ThreatReport.objects.get(partner=partner, content_hash=content_hash)
+    # What a read of the new report would fetch, known without reading it: its
+    # evidence is what was just stored, and nothing links it to a review or a
+    # case before its linkage runs.
+    _prime_relations(report, links=[], evidence=evidence, cases=[])
     return report
+
+
+def _prime_relations(report: ThreatReport, **related: list) -> None:
+    """Fill ``report``'s related managers with known rows, as a prefetch would."""
+    cache = report.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(report, name).all()  # lazy: no query is run
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def _content_hash(establishment: Establishment, payload: dict, identifiers: dict,
