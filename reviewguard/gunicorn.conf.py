@@ -22,6 +22,8 @@ cores (docs/DEPLOY.md).
   ``/tmp`` that was ~5% of a worker's CPU samples serving single reviews
   (0.4-0.5 ms of CPU a request in one A/B pair on a busy machine;
   bench/RESULTS.md, issue 14). gunicorn's docs advise it.
+- A worker that exits publishes the scoring tasks it was still gathering
+  (``worker_exit``; apps/detection/outbox.py).
 """
 
 import os
@@ -44,3 +46,11 @@ def post_worker_init(worker):
 
     frozen = warm_up_and_freeze()
     worker.log.debug("froze %d objects loaded at start-up", frozen)
+
+
+def worker_exit(server, worker):
+    # Scoring publishes still gathered in this process go out before it ends
+    # (apps/detection/outbox.py); a worker killed outright leaves them to the sweep.
+    from apps.detection.outbox import flush_scoring_outbox
+
+    flush_scoring_outbox()

@@ -307,6 +307,9 @@ REVIEW_HOLD_THRESHOLD = env.float("REVIEW_HOLD_THRESHOLD", default=0.7)
 PENDING_SWEEP_AFTER_SECONDS = env.int("PENDING_SWEEP_AFTER_SECONDS", default=60)
 # 1,000: per-review cost fell by a third from 500 (bench/RESULTS.md, issue 14).
 SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=1000)
+# A web process gathers the scoring publishes of this many milliseconds into
+# one task (apps/detection/outbox.py; 0: one publish per request).
+SCORING_PUBLISH_WINDOW_MS = env.int("SCORING_PUBLISH_WINDOW_MS", default=20)
 # Backfilled (historical) reviews are scored in larger batches on the batch queue.
 HISTORICAL_BATCH_SIZE = env.int("HISTORICAL_BATCH_SIZE", default=2000)
 # A scoring batch fills itself with reviews waiting at least this long (a backlog),

@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 
 from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
 from prometheus_client import Counter, Histogram
@@ -33,6 +35,19 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 def current_request_id() -> str:
     return request_id_var.get()
+
+
+@contextlib.contextmanager
+def request_ids_as_current(request_ids: Iterable[str]) -> Iterator[None]:
+    """Work done for several requests at once (one task publish for many POSTs)
+    carries all their ids, space-separated (at most 20 named)."""
+    unique = list(dict.fromkeys(r for r in request_ids if r))
+    value = " ".join(unique[:20]) + (f" +{len(unique) - 20}" if len(unique) > 20 else "")
+    token = request_id_var.set(value)
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
 
 
 class RequestIdMiddleware:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.cases.models import Case
 from apps.cases.services import CaseFinding, case_upsert_many, case_upsert_outcome
+from apps.core.observability import current_request_id, request_ids_as_current
 from apps.core.reasons import merge_reason_records, reason_records
 from apps.establishments.models import Establishment
 from apps.establishments.services import establishment_alerts_raise
@@ -50,6 +51,7 @@ from .calibration import active_model
 from .linkage import LinkOutcome, ReportSignal, reports_link_reviews
 from .live import LiveResult, Neighbourhood, detect_live, neighbourhood_of, text_index_add
 from .loader import ReviewFrame, Where, read_reviews
+from .outbox import scoring_outbox
 from .policy import verdict
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def reviews_submit(*, partner: Partner, items: list[dict]) -> list[ItemResult]:
     past = [r.review_id for r, item in zip(results, items, strict=True)
             if r.status == 201 and item.get("historical")]
     if live:
-        transaction.on_commit(lambda: scoring_enqueue(review_ids=live), robust=True)
+        transaction.on_commit(lambda: scoring_enqueue_soon(review_ids=live), robust=True)
     if past:
         transaction.on_commit(lambda: scoring_enqueue(review_ids=past, historical=True),
                               robust=True)
@@ -107,6 +109,27 @@ def scoring_enqueue(*, review_ids: list[int], historical: bool = False) -> None:
             logger.warning("broker unavailable; %d reviews left to the sweep", len(chunk),
                            exc_info=True)
             return
+
+
+def scoring_enqueue_soon(*, review_ids: list[int]) -> None:
+    """Live reviews from a request: published with those of the next few
+    milliseconds in one task (``SCORING_PUBLISH_WINDOW_MS``; 0 publishes now).
+
+    Saves most of a task publish per single review POST; a review whose
+    publish is lost with its process is swept like one the broker lost.
+    """
+    window_ms = settings.SCORING_PUBLISH_WINDOW_MS
+    if window_ms <= 0:
+        scoring_enqueue(review_ids=review_ids)
+        return
+    outbox = scoring_outbox(_publish_gathered, window_s=window_ms / 1000,
+                            max_ids=settings.SCORING_BATCH_SIZE)
+    outbox.add(review_ids, current_request_id())
+
+
+def _publish_gathered(review_ids: list[int], request_ids: list[str]) -> None:
+    with request_ids_as_current(request_ids):
+        scoring_enqueue(review_ids=review_ids)
 
 
 def scoring_queue_depth() -> int | None:

@@ -81,3 +81,10 @@ def test_serve_runs_gunicorn_with_the_product_settings():
 def test_serve_web_workers_sets_the_processes():
     cmd = web_command(python="py", host="127.0.0.1", port=8000, web_workers=3)
     assert cmd[cmd.index("--workers") + 1] == "3"
+
+
+def test_an_exiting_worker_publishes_the_scoring_tasks_it_gathered(monkeypatch):
+    flushed = []
+    monkeypatch.setattr("apps.detection.outbox.flush_scoring_outbox", lambda: flushed.append(1))
+    _conf(monkeypatch)["worker_exit"](None, None)
+    assert flushed == [1]
