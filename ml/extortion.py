@@ -523,7 +523,8 @@ CORROBORATION_CODES: dict[str, float] = {
     "name_and_timing": 0.5,
     # The report names a booking and the review by that guest carries none.
     "stay_not_verified": 0.5,
-    # The review's account was created after the reported threat.
+    # The review's account was created after the reported threat (dated as
+    # honestly as timing must be: filed before the review, or promptly).
     "account_after_threat": 0.5,
 }
 
@@ -818,19 +819,25 @@ def _corroborating_evidence(
     )
     # Timing is measured from the reported message (the threat), not from the
     # filing: a guest posts within days of a refused demand.
-    timely = (
-        (links.delay_days >= 0)
-        & (links.delay_days <= timing_days)
-        & (report_has_cue[rep] | silent[rep])
-        & (cred[rep] >= clean_credibility)
-    )
+    # Both timing and "account created after the threat" rest on the date the
+    # owner gives the threat: they count only when the owner committed to it
+    # before the review existed, or reported it promptly. An owner who reads a
+    # review and then files a threat dated just before it proves nothing.
+    dated_honestly = np.ones(k, dtype=bool)
     if reports.filed_at is not None:
         filed = np.asarray(reports.filed_at, dtype=np.float64)[rep]
         received = np.asarray(reports.received_at, dtype=np.float64)[rep]
         written = np.asarray(reviews.created_at, dtype=np.float64)[rev]
         committed = filed <= written  # filed before the review existed
         prompt = filed - received <= prompt_days * SECONDS_PER_DAY
-        timely &= committed | prompt | np.isnan(filed)
+        dated_honestly = committed | prompt | np.isnan(filed)
+    timely = (
+        (links.delay_days >= 0)
+        & (links.delay_days <= timing_days)
+        & (report_has_cue[rep] | silent[rep])
+        & (cred[rep] >= clean_credibility)
+        & dated_honestly
+    )
     exact = (links.method & ~METHOD_BITS["name"]) != 0
     named = np.nan_to_num(links.name_score) >= name_identity
     out[:, col["identity_and_timing"]] = np.where(
@@ -853,7 +860,7 @@ def _corroborating_evidence(
     account = np.asarray(reviews.account_created_at, dtype=np.float64)[rev]
     received = np.asarray(reports.received_at, dtype=np.float64)[rep]
     out[:, col["account_after_threat"]] = np.where(
-        account >= received, CORROBORATION_CODES["account_after_threat"], 0.0
+        (account >= received) & dated_honestly, CORROBORATION_CODES["account_after_threat"], 0.0
     )
     return out
 

@@ -1,5 +1,7 @@
 """Threat report linkage, extortion score, serial guests and owner credibility on tiny batches."""
 
+import dataclasses
+
 import numpy as np
 
 from ml.extortion import (
@@ -337,5 +339,31 @@ def test_a_threat_reported_days_after_the_review_it_predates_does_not_corroborat
     result = score_extortion(late, rev, link_reports_to_reviews(late, rev))
     assert result.hold.tolist() == [False]
     prompt = reports([5], [0], email=[42], message_text=[""], filed_at=[T0 + 1 * DAY])
+    result = score_extortion(prompt, rev, link_reports_to_reviews(prompt, rev))
+    assert result.hold.tolist() == [True]
+
+
+def _new_account_review(account_days: float) -> ReviewColumns:
+    # A first review on day 2 by an account made on ``account_days``.
+    return dataclasses.replace(reviews([5], [2], rating=[1], email=[42]),
+                               account_created_at=np.array([T0 + account_days * DAY]))
+
+
+# The message describes no threat, so timing cannot corroborate: only the account's age can.
+NO_CUE = ["The guest called about the bill."]
+
+
+def test_an_account_made_after_a_threat_filed_late_and_backdated_does_not_corroborate():
+    # The owner reads the review (day 2), files on day 5 a message dated day 0,
+    # and the guest's account dates from day 1: only the owner's date says "after".
+    rev = _new_account_review(1)
+    late = reports([5], [0], email=[42], message_text=NO_CUE, filed_at=[T0 + 5 * DAY])
+    result = score_extortion(late, rev, link_reports_to_reviews(late, rev))
+    assert result.hold.tolist() == [False]
+
+
+def test_an_account_made_after_a_promptly_reported_threat_corroborates():
+    rev = _new_account_review(1)
+    prompt = reports([5], [0], email=[42], message_text=NO_CUE, filed_at=[T0 + 0.5 * DAY])
     result = score_extortion(prompt, rev, link_reports_to_reviews(prompt, rev))
     assert result.hold.tolist() == [True]
