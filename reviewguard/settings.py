@@ -351,8 +351,6 @@ CELERY_TASK_ROUTES = {
     "batch.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["batch"]},
     "reports.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["reports"]},
     "webhooks.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["webhooks"]},
-    # The webhook tasks, until they carry names of their own.
-    "apps.partners.tasks.*": {"queue": CELERY_QUEUES_BY_WORKLOAD["webhooks"]},
 }
 # A worker started without -Q consumes every queue declared here.
 CELERY_TASK_QUEUES = tuple(
