@@ -118,8 +118,11 @@ def scoring_enqueue_soon(*, review_ids: list[int]) -> None:
     Saves most of a task publish per single review POST; a review whose
     publish is lost with its process is swept like one the broker lost.
     """
+    from reviewguard.celery import app
+
     window_ms = settings.SCORING_PUBLISH_WINDOW_MS
-    if window_ms <= 0:
+    if window_ms <= 0 or app.conf.task_always_eager:
+        # Eager tasks (in-process benchmarks) run where they are published: now.
         scoring_enqueue(review_ids=review_ids)
         return
     outbox = scoring_outbox(_publish_gathered, window_s=window_ms / 1000,

@@ -121,3 +121,18 @@ def test_a_gathered_publish_carries_every_request_id(monkeypatch):
     _publish_gathered([1, 2, 3], ["req-a", "req-b", "req-a", ""])
     assert seen == [([1, 2, 3], "req-a req-b")]
     assert current_request_id() == ""
+
+
+@pytest.mark.django_db
+def test_eager_tasks_are_published_at_once(
+        partner_api, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from reviewguard.celery import app
+
+    settings.SCORING_PUBLISH_WINDOW_MS = 300
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
+    sent = []
+    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_api.client.post(URL, review_payload("htl-1", external_id="eager-1"), format="json")
+    assert sent == [[Review.objects.get(external_id="eager-1").id]]
