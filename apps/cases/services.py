@@ -172,14 +172,14 @@ def _upsert(finding: CaseFinding) -> CaseUpsert:
         raise ApplicationError("empty_finding", "A finding needs at least one member key.")
     fingerprint = case_fingerprint(finding.kind, keys)
 
-    case = Case.objects.select_for_update().filter(fingerprint=fingerprint).first()
+    case = Case.objects.select_for_update(no_key=True).filter(fingerprint=fingerprint).first()
     exact = case is not None
     if case is None:
         overlapping = _overlapping_case_id(kind=finding.kind, keys=keys)
         if overlapping is not None:
-            case = Case.objects.select_for_update().get(pk=overlapping)
+            case = Case.objects.select_for_update(no_key=True).get(pk=overlapping)
     if case is None:
-        case, opened = Case.objects.select_for_update().get_or_create(
+        case, opened = Case.objects.select_for_update(no_key=True).get_or_create(
             fingerprint=fingerprint,
             defaults={
                 "kind": finding.kind,
@@ -359,7 +359,7 @@ def _extend_open_exactly(findings: list[CaseFinding]) -> tuple[list[CaseUpsert],
               if f.kind in bulk_kinds}
     # Locked in id order: two batches extending the same cases never wait on each other
     # in opposite orders.
-    cases = {c.fingerprint: c for c in Case.objects.select_for_update().filter(
+    cases = {c.fingerprint: c for c in Case.objects.select_for_update(no_key=True).filter(
         fingerprint__in=list(prints), status=Case.Status.OPEN).order_by("pk")}
     if cases:
         shared = set(
@@ -809,7 +809,7 @@ def cases_decide_bulk(*, cases: Iterable[Case], decision: str, actor, note: str)
 @transaction.atomic
 def case_assign(*, case: Case, assignee, actor) -> bool:
     """Assign an open case to ``assignee`` (None: unassign). True if it changed."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     if case.status != Case.Status.OPEN:
         raise ApplicationError(
             "case_already_decided", f"Case #{case.pk} is {case.status}; only open cases are assigned.",
@@ -867,7 +867,7 @@ def appeal_file(*, case: Case, kind: str, subject: str, statement: str,
     joins it.
     """
     statement = _clean_statement(statement)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     if Appeal.objects.filter(subject=subject).exists():
         raise ApplicationError("appeal_exists", _("This decision was already appealed."),
                                status=409)
@@ -948,7 +948,7 @@ def appeal_decide(*, appeal: Appeal, actor, outcome: str, note: str) -> Appeal:
             raise ApplicationError("appeal_already_decided",
                                    f"Appeal #{appeal.pk} is already decided.", status=409)
         appeal.refresh_from_db()
-        case = Case.objects.select_for_update().get(pk=appeal.case_id)
+        case = Case.objects.select_for_update(no_key=True).get(pk=appeal.case_id)
         final_status, moved, flagged = appeal.previous_status, {}, []
         if outcome == AppealOutcome.OVERTURNED:
             final_status, moved, flagged = _overturn(appeal, case)

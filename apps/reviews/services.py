@@ -416,7 +416,7 @@ def reviews_mark_enqueued(*, review_ids: list[int]) -> list[int]:
         chunk = review_ids[start : start + MARK_CHUNK]
         with transaction.atomic():
             free = list(
-                Review.objects.select_for_update(skip_locked=True)
+                Review.objects.select_for_update(skip_locked=True, no_key=True)
                 .filter(id__in=chunk, status=Review.Status.PENDING)
                 .values_list("id", flat=True)
             )
@@ -462,6 +462,9 @@ def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0, historical:
 
     Rows another worker holds are skipped (it is scoring them), so two
     deliveries of one batch never score a review twice. Call inside atomic().
+    The lock is FOR NO KEY UPDATE: it excludes other scorers and the sweep,
+    but not a foreign-key check, so another batch adding these reviews to a
+    case does not wait at its commit for this batch to end.
 
     ``fill_to``: when fewer are found, the batch is filled up to that many with
     the oldest other reviews waiting to be scored for at least ``waited``
@@ -473,14 +476,14 @@ def reviews_lock_pending(*, review_ids: list[int], fill_to: int = 0, historical:
     messages: without a backlog, batches stay as they were sent and the worker
     processes share them.
     """
-    pending = Review.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
+    pending = Review.objects.select_for_update(skip_locked=True, of=("self",), no_key=True).select_related(
         "partner", "reviewer")
     locked = list(pending.filter(id__any=review_ids, status=Review.Status.PENDING).order_by("id"))
     room = fill_to - len(locked)
     if room > 0:
         # Lock the ids first, then read the rows with their partner and reviewer:
         # joining before the LIMIT joined the whole backlog (seen: 100 ms a batch).
-        more = list(Review.objects.select_for_update(skip_locked=True).filter(
+        more = list(Review.objects.select_for_update(skip_locked=True, no_key=True).filter(
             status=Review.Status.PENDING, dead_lettered_at__isnull=True, historical=historical,
             scoring_attempts=0, received_at__lte=timezone.now() - timedelta(seconds=waited),
         ).exclude(id__any=[r.id for r in locked]).order_by("id").values_list("id", flat=True)[:room])
@@ -667,7 +670,7 @@ def review_record_scoring_failure(*, review_id: int, error: str, max_attempts: i
     ``max_attempts`` it is dead-lettered. True when it was dead-lettered now."""
     now = timezone.now()
     with transaction.atomic():
-        review = (Review.objects.select_for_update()
+        review = (Review.objects.select_for_update(no_key=True)
                   .filter(id=review_id, status=Review.Status.PENDING).first())
         if review is None:
             return False
