@@ -167,6 +167,8 @@ class Truth:
     routes: dict[str, str] = field(default_factory=dict)  # extortion review -> route
     phone_silent: set[str] = field(default_factory=set)  # phone threat, review without threat words
     fabricated: set[str] = field(default_factory=set)  # honest, named in a backdated fabricated report
+    # the same, the guest's account made the day of the review
+    fabricated_new_account: set[str] = field(default_factory=set)
     namesakes: set[str] = field(default_factory=set)  # honest, same name as a name-only guest
     name_only: set[str] = field(default_factory=set)  # extortion reviews findable by name only
     name_kind: dict[str, str] = field(default_factory=dict)  # name-only review -> variant kind
@@ -391,7 +393,37 @@ class World:
                         "guest": {"name": critic, "email": email},
                         "channel": rng.choice(["phone", "email"]), "message_text": message,
                         "demand": demand, "received_at": when - DAY * rng.uniform(1, 3)})
+        self._fabricated_against_new_accounts(busy[-24:-16], scenario_start)
         self.events.sort(key=lambda e: (e[0], e[1]))
+
+    def _fabricated_against_new_accounts(self, establishments, scenario_start) -> None:
+        """The same fabrication against a guest whose account is new (made the day of
+        the review, as platforms that open one with the first review do): a threat
+        dated before the review then also makes "the account came after the threat"
+        look true. Drawn from a generator of its own, so the rest of the world is
+        the one earlier runs played."""
+        world_rng, self.rng = self.rng, random.Random(self.seed * 7919 + 13)
+        try:
+            rng = self.rng
+            for est in establishments:
+                when = scenario_start + DAY * rng.uniform(0, 160)
+                critic = self.name()
+                email = f"critic-{self.next_id('c')}@mail.example"
+                item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
+                                        text=self.own_words(HONEST_NEGATIVE), name=critic,
+                                        email=email)
+                item["reviewer"]["account_created_at"] = when - timedelta(
+                    minutes=rng.uniform(5, 120))
+                self.truth.fabricated_new_account.add(item["external_id"])
+                self.at(when, "review", item=item)
+                message, demand = rng.choice(THREATS)
+                self.at(when + DAY * rng.uniform(0.5, 3), "report", est=est, truth="false",
+                        owner=True, payload={
+                            "guest": {"name": critic, "email": email},
+                            "channel": rng.choice(["phone", "email"]), "message_text": message,
+                            "demand": demand, "received_at": when - DAY * rng.uniform(1, 3)})
+        finally:
+            self.rng = world_rng
 
     def _extortion(self, est, threat_at, route, *, serial_guest) -> None:
         rng = self.rng
@@ -618,6 +650,8 @@ def measure(world: World) -> dict:
             for x in wrongly_held),
         "phone_silent_held": f"{len(truth.phone_silent & held_any)}/{len(truth.phone_silent)}",
         "fabricated_held": f"{len(truth.fabricated & held_any)}/{len(truth.fabricated)}",
+        "fabricated_new_account_held": f"{len(truth.fabricated_new_account & held_any)}/"
+                                       f"{len(truth.fabricated_new_account)}",
         "false_report_named_held_ever": f"{len(honest & held_any)}/{len(honest)}",
         "name_only_linked": f"{len(truth.name_only & linked_true)}/{len(truth.name_only)}",
         "name_only_link_recall": round(len(truth.name_only & linked_true) / len(truth.name_only), 4)
@@ -688,6 +722,7 @@ def markdown(results: list[dict]) -> str:
         ("Honest reviews held, and what corroborated the report", lambda r: f"{r['honest_held']} {r['honest_held_corroborated_by']}"),
         ("Phone threat, review without threat words, held", lambda r: r["phone_silent_held"]),
         ("Fabricated backdated threat naming an angry guest: honest review held", lambda r: r["fabricated_held"]),
+        ("... the same against a guest whose account is new: held", lambda r: r["fabricated_new_account_held"]),
         ("Honest reviews named in false reports: ever held", lambda r: r["false_report_named_held_ever"]),
         ("Name-only guests: review linked to the report (recall)", lambda r: f"{r['name_only_link_recall']:.3f} ({r['name_only_linked']})"),
         ("... by name variant", lambda r: ", ".join(f"{k} {v}" for k, v in r["name_only_linked_by_kind"].items())),
