@@ -380,21 +380,28 @@ class World:
         # with a fabricated threat dated 1-3 days before the guest's honest review, and
         # files it after reading the review. Other owners than the ones above.
         for est in busy[-16:-8]:
-            when = scenario_start + DAY * rng.uniform(0, 160)
-            critic = self.name()
-            email = f"critic-{self.next_id('c')}@mail.example"
-            item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
-                                    text=self.own_words(HONEST_NEGATIVE), name=critic, email=email)
-            self.truth.fabricated.add(item["external_id"])
-            self.at(when, "review", item=item)
-            message, demand = rng.choice(THREATS)
-            self.at(when + DAY * rng.uniform(0.5, 3), "report", est=est, truth="false",
-                    owner=True, payload={
-                        "guest": {"name": critic, "email": email},
-                        "channel": rng.choice(["phone", "email"]), "message_text": message,
-                        "demand": demand, "received_at": when - DAY * rng.uniform(1, 3)})
+            self._fabricated_threat(est, scenario_start, self.truth.fabricated)
         self._fabricated_against_new_accounts(busy[-24:-16], scenario_start)
         self.events.sort(key=lambda e: (e[0], e[1]))
+
+    def _fabricated_threat(self, est, scenario_start, truth: set[str], *,
+                           new_account: bool = False) -> None:
+        rng = self.rng
+        when = scenario_start + DAY * rng.uniform(0, 160)
+        critic = self.name()
+        email = f"critic-{self.next_id('c')}@mail.example"
+        item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
+                                text=self.own_words(HONEST_NEGATIVE), name=critic, email=email)
+        if new_account:
+            item["reviewer"]["account_created_at"] = when - timedelta(minutes=rng.uniform(5, 120))
+        truth.add(item["external_id"])
+        self.at(when, "review", item=item)
+        message, demand = rng.choice(THREATS)
+        self.at(when + DAY * rng.uniform(0.5, 3), "report", est=est, truth="false",
+                owner=True, payload={
+                    "guest": {"name": critic, "email": email},
+                    "channel": rng.choice(["phone", "email"]), "message_text": message,
+                    "demand": demand, "received_at": when - DAY * rng.uniform(1, 3)})
 
     def _fabricated_against_new_accounts(self, establishments, scenario_start) -> None:
         """The same fabrication against a guest whose account is new (made the day of
@@ -404,24 +411,9 @@ class World:
         the one earlier runs played."""
         world_rng, self.rng = self.rng, random.Random(self.seed * 7919 + 13)
         try:
-            rng = self.rng
             for est in establishments:
-                when = scenario_start + DAY * rng.uniform(0, 160)
-                critic = self.name()
-                email = f"critic-{self.next_id('c')}@mail.example"
-                item = self.review_item(est, when=when, rating=rng.choice((1, 2)),
-                                        text=self.own_words(HONEST_NEGATIVE), name=critic,
-                                        email=email)
-                item["reviewer"]["account_created_at"] = when - timedelta(
-                    minutes=rng.uniform(5, 120))
-                self.truth.fabricated_new_account.add(item["external_id"])
-                self.at(when, "review", item=item)
-                message, demand = rng.choice(THREATS)
-                self.at(when + DAY * rng.uniform(0.5, 3), "report", est=est, truth="false",
-                        owner=True, payload={
-                            "guest": {"name": critic, "email": email},
-                            "channel": rng.choice(["phone", "email"]), "message_text": message,
-                            "demand": demand, "received_at": when - DAY * rng.uniform(1, 3)})
+                self._fabricated_threat(est, scenario_start, self.truth.fabricated_new_account,
+                                        new_account=True)
         finally:
             self.rng = world_rng
 

@@ -79,36 +79,44 @@ def test_flush_publishes_what_waits_in_the_calling_thread():
     assert publish.calls == [([7, 8], ["a"])]
 
 
-@pytest.mark.django_db
-def test_two_posts_within_the_window_publish_one_scoring_task(
-        partner_api, settings, monkeypatch, django_capture_on_commit_callbacks):
-    settings.SCORING_PUBLISH_WINDOW_MS = 300
+@pytest.fixture
+def posting(partner_api, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """Post single reviews with a publish window; returns (post, published ids lists)."""
     EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
-    sent = []
+    sent: list[list[int]] = []
     published = threading.Event()
     monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay",
                         lambda ids: (sent.append(ids), published.set()))
-    with django_capture_on_commit_callbacks(execute=True):
-        for n in (1, 2):
-            response = partner_api.client.post(URL, review_payload("htl-1", external_id=f"w-{n}"),
-                                                format="json", HTTP_X_REQUEST_ID=f"req-{n}")
-            assert response.status_code == 201
-    assert published.wait(5)
-    assert len(sent) == 1 and len(sent[0]) == 2
+
+    def post(*external_ids: str, window_ms: int) -> threading.Event:
+        settings.SCORING_PUBLISH_WINDOW_MS = window_ms
+        with django_capture_on_commit_callbacks(execute=True):
+            for n, external_id in enumerate(external_ids):
+                response = partner_api.client.post(
+                    URL, review_payload("htl-1", external_id=external_id), format="json",
+                    HTTP_X_REQUEST_ID=f"req-{n}")
+                assert response.status_code == 201
+        return published
+
+    return post, sent
+
+
+def _ids(*external_ids: str) -> list[int]:
+    return [Review.objects.get(external_id=e).id for e in external_ids]
 
 
 @pytest.mark.django_db
-def test_with_no_window_each_post_publishes_at_once(
-        partner_api, settings, monkeypatch, django_capture_on_commit_callbacks):
-    settings.SCORING_PUBLISH_WINDOW_MS = 0
-    EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
-    sent = []
-    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", sent.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = partner_api.client.post(URL, review_payload("htl-1", external_id="now-1"),
-                                            format="json")
-    assert response.status_code == 201
-    assert sent == [[Review.objects.get(external_id="now-1").id]]
+def test_two_posts_within_the_window_publish_one_scoring_task(posting):
+    post, sent = posting
+    assert post("w-1", "w-2", window_ms=300).wait(5)
+    assert len(sent) == 1 and sorted(sent[0]) == _ids("w-1", "w-2")
+
+
+@pytest.mark.django_db
+def test_with_no_window_each_post_publishes_at_once(posting):
+    post, sent = posting
+    post("now-1", window_ms=0)
+    assert sent == [_ids("now-1")]
 
 
 def test_a_gathered_publish_carries_every_request_id(monkeypatch):
@@ -124,15 +132,10 @@ def test_a_gathered_publish_carries_every_request_id(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_eager_tasks_are_published_at_once(
-        partner_api, settings, monkeypatch, django_capture_on_commit_callbacks):
+def test_eager_tasks_are_published_at_once(posting, monkeypatch):
     from reviewguard.celery import app
 
-    settings.SCORING_PUBLISH_WINDOW_MS = 300
+    post, sent = posting
     monkeypatch.setitem(app.conf, "task_always_eager", True)
-    EstablishmentFactory(partner=partner_api.partner, external_id="htl-1")
-    sent = []
-    monkeypatch.setattr("apps.detection.tasks.score_reviews_task.delay", sent.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        partner_api.client.post(URL, review_payload("htl-1", external_id="eager-1"), format="json")
-    assert sent == [[Review.objects.get(external_id="eager-1").id]]
+    post("eager-1", window_ms=300)
+    assert sent == [_ids("eager-1")]
