@@ -37,7 +37,8 @@ class CaseMembers:
 
 
 def case_members_seen_by(*, cases: Iterable[Case], partner: Partner) -> dict[int, CaseMembers]:
-    """Per case id, the partner's own members, in five flat queries for any page.
+    """Per case id, the partner's own members, in the same seven flat queries for
+    any page (two more when a case is shared with another partner).
 
     Reviews and reviewers in the order they joined the case, establishments by
     name.
@@ -50,46 +51,41 @@ def case_members_seen_by(*, cases: Iterable[Case], partner: Partner) -> dict[int
     for case_id, partner_id in Case.partners.through.objects.filter(
             case_id__in=ids).values_list("case_id", "partner_id"):
         partners_of[case_id].add(partner_id)
-    for case_id, external_id in _members_of(Case.reviews.through, "review", Review, ids,
-                                            partner, order_by=("id",)):
+    for case_id, external_id in _members_of(Case.reviews.through, "review", Review, ids, partner):
         members[case_id].reviews.append(external_id)
     for case_id, external_id in _members_of(Case.reviewers.through, "reviewer", Reviewer, ids,
-                                            partner, order_by=("id",)):
+                                            partner):
         members[case_id].reviewers.append(external_id)
     for case_id, external_id in _members_of(Case.establishments.through, "establishment",
-                                            Establishment, ids, partner,
-                                            order_by=("name", "id")):
+                                            Establishment, ids, partner, order_by=("name", "id")):
         members[case_id].establishments.append(external_id)
     shared = [case_id for case_id in ids if len(partners_of[case_id]) > 1]
     for case_id in shared:
         members[case_id].shared = True
     if shared:
         for case_id, reasons in _members_of(Case.reviews.through, "review", Review, shared,
-                                            partner, order_by=("id",), value="risk_reasons"):
+                                            partner, value="risk_reasons"):
             members[case_id].review_reasons.append(reasons or [])
     return members
 
 
 def _members_of(through, name: str, model, case_ids: list[int], partner: Partner, *,
-                order_by: tuple[str, ...], value: str = "external_id") -> list[tuple[int, object]]:
-    """(case id, ``value`` of the member) for the partner's members of the cases.
+                value: str = "external_id",
+                order_by: tuple[str, ...] = ()) -> list[tuple[int, object]]:
+    """(case id, ``value`` of the member) for the partner's members of the cases,
+    in the order they joined the case, or by the member's ``order_by`` fields.
 
     Two steps, so the members are looked up by primary key: joining first let
     PostgreSQL scan the partner's whole reviews table for a page of cases.
-    ``order_by`` orders the members (a field of the member, or "id": the order
-    they joined the case).
     """
     pairs = list(through.objects.filter(case_id__in=case_ids).order_by("id")
                  .values_list("case_id", f"{name}_id"))
-    rows = (model.objects.filter(id__any=sorted({m for _, m in pairs}), partner=partner)
-            .values_list("id", value))
-    if order_by != ("id",):
-        rows = rows.order_by(*order_by)
-        rank = {member_id: (k, v) for k, (member_id, v) in enumerate(rows)}
-        pairs.sort(key=lambda p: rank.get(p[1], (len(rank), None))[0])
-    else:
-        rank = {member_id: (0, v) for member_id, v in rows}
-    return [(case_id, rank[m][1]) for case_id, m in pairs if m in rank]
+    rows = model.objects.filter(id__any=sorted({m for _, m in pairs}), partner=partner)
+    found = dict(rows.order_by(*order_by).values_list("id", value))
+    if order_by:
+        position = {member_id: k for k, member_id in enumerate(found)}
+        pairs.sort(key=lambda pair: position.get(pair[1], len(position)))
+    return [(case_id, found[m]) for case_id, m in pairs if m in found]
 
 
 #: Case reasons made only of counts over the whole incident ("5 member accounts
