@@ -139,12 +139,9 @@ def _upsert_reviewers(*, partner: Partner, items: list[dict]) -> dict[str, tuple
 
 
 def _reviewers_by_external_id(*, partner: Partner, external_ids) -> dict[str, tuple[int, str]]:
-    return {
-        ext: (rid, name)
-        for ext, rid, name in Reviewer.objects.filter(
-            partner=partner, external_id__in=external_ids
-        ).values_list("external_id", "id", "display_name")
-    }
+    return {ext: (rid, name) for ext, rid, name in rows_by_external_id(
+        Reviewer, partner_id=partner.pk, external_ids=external_ids,
+        columns=("id", "display_name"))}
 
 
 def _upsert_reviewers_in_one_statement(

@@ -1,8 +1,6 @@
 """A threat report answered 201 is built from what filing stored, without reading it
 back: it must be the same JSON, byte for byte, as reading the report afterwards."""
 
-from pathlib import Path
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -10,15 +8,10 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories_reports import pdf_bytes, png_bytes
 
-from .test_threat_reports import URL, multipart, report_payload
+# media_root: that module's autouse fixture (evidence files under a temporary folder).
+from .test_threat_reports import URL, media_root, multipart, report_payload  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def _read_back(api, created) -> bytes:
