@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ml.arrays import sorted_unique
 from ml.features import SECONDS_PER_DAY, ReviewColumns
 from ml.fusion import Reason
 from ml.text import Cue, extortion_cues, normalize
@@ -475,7 +476,7 @@ def _distinct_per(component: np.ndarray, value: np.ndarray) -> np.ndarray:
     if len(component) == 0:
         return np.zeros(0, np.int64)
     _, v = np.unique(value, return_inverse=True)
-    pairs = _sorted_unique(component.astype(np.int64) * (int(v.max()) + 1) + v)
+    pairs = sorted_unique(component.astype(np.int64) * (int(v.max()) + 1) + v)
     counts = np.bincount(pairs // (int(v.max()) + 1), minlength=int(component.max()) + 1)
     return counts[component].astype(np.int64)
 
@@ -978,10 +979,3 @@ def _review_reasons(
             out.append(_reason("low_credibility_report", s, credibility=float(cred[rep])))
     out.sort(key=lambda reason: -reason.score)
     return out
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` by sorting: numpy 2.3's hash-based unique is pathologically
-    slow on tens of millions of distinct int64 (over a minute for 30M)."""
-    values = np.sort(np.asarray(values), kind="stable")
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values

@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ml.arrays import row_groups, sorted_unique
+
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -201,7 +203,7 @@ def _distinct_per_group(group: np.ndarray, member: np.ndarray) -> np.ndarray:
     if len(group) == 0:
         return np.zeros(0)
     width = int(member.max()) + 1
-    pair_keys = np.unique(group * width + member)
+    pair_keys = sorted_unique(group * width + member)
     return np.bincount(pair_keys // width, minlength=int(group.max()) + 1).astype(np.float64)
 
 
@@ -254,9 +256,7 @@ def _shared_reviewers(codes: np.ndarray | None, reviewer: np.ndarray, n: int, *,
     if platform is None:
         _, code_group = np.unique(codes[known], return_inverse=True)
     else:  # one group per (platform, identifier)
-        pairs = np.column_stack((np.asarray(platform, dtype=np.int64)[known], codes[known]))
-        _, code_group = np.unique(pairs, axis=0, return_inverse=True)
-        code_group = code_group.reshape(-1)
+        code_group = row_groups(np.asarray(platform, dtype=np.int64)[known], codes[known])
     distinct = _distinct_per_group(code_group.astype(np.int64), reviewer[known])
     result[known] = distinct[code_group] - 1.0
     return result

@@ -21,6 +21,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
+from ml.arrays import sorted_unique, unique_counts
 from ml.features import SECONDS_PER_DAY, ReviewColumns
 from ml.fusion import Reason
 from ml.text import NearDuplicateDetector
@@ -143,7 +144,7 @@ def _factorize(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pairs_within_groups(group: np.ndarray, member: np.ndarray, max_size: int):
     """All member pairs (a < b) sharing a group, over groups of 2..max_size distinct members."""
-    key = _sorted_unique(group * np.int64(member.max() + 1) + member)
+    key = sorted_unique(group * np.int64(member.max() + 1) + member)
     g, mem = key // (member.max() + 1), key % (member.max() + 1)
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, len(g)])
@@ -367,9 +368,9 @@ class RingDetector:
         pair = a * np.int64(n_rev) + b
         # Distinct establishments per pair.
         width_e = np.int64(max(int(establishment.max()) + 1, 1))
-        pe = _sorted_unique(pair * width_e + est)
+        pe = sorted_unique(pair * width_e + est)
         pair_of = pe // width_e
-        uniq, together = np.unique(pair_of, return_counts=True)
+        uniq, together = unique_counts(pair_of, presorted=True)
         return uniq // n_rev, uniq % n_rev, together.astype(np.int64), near
 
     def _text_pairs(self, cols, reviewer, establishment, n_rev):
@@ -396,7 +397,7 @@ class RingDetector:
         ra, rb = reviewer[eligible[i]], reviewer[eligible[j]]
         diff = ra != rb
         pair = np.minimum(ra, rb)[diff] * np.int64(n_rev) + np.maximum(ra, rb)[diff]
-        uniq, count = np.unique(pair, return_counts=True)
+        uniq, count = unique_counts(pair)
         return uniq // n_rev, uniq % n_rev, count.astype(np.int64)
 
     def _ties(self, cols, reviewer, establishment, day, n_rev, n_est) -> Ties:
@@ -422,7 +423,7 @@ class RingDetector:
         parts_a += [la, ta]
         parts_b += [lb, tb]
 
-        pair = _sorted_unique(np.concatenate(parts_a) * np.int64(n_rev) + np.concatenate(parts_b))
+        pair = sorted_unique(np.concatenate(parts_a) * np.int64(n_rev) + np.concatenate(parts_b))
         a, b = pair // max(n_rev, 1), pair % max(n_rev, 1)
 
         def flag(pa, pb):
@@ -718,10 +719,3 @@ def _restrict(weights: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix
     """``weights`` with only the rows and columns in ``keep``."""
     diagonal = sparse.diags(keep.astype(np.float64))
     return (diagonal @ weights @ diagonal).tocsr()
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` by sorting: numpy 2.3's hash-based unique is pathologically
-    slow on tens of millions of distinct int64 (over a minute for 30M)."""
-    values = np.sort(np.asarray(values), kind="stable")
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values

@@ -17,6 +17,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ml.arrays import sorted_unique
+
 __all__ = [
     "CUE_CODES",
     "Cue",
@@ -556,7 +558,7 @@ def near_duplicate_pairs(
     if anchored is not None:
         wanted = anchored[lo] | anchored[hi]
         lo, hi = lo[wanted], hi[wanted]
-    pair = _sorted_unique(lo * np.int64(len(sig)) + hi)
+    pair = sorted_unique(lo * np.int64(len(sig)) + hi)
     lo, hi = pair // len(sig), pair % len(sig)
     similarity = np.empty(len(pair), dtype=np.float64)
     step = max(1, 2_000_000 // num_perm)
@@ -947,10 +949,3 @@ def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
     cue. ``span`` indexes the original text.
     """
     return [_cues_of(text or "") for text in texts]
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` by sorting: numpy 2.3's hash-based unique is pathologically
-    slow on tens of millions of distinct int64 (over a minute for 30M)."""
-    values = np.sort(np.asarray(values), kind="stable")
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values

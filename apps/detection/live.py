@@ -45,11 +45,12 @@ from apps.core.reasons import reason_records
 from apps.establishments.services import establishment_alerts_raise
 from apps.reviews.models import Review, Reviewer
 from apps.reviews.selectors import review_verdict_state, reviews_held_among
+from ml.arrays import unique_counts
 from ml.bursts import BurstDetector
 from ml.rings import RingDetector
 from ml.text import lsh_band_keys, minhash_signatures
 
-from .loader import ReviewFrame
+from .loader import ReviewFrame, review_times
 from .models import TextBand
 from .policy import component_record, hold_on_new_evidence
 
@@ -69,6 +70,10 @@ LOCKSTEP_DAYS = 7.0
 #: Caps that keep one batch's neighbourhood bounded whatever the table holds.
 MAX_TIED_REVIEWERS = 2_000
 MAX_CO_REVIEWERS = 1_000
+#: Co-reviewers are looked for among this many of each touched establishment's most
+#: recent reviews of the lockstep window (a flooded place cost a scan of all of them:
+#: 0.2-0.7 s a batch at a million reviews, bench/RESULTS.md, issue 14).
+CO_REVIEW_ROWS = 200
 MAX_TEXT_CANDIDATES = 2_000
 MAX_NEIGHBOUR_REVIEWS = 20_000
 #: Texts shorter than this coincide innocently ("Great stay!") and are not indexed.
@@ -138,13 +143,7 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
     # touched establishments come first (the batch's own reviewers, ranked
     # among them, are taken out after).
     step_lo, _ = _in_window(reviews, LOCKSTEP_DAYS)
-    co_reviewers = (
-        recent.filter(establishment_id__any=establishments, created_at__gte=step_lo)
-        .values("reviewer_id").annotate(places=Count("establishment_id", distinct=True))
-        .order_by("-places", "reviewer_id").values_list("reviewer_id", flat=True)
-    )
-    ranked = [r for r in co_reviewers[:MAX_CO_REVIEWERS + len(reviewers)] if r not in reviewers]
-    neighbours |= set(ranked[:MAX_CO_REVIEWERS])
+    neighbours |= _co_reviewers(establishments, since=step_lo, until=hi, own=reviewers)
     if emails:
         neighbours |= set(Reviewer.objects.filter(email_hash__in=emails)
                           .values_list("id", flat=True)[:MAX_TIED_REVIEWERS])
@@ -154,7 +153,8 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
     neighbours -= reviewers
 
     found = set(Review.objects.filter(reviewer_id__any=reviewers).values_list("id", flat=True))
-    found |= _most_recent_of(establishments, since=lo, until=hi, limit=ESTABLISHMENT_ROWS)
+    found |= {row[0] for row in _most_recent_of(establishments, since=lo, until=hi,
+                                                limit=ESTABLISHMENT_ROWS)}
     if neighbours:
         found |= set(
             recent.filter(reviewer_id__any=neighbours).order_by("-created_at")
@@ -164,26 +164,47 @@ def neighbourhood_of(*, reviews: Sequence[Review]) -> Neighbourhood:
                          tuple(sorted(establishments)), lo)
 
 
-def _most_recent_of(establishments: set[int], *, since, until, limit: int) -> set[int]:
-    """Ids of each establishment's ``limit`` most recent reviews in [since, until]."""
-    if not establishments:
+def _co_reviewers(establishments: set[int], *, since, until, own: set[int]) -> set[int]:
+    """Up to MAX_CO_REVIEWERS reviewers (not in ``own``) among the
+    CO_REVIEW_ROWS most recent reviews of each of ``establishments`` in
+    [since, until], those on the most of them first (then by id)."""
+    rows = _most_recent_of(establishments, since=since, until=until, limit=CO_REVIEW_ROWS,
+                           columns=("reviewer_id", "establishment_id"))
+    if not rows:
         return set()
+    pairs = np.array(rows, dtype=np.int64)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    distinct = np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)]
+    reviewer, places = unique_counts(pairs[distinct, 0], presorted=True)
+    keep = ~np.isin(reviewer, list(own))
+    reviewer, places = reviewer[keep], places[keep]
+    ranked = reviewer[np.lexsort((reviewer, -places))]
+    return set(ranked[:MAX_CO_REVIEWERS].tolist())
+
+
+def _most_recent_of(establishments: set[int], *, since, until, limit: int,
+                    columns: tuple[str, ...] = ("id",)) -> list[tuple]:
+    """``columns`` of each establishment's ``limit`` most recent reviews in [since, until]."""
+    if not establishments:
+        return []
     if connection.vendor == "postgresql":
         # One backward walk of the (establishment, created_at) index per establishment.
         table = connection.ops.quote_name(Review._meta.db_table)
+        selected = ", ".join(f"r.{connection.ops.quote_name(c)}" for c in columns)
+        inner = ", ".join(connection.ops.quote_name(c) for c in columns)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT r.id FROM unnest(%s::bigint[]) AS e(id) CROSS JOIN LATERAL ("  # noqa: S608
-                f"SELECT id FROM {table} WHERE establishment_id = e.id AND created_at >= %s "
+                f"SELECT {selected} FROM unnest(%s::bigint[]) AS e(id) CROSS JOIN LATERAL ("  # noqa: S608
+                f"SELECT {inner} FROM {table} WHERE establishment_id = e.id AND created_at >= %s "
                 "AND created_at <= %s ORDER BY created_at DESC LIMIT %s) AS r",
                 [bigint_array(sorted(establishments)), since, until, limit],
             )
-            return {row[0] for row in cursor.fetchall()}
+            return cursor.fetchall()
     ranked = (Review.objects.filter(establishment_id__in=establishments, created_at__gte=since,
                                     created_at__lte=until)
               .annotate(recency=Window(RowNumber(), partition_by=F("establishment_id"),
                                        order_by=F("created_at").desc())))
-    return set(ranked.filter(recency__lte=limit).values_list("id", flat=True))
+    return list(ranked.filter(recency__lte=limit).values_list(*columns))
 
 
 def burst_background_of(*, frame: ReviewFrame, near: Neighbourhood,
@@ -192,18 +213,11 @@ def burst_background_of(*, frame: ReviewFrame, near: Neighbourhood,
     frame does not hold, as (establishment id, POSIX seconds): what the burst
     detector counts in its baseline besides the rows it reads
     (ml.bursts.BurstDetector ``background``)."""
-    if not near.establishments:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    rows = list(Review.objects.filter(
-        establishment_id__any=list(near.establishments), rating__lte=negative_max_rating,
-        created_at__gte=near.establishments_since, created_at__lte=near.until,
-    ).values_list("id", "establishment_id", "created_at"))
-    if not rows:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    ids, establishments, created = zip(*rows, strict=True)
-    outside = ~np.isin(np.fromiter(ids, np.int64, len(ids)), frame.review_ids)
-    seconds = np.fromiter((c.timestamp() for c in created), np.float64, len(created))
-    return np.fromiter(establishments, np.int64, len(ids))[outside], seconds[outside]
+    ids, establishments, seconds = review_times(
+        establishments=near.establishments, max_rating=negative_max_rating,
+        since=near.establishments_since, until=near.until)
+    outside = ~np.isin(ids, frame.review_ids)
+    return establishments[outside], seconds[outside]
 
 
 #: The table's review count over a period changes slowly: recount at most this often.

@@ -245,6 +245,22 @@ def test_past_the_cap_the_co_reviewers_sharing_the_most_places_are_read(partner,
     assert on_one.id not in ids
 
 
+def test_co_reviewers_are_looked_for_among_a_busy_places_most_recent_reviews(
+        partner, monkeypatch):
+    monkeypatch.setattr("apps.detection.live.CO_REVIEW_ROWS", 3)
+    monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 0)
+    est = EstablishmentFactory(partner=partner)
+    earlier = ReviewFactory(partner=partner, establishment=est, created_at=NOW - timedelta(days=3))
+    latest = [ReviewFactory(partner=partner, establishment=est,
+                            created_at=NOW - timedelta(hours=1 + k)) for k in range(3)]
+    new = ReviewFactory(partner=partner, establishment=est, created_at=NOW)
+
+    ids = set(neighbourhood_of(reviews=[new]).review_ids)
+
+    assert {r.id for r in latest[:2]} <= ids  # the third is crowded out by the new one
+    assert earlier.id not in ids
+
+
 def test_a_busy_places_usual_complaints_beyond_the_rows_read_are_no_burst(
         partner, monkeypatch):
     # Two complaints a day for 80 days, up to a week ago: eight in half a day is
