@@ -7,6 +7,7 @@ import pytest
 from apps.cases.models import Case, CaseEvent
 from apps.cases.services import (
     UpsertOutcome,
+    _keys_in_other_open_cases,
     case_decide,
     case_upsert,
     case_upsert_many,
@@ -242,3 +243,25 @@ def test_many_opens_the_rest_together_when_another_worker_opened_one_first(monke
     assert sorted(r.outcome for r in results) == [
         UpsertOutcome.EXTENDED, UpsertOutcome.OPENED, UpsertOutcome.OPENED]
     assert Case.objects.count() == 3
+
+
+def test_member_keys_of_other_open_cases_of_the_kinds_are_found():
+    reviews = [ReviewFactory(status=Review.Status.HELD) for _ in range(3)]
+    mine, _other, decided = (case_upsert(finding=_single(r))[0] for r in reviews)
+    case_decide(case=decided, decision="dismissed", actor=moderator(), note="Genuine.")
+    keys = {f"reviewer:{r.reviewer_id}" for r in reviews}
+
+    shared = _keys_in_other_open_cases(keys=keys, kinds=(Case.Kind.ANOMALOUS_REVIEWER,),
+                                       besides={mine.pk})
+
+    assert shared == {f"reviewer:{reviews[1].reviewer_id}"}
+
+
+def test_member_keys_of_open_cases_of_other_kinds_are_not_found():
+    review = ReviewFactory(status=Review.Status.HELD)
+    case_upsert(finding=_single(review))
+
+    shared = _keys_in_other_open_cases(keys={f"reviewer:{review.reviewer_id}"},
+                                       kinds=(Case.Kind.EXTORTION,), besides=set())
+
+    assert shared == set()
