@@ -407,6 +407,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.end_quiet_alerts",
         "schedule": 300.0,
     },
+    # Vacuum and analyse the tables that autovacuum would, when the server's is off
+    # (apps/core/maintenance.py); does nothing while it is on.
+    "maintain-tables": {
+        "task": "batch.maintain_tables",
+        "schedule": env.float("TABLE_MAINTENANCE_INTERVAL_SECONDS", default=60.0),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

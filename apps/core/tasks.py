@@ -36,3 +36,12 @@ def email_send_task(self, to: str, template: str, context: dict, language: str) 
     from .emails import email_send
 
     email_send(to=to, template=template, context=context, language=language)
+
+
+@shared_task(name="batch.maintain_tables", ignore_result=True)
+def maintain_tables_task() -> list[str]:
+    """Vacuum and analyse the project's tables when the server's autovacuum is off
+    (apps/core/maintenance.py). Periodic; a missed run is made up by the next."""
+    from .maintenance import tables_maintain
+
+    return tables_maintain()
