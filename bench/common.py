@@ -424,7 +424,11 @@ def celery_worker(database: str, log: Path, concurrency: int = SERVE_CONCURRENCY
         for k in range(instances):
             schedule = log.with_name(f"{log.stem}-beat-schedule") if beat and k == 0 else None
             if schedule is not None:
-                schedule.unlink(missing_ok=True)  # start from a fresh schedule
+                # Start from a fresh schedule. The shelve behind it may be several
+                # files (.dat, .dir, .bak): a previous run's left beat believing
+                # every task overdue, so reconciliation ran at once.
+                for stale in schedule.parent.glob(f"{schedule.name}*"):
+                    stale.unlink(missing_ok=True)
             cmd = _celery_worker_cmd(concurrency, f"bench-{os.getpid()}-{k}", schedule)
             procs.append(_spawn(cmd, database=database, log=log))
         time.sleep(4)  # boot: imports numpy/scipy/sklearn, connects to Redis

@@ -529,33 +529,49 @@ INCIDENT_KINDS = (Case.Kind.SOCK_PUPPET_RING, Case.Kind.REVIEW_BOMBING)
 def cases_merge(*, into: Case, cases: Iterable[Case], note: str) -> list[int]:
     """Merge open cases into ``into``: their reviews, reviewers, establishments,
     partners and member keys move over, they end ``merged`` (pointing at it),
-    and both sides record a ``merged`` audit event. Returns the merged case ids."""
-    merged: list[int] = []
-    for case in cases:
-        if case.pk == into.pk:
-            continue
-        moved = Case.objects.filter(pk=case.pk, status=Case.Status.OPEN).update(
-            status=Case.Status.MERGED, merged_into=into, updated_at=timezone.now()
-        )
-        if not moved:
-            continue  # decided or merged meanwhile: it keeps its own outcome
-        into.reviews.add(*case.reviews.all())
-        into.reviewers.add(*case.reviewers.all())
-        into.establishments.add(*case.establishments.all())
-        into.partners.add(*case.partners.all())
-        CaseMember.objects.bulk_create(
-            [CaseMember(case=into, key=key) for key in case.member_keys.values_list("key", flat=True)],
-            ignore_conflicts=True,
-        )
-        CaseEvent.objects.create(case=case, action="merged", before={"status": Case.Status.OPEN},
-                                 after={"status": Case.Status.MERGED, "into": into.pk}, note=note)
-        CaseEvent.objects.create(case=into, action="merged", after={"from": case.pk}, note=note)
-        merged.append(case.pk)
-    if merged:
-        into.severity = max([into.severity] + [c.severity for c in Case.objects.filter(
-            pk__in=merged)])
-        into.save(update_fields=["severity", "updated_at"])
+    and both sides record a ``merged`` audit event. Returns the merged case ids.
+
+    A few statements whatever the number of cases, moving ids only: an incident
+    absorbing its members' per-reviewer cases one by one, through model
+    instances, held the incident's case for minutes at a million reviews (and
+    every scoring batch that needed it waited; bench/RESULTS.md, issue 14)."""
+    wanted = sorted({case.pk for case in cases} - {into.pk})
+    if not wanted:
+        return []
+    # Decided or already merged meanwhile: it keeps its own outcome.
+    merged = list(Case.objects.select_for_update(no_key=True).filter(
+        pk__in=wanted, status=Case.Status.OPEN).order_by("pk").values_list("pk", flat=True))
+    if not merged:
+        return []
+    Case.objects.filter(pk__in=merged).update(
+        status=Case.Status.MERGED, merged_into=into, updated_at=timezone.now())
+    for relation in ("reviews", "reviewers", "establishments", "partners"):
+        _links_copy(getattr(Case, relation).through, into=into.pk, sources=merged)
+    CaseMember.objects.bulk_create(
+        [CaseMember(case=into, key=key) for key in CaseMember.objects.filter(
+            case_id__in=merged).values_list("key", flat=True).distinct()],
+        ignore_conflicts=True, batch_size=2_000,
+    )
+    CaseEvent.objects.bulk_create(
+        [CaseEvent(case_id=pk, action="merged", before={"status": Case.Status.OPEN},
+                   after={"status": Case.Status.MERGED, "into": into.pk}, note=note)
+         for pk in merged]
+        + [CaseEvent(case=into, action="merged", after={"from": pk}, note=note) for pk in merged],
+        batch_size=2_000,
+    )
+    severities = Case.objects.filter(pk__in=merged).values_list("severity", flat=True)
+    into.severity = max([into.severity, *severities])
+    into.save(update_fields=["severity", "updated_at"])
     return merged
+
+
+def _links_copy(through, *, into: int, sources: list[int]) -> None:
+    """The many-to-many links of the ``sources`` cases, given to case ``into`` too."""
+    target = next(f.attname for f in through._meta.concrete_fields
+                  if f.is_relation and f.related_model is not Case)
+    values = through.objects.filter(case_id__in=sources).values_list(target, flat=True).distinct()
+    through.objects.bulk_create([through(case_id=into, **{target: v}) for v in values],
+                                ignore_conflicts=True, batch_size=2_000)
 
 
 def _absorb_related(case: Case, finding: CaseFinding) -> None:

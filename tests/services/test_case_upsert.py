@@ -12,6 +12,7 @@ from apps.cases.services import (
     case_upsert,
     case_upsert_many,
     case_upsert_outcome,
+    cases_merge,
 )
 from apps.partners.models import WebhookDelivery
 from apps.reviews.models import Review
@@ -265,3 +266,31 @@ def test_member_keys_of_open_cases_of_other_kinds_are_not_found():
                                        kinds=(Case.Kind.EXTORTION,), besides=set())
 
     assert shared == set()
+
+
+def test_merging_moves_every_link_of_the_open_cases_and_records_both_sides():
+    incident, _ = case_upsert(finding=finding_for(ring_reviews(members=3)))
+    singles = [ReviewFactory(status=Review.Status.HELD) for _ in range(3)]
+    first, second, decided = (case_upsert(finding=_single(r))[0] for r in singles)
+    case_decide(case=decided, decision="dismissed", actor=moderator(), note="Genuine.")
+    Case.objects.filter(pk=second.pk).update(severity=0.99)
+
+    merged = cases_merge(into=incident, cases=[first, second, decided, incident], note="Same ring.")
+
+    assert merged == [first.pk, second.pk]
+    incident.refresh_from_db()
+    for review in singles[:2]:
+        assert incident.reviews.filter(pk=review.pk).exists()
+        assert incident.reviewers.filter(pk=review.reviewer_id).exists()
+        assert incident.establishments.filter(pk=review.establishment_id).exists()
+        assert incident.partners.filter(pk=review.partner_id).exists()
+        assert incident.member_keys.filter(key=f"reviewer:{review.reviewer_id}").exists()
+    assert not incident.reviews.filter(pk=singles[2].pk).exists()
+    assert incident.severity == 0.99
+    for case in (first, second):
+        case.refresh_from_db()
+        assert (case.status, case.merged_into_id) == (Case.Status.MERGED, incident.pk)
+        assert case.events.filter(action="merged").count() == 1
+    assert incident.events.filter(action="merged").count() == 2
+    decided.refresh_from_db()
+    assert decided.status == Case.Status.DISMISSED
