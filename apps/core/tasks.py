@@ -38,10 +38,13 @@ def email_send_task(self, to: str, template: str, context: dict, language: str) 
     email_send(to=to, template=template, context=context, language=language)
 
 
-@shared_task(name="batch.maintain_tables", ignore_result=True)
+# A VACUUM of a table of millions of reviews can take minutes.
+@shared_task(name="batch.maintain_tables", ignore_result=True, time_limit=3600,
+             soft_time_limit=3540)
 def maintain_tables_task() -> list[str]:
     """Vacuum and analyse the project's tables when the server's autovacuum is off
-    (apps/core/maintenance.py). Periodic; a missed run is made up by the next."""
+    (apps/core/maintenance.py). Periodic; a missed run is made up by the next, and
+    a table another run is still vacuuming is skipped (lock timeout)."""
     from .maintenance import tables_maintain
 
     return tables_maintain()

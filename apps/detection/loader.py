@@ -261,7 +261,6 @@ def _reviewer_chunk(cols: list, n: int) -> list:
     ]
 
 
-
 def review_times(*, establishments: Sequence[int], max_rating: float, since, until
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(review id, establishment id, POSIX seconds) of the reviews of ``establishments``
@@ -285,6 +284,7 @@ def review_times(*, establishments: Sequence[int], max_rating: float, since, unt
     ids, places, times = zip(*rows, strict=True)
     return (np.fromiter(ids, np.int64, len(rows)), np.fromiter(places, np.int64, len(rows)),
             np.fromiter((_epoch(t) for t in times), np.float64, len(rows)))
+
 
 _EMPTY_CHUNK = ([np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 2
                 + [np.zeros(0, np.int64)] * 4 + [[]])
