@@ -10,9 +10,11 @@ PostgreSQL, and falls back to ``IN`` elsewhere. Integers only. ``bigint_array`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from django.db import models
+from django.db import DatabaseError, connection, models
 from django.db.models import Lookup
 
 
@@ -69,3 +71,35 @@ def rows_by_external_id(model: type[models.Model], *, partner_id: int, external_
     with connection.cursor() as cursor:
         cursor.execute(sql, [partner_id, *external_ids])
         return cursor.fetchall()
+
+
+def advisory_lock_key(name: str) -> int:
+    """The bigint key of the advisory lock called ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool | None]:
+    """A PostgreSQL session-level advisory lock called ``name``, tried, never waited for.
+
+    Yields True when this session now holds it (until the block ends, or the
+    session dies with its process: a killed worker never leaves it taken),
+    False when another session holds it, and None on another database, which
+    has no such locks (the caller decides without one).
+    """
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    key = advisory_lock_key(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:
+                pass  # the session is gone, and the lock with it

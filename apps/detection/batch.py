@@ -14,6 +14,8 @@ import logging
 import resource
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,7 @@ from django.utils import timezone
 
 from apps.cases.models import Case
 from apps.cases.services import INCIDENT_KINDS, CaseFinding, case_upsert_outcome
+from apps.core.db import advisory_lock
 from apps.core.reasons import reason_records
 from apps.establishments.selectors import establishment_names
 from apps.reviews.models import Review
@@ -278,6 +281,38 @@ def _peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+#: The advisory lock a reconciliation holds while it runs (PostgreSQL).
+RECONCILIATION_LOCK = "detection:reconciliation"
+#: Without advisory locks (SQLite), a run still "running" after this long is
+#: taken for one that died.
+RUNNING_AT_MOST = timedelta(hours=3)
+
+
+@contextmanager
+def reconciliation_slot() -> Iterator[bool]:
+    """Whether this process may reconcile now; the answer holds for the block.
+
+    One reconciliation at a time (beat and ``manage.py detect`` may overlap).
+    On PostgreSQL the running one holds an advisory lock for its whole run, so
+    a run whose worker was killed outright (no ``finally`` ran) releases it
+    with its connection: its DetectionRun, left "running", is then marked
+    failed here and the next run goes ahead, instead of every run skipping
+    for hours. Elsewhere: free unless a run started within RUNNING_AT_MOST is
+    still running.
+    """
+    with advisory_lock(RECONCILIATION_LOCK) as held:
+        if held is None:
+            recent = timezone.now() - RUNNING_AT_MOST
+            yield not DetectionRun.objects.filter(status=DetectionRun.Status.RUNNING,
+                                                  started_at__gte=recent).exists()
+            return
+        if held:
+            DetectionRun.objects.filter(status=DetectionRun.Status.RUNNING).update(
+                status=DetectionRun.Status.FAILED, finished_at=timezone.now(),
+                error="interrupted: its process stopped before the run finished")
+        yield held
+
+
 def run_batch_detection(*, params: BatchParameters | None = None,
                         progress: Progress | None = None) -> DetectionRun:
     """Read, detect, upsert cases; returns the finished DetectionRun (failed runs re-raise)."""
@@ -364,7 +399,7 @@ def run_batch_detection(*, params: BatchParameters | None = None,
         metrics["peak_memory_mb"] = _peak_memory_mb()
         run.status = DetectionRun.Status.SUCCEEDED
         run.counts = dict(counts)
-    except Exception as exc:
+    except BaseException as exc:  # a stopping worker (SystemExit) too: never left "running"
         metrics["seconds_total"] = round(time.monotonic() - started, 3)
         run.status = DetectionRun.Status.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:5000]

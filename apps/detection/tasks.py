@@ -93,28 +93,25 @@ def run_batch_detection_task(since: str | None = None) -> dict:
     Reads what was written since the last successful run (``since``, when not
     given; everything on the first run) plus the lookback the detectors need,
     so its cost follows the new reviews' period, not the table. Skipped while
-    another run started in the last three hours is still running (beat and a
+    another reconciliation runs (``batch.reconciliation_slot``: beat and a
     manual ``manage.py detect`` may overlap).
     """
     from datetime import datetime
 
-    from django.utils import timezone
-
-    from .batch import BatchParameters, run_batch_detection
+    from .batch import BatchParameters, reconciliation_slot, run_batch_detection
     from .models import DetectionRun
 
-    recent = timezone.now() - timedelta(hours=3)
-    if DetectionRun.objects.filter(status=DetectionRun.Status.RUNNING,
-                                   started_at__gte=recent).exists():
-        return {"skipped": "another run is in progress"}
-    if since:
-        start = datetime.fromisoformat(since)
-    else:
-        last = DetectionRun.objects.filter(status=DetectionRun.Status.SUCCEEDED).order_by(
-            "-started_at").values_list("started_at", flat=True).first()
-        # A little overlap: a review committed while the last run was reading.
-        start = last - timedelta(minutes=10) if last else None
-    run = run_batch_detection(params=BatchParameters(since=start))
+    with reconciliation_slot() as free:
+        if not free:
+            return {"skipped": "another run is in progress"}
+        if since:
+            start = datetime.fromisoformat(since)
+        else:
+            last = DetectionRun.objects.filter(status=DetectionRun.Status.SUCCEEDED).order_by(
+                "-started_at").values_list("started_at", flat=True).first()
+            # A little overlap: a review committed while the last run was reading.
+            start = last - timedelta(minutes=10) if last else None
+        run = run_batch_detection(params=BatchParameters(since=start))
     return {"run": run.pk, "counts": run.counts}
 
 

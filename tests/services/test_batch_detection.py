@@ -1,13 +1,21 @@
 """Batch detection over the database: a planted ring becomes one case, re-runs add no twin."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from apps.cases.models import Case
 from apps.cases.services import case_decide
-from apps.detection.batch import BatchParameters, read_batch_columns, run_batch_detection
+from apps.core.db import advisory_lock_key
+from apps.detection.batch import (
+    RECONCILIATION_LOCK,
+    BatchParameters,
+    read_batch_columns,
+    run_batch_detection,
+)
 from apps.detection.models import DetectionRun
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
@@ -168,12 +176,54 @@ def test_beat_task_runs_a_batch(partner, background):
     assert ring_cases().count() == 1
 
 
+@contextmanager
+def _another_session_reconciling():
+    """Another database session holding the reconciliation lock (another worker)."""
+    if connection.vendor != "postgresql":
+        DetectionRun.objects.create()  # running, recently: what SQLite goes by
+        yield
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"] or None,
+                         port=db["PORT"] or None, password=db["PASSWORD"] or None) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [advisory_lock_key(RECONCILIATION_LOCK)])
+        DetectionRun.objects.create()
+        yield
+
+
 def test_beat_task_skips_while_another_run_is_in_progress():
     from apps.detection.tasks import run_batch_detection_task as task
 
-    DetectionRun.objects.create()  # running
-    assert task() == {"skipped": "another run is in progress"}
+    with _another_session_reconciling():
+        assert task() == {"skipped": "another run is in progress"}
     assert DetectionRun.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_a_run_left_running_by_a_killed_worker_does_not_block_the_next(background):
+    from apps.detection.tasks import run_batch_detection_task as task
+
+    orphan = DetectionRun.objects.create()  # its worker died: nobody holds the lock
+
+    result = task()
+
+    orphan.refresh_from_db()
+    assert orphan.status == DetectionRun.Status.FAILED
+    assert orphan.error.startswith("interrupted")
+    assert DetectionRun.objects.get(pk=result["run"]).status == DetectionRun.Status.SUCCEEDED
+
+
+def test_a_stopping_worker_leaves_its_run_failed_not_running(monkeypatch):
+    def stop(*args, **kwargs):
+        raise SystemExit(0)  # what a stopping worker raises in its task (billiard)
+
+    monkeypatch.setattr("apps.detection.batch.read_reviews", stop)
+    with pytest.raises(SystemExit):
+        run_batch_detection()
+
+    assert DetectionRun.objects.get().status == DetectionRun.Status.FAILED
 
 
 def test_beat_schedule_runs_reconciliation_every_five_minutes(settings):

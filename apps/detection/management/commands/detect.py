@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.detection.batch import BatchParameters, run_batch_detection
+from apps.detection.batch import BatchParameters, reconciliation_slot, run_batch_detection
 
 
 class TqdmProgress:
@@ -73,7 +73,10 @@ class Command(BaseCommand):
         params = BatchParameters(since=since, detectors=chosen, ring_text=not no_ring_text,
                                  chunk_size=chunk_size)
         progress = TqdmProgress(disable=no_progress or options["verbosity"] == 0)
-        run = run_batch_detection(params=params, progress=progress)
+        with reconciliation_slot() as free:
+            if not free:
+                raise CommandError("another reconciliation is running; try again when it ends")
+            run = run_batch_detection(params=params, progress=progress)
         m = run.metrics
         self.stdout.write(
             f"DetectionRun #{run.pk} {run.status} in {m['seconds_total']:.1f} s "
