@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -948,4 +949,33 @@ def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
     refund ("I asked for a refund, they refused, so here is my review") has no
     cue. ``span`` indexes the original text.
     """
-    return [_cues_of(text or "") for text in texts]
+    return [_CUES.cues(text or "") for text in texts]
+
+
+class _CueMemo:
+    """The cues of recently seen texts.
+
+    ``_cues_of`` is a pure function of the text, and report linkage reads the
+    same candidate reviews again at every scoring batch near a live report: 30%
+    of a worker's samples under ``bench.load``, re-finding the cues of texts it
+    had seen seconds before. Keyed like ``_SignatureMemo`` (the text's hash and
+    length; no text kept alive); bounded, the oldest tenth dropped when full.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows: dict[tuple[int, int], tuple[Cue, ...]] = {}  # insertion order = age
+
+    def cues(self, text: str) -> list[Cue]:
+        key = (hash(text), len(text))
+        found = self.rows.get(key)
+        if found is None:
+            found = tuple(_cues_of(text))
+            self.rows[key] = found
+            if len(self.rows) > self.size:
+                for stale in list(islice(self.rows, self.size // 10)):
+                    self.rows.pop(stale, None)  # another thread may have dropped it
+        return list(found)
+
+
+_CUES = _CueMemo(size=100_000)

@@ -252,3 +252,25 @@ def test_signature_memo_stays_within_its_size():
         memo.signatures([f"text number {k}{j}" for j in range(2)], (8, 5, 1, 0),
                         lambda some: np.zeros((len(some), 8), dtype=np.uint32))
     assert len(memo.rows) == 4
+
+
+def test_cues_of_a_text_seen_before_are_the_same_and_a_list_of_their_own():
+    from ml.text import _cues_of
+
+    text = "Refund my stay or I will post a one-star review everywhere."
+    first = extortion_cues([text])[0]
+    first.clear()  # a caller changing its list changes nobody else's
+
+    again = extortion_cues([text])[0]
+
+    assert again == _cues_of(text)
+    assert again
+
+
+def test_the_cue_memo_stays_within_its_size():
+    from ml.text import _CueMemo
+
+    memo = _CueMemo(size=10)
+    for k in range(25):
+        memo.cues(f"text number {k}")
+    assert len(memo.rows) <= 10
