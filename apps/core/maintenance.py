@@ -53,7 +53,7 @@ def action_for(stats: TableStats) -> str | None:
 
 
 def _project_tables() -> list[str]:
-    return sorted({m._meta.db_table for m in apps.get_models()
+    return sorted({m._meta.db_table for m in apps.get_models(include_auto_created=True)
                    if m.__module__.startswith("apps.") and m._meta.managed})
 
 

@@ -62,3 +62,9 @@ def test_maintenance_leaves_it_to_the_server_when_its_autovacuum_is_on(monkeypat
     Review.objects.update(risk_score=0.5)
 
     assert tables_maintain() == []
+
+
+def test_the_tables_kept_include_many_to_many_links():
+    from apps.core.maintenance import _project_tables
+
+    assert {"reviews_review", "cases_case_reviews", "detection_textband"} <= set(_project_tables())
