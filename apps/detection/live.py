@@ -45,7 +45,7 @@ from apps.core.reasons import reason_records
 from apps.establishments.services import establishment_alerts_raise
 from apps.reviews.models import Review, Reviewer
 from apps.reviews.selectors import review_verdict_state, reviews_held_among
-from ml.arrays import unique_counts
+from ml.arrays import row_groups, unique_counts
 from ml.bursts import BurstDetector
 from ml.rings import RingDetector
 from ml.text import lsh_band_keys, minhash_signatures
@@ -172,10 +172,11 @@ def _co_reviewers(establishments: set[int], *, since, until, own: set[int]) -> s
                            columns=("reviewer_id", "establishment_id"))
     if not rows:
         return set()
-    pairs = np.array(rows, dtype=np.int64)
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    distinct = np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)]
-    reviewer, places = unique_counts(pairs[distinct, 0], presorted=True)
+    reviewer, establishment = np.array(rows, dtype=np.int64).T
+    pair = row_groups(reviewer, establishment)  # dense, in (reviewer, place) order
+    reviewer_of_pair = np.empty(int(pair.max()) + 1, dtype=np.int64)
+    reviewer_of_pair[pair] = reviewer
+    reviewer, places = unique_counts(reviewer_of_pair, presorted=True)
     keep = ~np.isin(reviewer, list(own))
     reviewer, places = reviewer[keep], places[keep]
     ranked = reviewer[np.lexsort((reviewer, -places))]
