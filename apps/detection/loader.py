@@ -13,6 +13,7 @@ on a million rows), and a million reviews never become model instances.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -277,7 +278,10 @@ def review_times(*, establishments: Sequence[int], max_rating: float, since, unt
     sql = (f"SELECT id, establishment_id, {created} FROM {table} "  # noqa: S608
            f"WHERE {condition} AND rating <= %s AND created_at >= %s AND created_at <= %s")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, max_rating, since, until])
+        # Ratings are whole stars: an integer bound, so that it matches the bound
+        # of the partial index of negative reviews (a float compares as numeric,
+        # and the planner cannot use the index).
+        cursor.execute(sql, [*params, math.floor(max_rating), since, until])
         rows = cursor.fetchall()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)

@@ -31,6 +31,12 @@ class Reviewer(models.Model):
         return self.display_name or self.external_id
 
 
+#: The highest rating the burst detector counts as negative
+#: (ml.bursts.BurstDetector ``negative_max_rating``): the partial index
+#: ``review_negative_by_place`` holds exactly these reviews.
+NEGATIVE_MAX_RATING = 2
+
+
 class Review(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")  # accepted, not yet scored
@@ -96,10 +102,21 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "enqueued_at"], name="review_pending_sweep"),
-            models.Index(fields=["establishment", "created_at"], name="review_by_establishment"),
+            # Covering the live neighbourhood's reads of each touched establishment's
+            # most recent reviews (ids, and reviewers for lockstep): index-only once
+            # vacuumed. 0.63 s -> 0.02 s for 200 places' 200 rows at a million reviews.
+            models.Index(fields=["establishment", "created_at"], include=["reviewer", "id"],
+                         name="review_by_establishment"),
             models.Index(fields=["reviewer", "created_at"], name="review_by_reviewer"),
             models.Index(fields=["device_hash"], name="review_by_device"),
             models.Index(fields=["ip_hash"], name="review_by_ip"),
+            # The burst baseline: each touched establishment's negative reviews over
+            # 93 days, read by every live scoring batch. Index-only (id included):
+            # 0.21 s -> 0.015 s for 200 flooded places at a million reviews, where
+            # the plain index fetched ~46,000 heap pages to keep one row in seven.
+            models.Index(fields=["establishment", "created_at"], include=["id"],
+                         name="review_negative_by_place",
+                         condition=models.Q(rating__lte=NEGATIVE_MAX_RATING)),
             # The scoring queue: what a scoring batch may take besides its own ids.
             models.Index(fields=["historical", "id"], name="review_scoring_queue",
                          condition=models.Q(status="pending", dead_lettered_at__isnull=True)),
