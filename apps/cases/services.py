@@ -444,35 +444,51 @@ def _m2m_ids(case_ids: list[int], relations: tuple[str, ...]) -> dict[str, dict[
     return out
 
 
-def _keys_in_other_open_cases(*, keys: set[str], kinds: tuple[str, ...],
-                              besides: set[int]) -> set[str]:
-    """The ``keys`` that are members of an open case of ``kinds`` not in ``besides``.
+def _open_memberships(keys: Iterable[str], *, kinds: Iterable[str],
+                      besides: Iterable[int] = ()) -> list[tuple[Case, str]]:
+    """(case, key) for each of ``keys`` that is a member of an open case of
+    ``kinds`` (cases in ``besides`` left out), in case id order.
 
     Two indexed reads, members by key and then their cases, rather than one join:
-    with statistics older than the cases table (autovacuum off or behind), the
-    planner walked every open case of the kinds to probe its members (0.1-0.17 s
-    a scoring batch with 14,000 open cases, bench/RESULTS.md, issue 14)."""
+    with statistics older than the cases table (autovacuum off or behind, or a
+    flood that opened thousands of cases since the last ANALYZE), the planner
+    walked every open case of the kinds to probe its members: 0.1-0.17 s a
+    scoring batch with 14,000 open cases, and 0.25-0.5 s a finding when a
+    batch of a held flood grew its incidents one by one (bench/RESULTS.md,
+    issue 14)."""
+    keys = set(keys)
     if not keys:
-        return set()
-    members = list(CaseMember.objects.filter(key__in=keys).exclude(case_id__in=besides)
+        return []
+    members = list(CaseMember.objects.filter(key__in=keys).exclude(case_id__in=set(besides))
                    .values_list("case_id", "key"))
-    open_ids = set(Case.objects.filter(id__in={case_id for case_id, _ in members},
-                                       status=Case.Status.OPEN, kind__in=kinds)
-                   .values_list("id", flat=True))
-    return {key for case_id, key in members if case_id in open_ids}
+    cases = Case.objects.in_bulk([case_id for case_id, _ in members])
+    wanted = set(kinds)
+    return sorted(((cases[case_id], key) for case_id, key in members
+                   if case_id in cases and cases[case_id].status == Case.Status.OPEN
+                   and cases[case_id].kind in wanted), key=lambda pair: pair[0].pk)
+
+
+def _open_cases_with(keys: Iterable[str], *, kinds: Iterable[str],
+                     besides: Iterable[int] = ()) -> list[Case]:
+    """The open cases of ``kinds`` (not in ``besides``) that have any of ``keys``
+    as a member, in id order (``_open_memberships``)."""
+    return list({case.pk: case for case, _ in _open_memberships(keys, kinds=kinds,
+                                                                  besides=besides)}.values())
+
+
+def _keys_in_other_open_cases(*, keys: set[str], kinds: tuple[str, ...],
+                              besides: set[int]) -> set[str]:
+    """The ``keys`` that are members of an open case of ``kinds`` not in ``besides``."""
+    return {key for _, key in _open_memberships(keys, kinds=kinds, besides=besides)}
 
 
 def _open_incidents_of(keys: list[str]) -> dict[str, Case]:
     """For each member key, the open incident it belongs to (the most severe, then
     the oldest)."""
-    if not keys:
-        return {}
-    rows = (CaseMember.objects.filter(key__in=set(keys), case__kind__in=INCIDENT_KINDS,
-                                      case__status=Case.Status.OPEN)
-            .select_related("case").order_by("-case__severity", "case_id"))
     incidents: dict[str, Case] = {}
-    for member in rows:
-        incidents.setdefault(member.key, member.case)
+    for case, key in sorted(_open_memberships(keys, kinds=INCIDENT_KINDS),
+                            key=lambda pair: (-pair[0].severity, pair[0].pk)):
+        incidents.setdefault(key, case)
     return incidents
 
 
@@ -577,19 +593,12 @@ def _links_copy(through, *, into: int, sources: list[int]) -> None:
 def _absorb_related(case: Case, finding: CaseFinding) -> None:
     """One incident, one case: open cases of the same kind sharing members, and open
     per-reviewer cases of an incident's members, join it."""
-    keys = set(finding.member_keys)
-    same_kind = Case.objects.filter(
-        kind=case.kind, status=Case.Status.OPEN, member_keys__key__in=keys
-    ).exclude(pk=case.pk).distinct()
-    cases_merge(into=case, cases=list(same_kind.order_by("pk")),
-                note="Shares members with this case.")
+    same_kind = _open_cases_with(finding.member_keys, kinds=(case.kind,), besides=(case.pk,))
+    cases_merge(into=case, cases=same_kind, note="Shares members with this case.")
     if case.kind in INCIDENT_KINDS and finding.reviewer_ids:
-        reviewer_keys = [f"reviewer:{r}" for r in finding.reviewer_ids]
-        per_reviewer = Case.objects.filter(
-            kind=Case.Kind.ANOMALOUS_REVIEWER, status=Case.Status.OPEN,
-            member_keys__key__in=reviewer_keys,
-        ).distinct()
-        cases_merge(into=case, cases=list(per_reviewer.order_by("pk")),
+        per_reviewer = _open_cases_with([f"reviewer:{r}" for r in finding.reviewer_ids],
+                                        kinds=(Case.Kind.ANOMALOUS_REVIEWER,))
+        cases_merge(into=case, cases=per_reviewer,
                     note="The reviewer belongs to this incident.")
 
 
