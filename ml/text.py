@@ -336,36 +336,52 @@ def _shingle_hashes(
     return hashes[position], np.searchsorted(ends, position, side="right").astype(np.int64)
 
 
-class _SignatureMemo:
+class _RecentMemo:
+    """Values of recently seen texts, bounded (a base for the memos below).
+
+    Entries are keyed by the text's hash and length (``_text_key``: the memo
+    keeps no text alive; a 64-bit collision among its entries is negligible).
+    Insertion order is age: when full, the oldest tenth goes at once, so a full
+    memo does not walk all its keys at every new entry. Threads may share one.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows: dict[tuple, object] = {}  # insertion order = age
+
+    def _remember(self, key: tuple, value: object) -> None:
+        self.rows[key] = value
+        if len(self.rows) > self.size:
+            for stale in list(islice(self.rows, max(1, self.size // 10))):
+                self.rows.pop(stale, None)  # another thread may have dropped it
+
+
+def _text_key(text: str) -> tuple[int, int]:
+    return hash(text), len(text)
+
+
+class _SignatureMemo(_RecentMemo):
     """The MinHash signatures of recently seen texts, per parameter set.
 
     A signature is a pure function of the text and the parameters, and the
     scoring path hashes the same texts several times (the band index, the ring
     and burst detectors, the near-duplicate component) and again in the next
-    batch (an establishment's recent reviews). Entries are keyed by the text's
-    hash and length (the memo keeps no text alive; a 64-bit collision among
-    its entries is negligible). Bounded: the oldest entries go first (~300
-    bytes each); corpora larger than half the memo bypass it (a batch run over
-    a table would only churn it).
+    batch (an establishment's recent reviews). ~300 bytes an entry; corpora
+    larger than half the memo bypass it (a batch run over a table would only
+    churn it).
     """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.rows: dict[tuple, np.ndarray] = {}  # insertion order = age
 
     def signatures(self, texts: Sequence[str], params: tuple, compute) -> np.ndarray:
         if len(texts) > self.size // 2:
             return compute(texts)
-        keys = [(params, hash(t or ""), len(t or "")) for t in texts]
+        keys = [(params, *_text_key(t or "")) for t in texts]
         found = [self.rows.get(k) for k in keys]
         missing = [i for i, row in enumerate(found) if row is None]
         if missing:
             fresh = compute([texts[i] for i in missing])
             for i, row in zip(missing, fresh, strict=True):
                 found[i] = row
-                self.rows[keys[i]] = row
-            for stale in list(self.rows)[: max(0, len(self.rows) - self.size)]:
-                self.rows.pop(stale, None)  # another thread may have evicted it
+                self._remember(keys[i], row)
         return np.stack(found) if found else compute([])
 
 
@@ -952,29 +968,21 @@ def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
     return [_CUES.cues(text or "") for text in texts]
 
 
-class _CueMemo:
+class _CueMemo(_RecentMemo):
     """The cues of recently seen texts.
 
     ``_cues_of`` is a pure function of the text, and report linkage reads the
     same candidate reviews again at every scoring batch near a live report: 30%
     of a worker's samples under ``bench.load``, re-finding the cues of texts it
-    had seen seconds before. Keyed like ``_SignatureMemo`` (the text's hash and
-    length; no text kept alive); bounded, the oldest tenth dropped when full.
+    had seen seconds before.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.rows: dict[tuple[int, int], tuple[Cue, ...]] = {}  # insertion order = age
-
     def cues(self, text: str) -> list[Cue]:
-        key = (hash(text), len(text))
+        key = _text_key(text)
         found = self.rows.get(key)
         if found is None:
             found = tuple(_cues_of(text))
-            self.rows[key] = found
-            if len(self.rows) > self.size:
-                for stale in list(islice(self.rows, self.size // 10)):
-                    self.rows.pop(stale, None)  # another thread may have dropped it
+            self._remember(key, found)
         return list(found)
 
 
