@@ -461,11 +461,10 @@ def _open_memberships(keys: Iterable[str], *, kinds: Iterable[str],
         return []
     members = list(CaseMember.objects.filter(key__in=keys).exclude(case_id__in=set(besides))
                    .values_list("case_id", "key"))
-    cases = Case.objects.in_bulk([case_id for case_id, _ in members])
-    wanted = set(kinds)
-    return sorted(((cases[case_id], key) for case_id, key in members
-                   if case_id in cases and cases[case_id].status == Case.Status.OPEN
-                   and cases[case_id].kind in wanted), key=lambda pair: pair[0].pk)
+    cases = Case.objects.filter(status=Case.Status.OPEN, kind__in=list(kinds)).in_bulk(
+        {case_id for case_id, _ in members})
+    return sorted(((cases[case_id], key) for case_id, key in members if case_id in cases),
+                  key=lambda pair: pair[0].pk)
 
 
 def _open_cases_with(keys: Iterable[str], *, kinds: Iterable[str],
