@@ -19,6 +19,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ml.arrays import sorted_unique
+from ml.threat_text import might_threaten
 
 __all__ = [
     "CUE_CODES",
@@ -925,6 +926,257 @@ _PATTERN_TRIGGER: tuple[tuple[str, ...], ...] = (
 assert len(_PATTERN_TRIGGER) == len(_PATTERNS)
 
 
+# --- Demand, leverage and their link, clause by clause ----------------------------------
+# The phrase patterns above each fix one word order. Blackmail is written in many:
+# "I want 200 euros back or my review goes up tonight", "Send me a voucher and this
+# review disappears", "Sans geste commercial d'ici lundi, mon avis restera en ligne".
+# This pass looks, within a sentence or two adjacent ones, for three parts in any
+# order: a demand that looks forward (an imperative, a want, a deadline, "until I
+# get", "contre un remboursement"), leverage (the review kept, posted or withdrawn, a
+# one-star rating promised, an audience, a video going online) and what ties them
+# (or / unless / until / sinon / tant que / "and I'll delete"). A complaint about a
+# refund refused ("I asked for a refund, they refused, one star") has no forward
+# demand; a review that states its intention ("I will warn everyone") has no demand
+# tied to it.
+
+_OBJ_EN = r"(?:me|us|my|our|the|a|an|what|back|\d)"
+_GOODS_EN = (
+    r"(?:refund\w*|reimburse?ment|compensation|money|cash|\d[\d\s.,]*\s*(?:euros?|eur|dollars?|usd|"
+    r"pounds?|gbp|bucks)|[$\u20ac\u00a3]\s*\d|vouchers?|discount|gift\s+cards?|credit|free\s+\w+|deposit)"
+)
+_DEMAND_CLAUSE_EN = (
+    # "Refund me ...", "Send me a voucher ...", "Remove the charge ...": an imperative
+    # where a clause starts.
+    rf"(?:(?:^|(?<=[.!?\n;]))\s*|[,;:\-(]\s*|\b(?:or|and|so|now|just|please|simply|then)\s+)(?:refund|reimburse|compensate|"
+    rf"pay|give|send|offer|comp|credit|transfer|wire|return)\s+{_OBJ_EN}"
+    r"|(?:(?:^|(?<=[.!?\n;]))\s*|[,;:\-(]\s*|\b(?:or|and|so|now|just|please|simply|then)\s+)(?:remove|reverse|cancel|drop|"
+    r"waive|refund)\s+(?:the|this|that|my|our|your)\s+(?:\w+\s+)?(?:charges?|fees?|bill|payment|deposit|"
+    r"penalty|surcharge)"
+    # "I want 200 euros back", "we expect a full refund", "I demand compensation"
+    rf"|\b(?:i|we)\s+(?:(?:still\s+)?(?:want|expect|demand|need|require|insist\s+on)|am\s+owed|are\s+owed)"
+    rf"\b(?:\s+\S+){{0,4}}?\s+{_GOODS_EN}"
+    # "until I get my money back", "if I don't get compensation", "unless you refund"
+    rf"|\b(?:if|unless|until|as\s+soon\s+as|the\s+moment)\s+(?:i|we)\s+(?:don't\s+|do\s+not\s+"
+    rf"|can't\s+|cannot\s+)?(?:get|receive|see|am\s+given|are\s+given|am\s+paid|are\s+paid)"
+    rf"(?:\s+\S+){{0,3}}?\s+{_GOODS_EN}"
+    r"|\b(?:if|unless|until|as\s+soon\s+as|the\s+moment)\s+(?:you|they|the\s+\w+|management)"
+    r"\s+(?:\w+\s+){0,2}?(?:refund|reimburse|compensate|pay|send|offer|give|credit|comp|waive|transfer|"
+    r"make\s+(?:it|this|things)\s+right)\w*"
+    # "you have 48 hours to pay me back"
+    r"|\byou\s+have\s+(?:\w+\s+){1,3}?to\s+(?:refund|reimburse|compensate|pay|make\s+(?:it|this|things)"
+    r"\s+right|give|send)"
+    # "still waiting for my refund", "in exchange for a full refund"
+    r"|\b(?:still\s+)?waiting\s+(?:for|on)\s+(?:my|our|a|the)\s+(?:\w+\s+)?(?:refund|money|"
+    r"compensation|reimbursement)"
+    rf"|\b(?:in\s+exchange\s+for|in\s+return\s+for)\s+(?:a|an|the|my|our|some)?\s*"
+    rf"(?:full\s+|partial\s+|small\s+)?{_GOODS_EN}"
+    rf"|(?:^|(?<=[.!?\n;]))\s*(?:a\s+)?(?:full\s+|partial\s+)?{_GOODS_EN}"
+)
+_GOODS_FR = (
+    r"(?:rembours\w*|dedommag\w*|indemni\w*|compensation|geste(?:\s+commercial)?|avoir|bon\s+d'achat|"
+    r"reduction|ristourne|argent|\d[\d\s.,]*\s*(?:euros?|eur|balles)|\u20ac\s*\d|nuit\w*\s+offerte\w*|"
+    r"repas\s+offert\w*)"
+)
+_DEMAND_CLAUSE_FR = (
+    r"(?:(?:^|(?<=[.!?\n;]))\s*|[,;:\-(]\s*|\b(?:ou|et|alors|donc|maintenant|juste)\s+)(?:rembourse[sz]?|payez|paie|donnez|"
+    r"offrez|envoyez|versez|dedommagez|indemnisez|compensez|annulez|retirez|faites(?:-moi|-nous)?\s+un)"
+    r"(?:-moi|-nous|\s+(?:moi|nous|le|la|les|mon|ma|mes|un|une|l'))"
+    rf"|\b(?:je|nous|j')\s*(?:veux|voulons|exige|exigeons|attends|attendons|reclame|reclamons|demande|"
+    rf"demandons|compte\s+sur|comptons\s+sur)\b(?:\s+\S+){{0,4}}?\s+{_GOODS_FR}"
+    r"|\b(?:je|nous)\s+(?:veux|voulons|exige|exigeons)\s+(?:etre|d'etre)\s+(?:rembourse|dedommage|indemnise)"
+    rf"|\b(?:si|tant\s+que|jusqu'a\s+ce\s+que|des\s+que|avant\s+que|a\s+moins\s+que|"
+    rf"sauf\s+si)\s+(?:je|nous|j'|on)\s*(?:ne\s+|n')?(?:\w+\s+){{0,2}}?(?:obtien|recoi|recev|touch|"
+    rf"aurai|suis|serai|sommes|serons)\w*(?:\s+\S+){{0,3}}?\s+{_GOODS_FR}"
+    r"|\b(?:si|tant\s+que|jusqu'a\s+ce\s+que|des\s+que|a\s+moins\s+que|sauf\s+si)"
+    r"\s+(?:je|nous|j'|on)\s*(?:ne\s+|n')?(?:suis|serai|sommes|serons|aurai\s+ete|ai\s+pas\s+ete)"
+    r"\s+(?:pas\s+)?(?:rembourse|dedommage|indemnise)"
+    rf"|(?:(?:^|(?<=[.!?\n;]))\s*|[,;:]\s*)sans\s+(?:un|une|le|la|l'|votre|mon|ma)?\s*(?:\w+\s+)?{_GOODS_FR}"
+    rf"|\b(?:contre|moyennant|en\s+echange\s+d'?(?:un|une|le|la)?)\s+(?:un|une|le|la|l'|votre|mon|ma)?\s*"
+    rf"(?:\w+\s+)?{_GOODS_FR}"
+    rf"|\bpas\s+de\s+{_GOODS_FR}\s*(?:=|->|\u2192|:)"
+    r"|\bvous\s+avez\s+(?:\w+\s+){1,4}?pour\s+(?:me|nous)\s+(?:rembourser|dedommager|payer|indemniser)"
+    r"|\b(?:toujours\s+)?en\s+attente\s+(?:de|du|d')\s*(?:mon|notre)?\s*(?:rembours\w*|dedommag\w*)"
+    # "Un avoir de 150 euros et je modifie ma note": a sentence that opens on what is wanted.
+    rf"|(?:^|(?<=[.!?\n;]))\s*(?:un|une|le|la|l')?\s*(?:\w+\s+)?{_GOODS_FR}(?:\s+(?:de|d')\s*[\d\s.,]+\s*(?:euros?|eur|\u20ac))?"
+)
+# The review held, withdrawn or posted; a rating promised; an audience or the
+# internet brandished. "review" leverage (withdrawn or changed) may be tied by a
+# plain "and" ("send me a voucher and this review disappears").
+_REVIEW_LEVERAGE = (
+    r"\b(?:delete|remove|take\s+down|withdraw|retract|change|update|edit|modify|revise|raise|improve|amend|"
+    r"upgrade|fix)\w*\s+(?:\w+\s+){0,2}?(?:review|rating|stars?|score|post|comment)"
+    r"|\b(?:take|took|taking)\s+(?:(?:it|this|that)(?:\s+review)?|(?:the|my|our)\s+review)\s+down"
+    r"|\b(?:this|my|the|our)\s+(?:\w+\s+)?(?:review|rating|post)\s+(?:\w+\s+)?(?:disappears?|vanish\w*|"
+    r"stays?|remains?|will\s+(?:stay|remain|disappear|be\s+(?:removed|deleted|updated|changed|edited)))"
+    r"|\b(?:this|it)\s+(?:stays|remains|disappears)\b"
+    r"|\b(?:supprim|retir|enlev|modifi|chang|corrig|amelior|remont|effac)\w*\s+(?:\w+\s+){0,2}?"
+    r"(?:avis|note|commentaire|etoiles?)"
+    r"|\b(?:mon|notre|cet|ce|l'|votre|cette)\s*(?:\w+\s+)?(?:avis|commentaire|note)\s+(?:\w+\s+)?"
+    r"(?:reste|restera|disparai\w*|sera\s+(?:supprime|retire|modifie|publie|en\s+ligne)|part|partira|ira|"
+    r"va\s+(?:rester|partir|disparaitre))"
+    r"|\b(?:elle|il)\s+(?:reste|restera)\s+a\s+(?:1|une)\b"
+)
+_PUBLIC_LEVERAGE = (
+    r"\b(?:expect|get\s+ready\s+for|prepare\s+for|leave|give|post|write|get)\w*\s+(?:\w+\s+){0,2}?"
+    r"(?:1|one|zero|0)[-\s]?stars?"
+    r"|\b(?:1|one|zero|0)[-\s]?star\s+(?:reviews?|ratings?)?\s*(?:on|everywhere|forever|across)"
+    r"|\b(?:post|publish|share|upload|spread|put|blast|expos)\w*\s+(?:\w+\s+){0,5}?(?:online|everywhere|"
+    r"on\s+(?:google|yelp|tripadvisor|booking|facebook|instagram|tiktok|twitter|x|youtube|social|every)|"
+    r"(?:the\s+)?(?:video|photos?|pictures?|footage))"
+    r"|\b(?:gets?|will\s+be|is)\s+(?:shared|posted|published|online)\b"
+    r"|\b(?:review|rating|post|it)\s+(?:\w+\s+)?(?:goes|will\s+go)\s+(?:up|live|public|online)"
+    r"|\b(?:followers|subscribers|audience)\b"
+    r"|\b(?:everyone|everybody|the\s+(?:whole\s+)?world|the\s+internet|social\s+media)\s+(?:\w+\s+){0,3}?"
+    r"(?:will|is\s+going\s+to)\s+(?:know|hear|see|learn)"
+    r"|\b(?:will|shall)\s+hear\s+about\s+(?:this|it)"
+    r"|\breport\s+(?:you|this\s+place|the\s+hotel|the\s+restaurant)\s+to\b"
+    r"|\bwrite\s+(?:\w+\s+){0,2}?reviews?"
+    r"|\byou(?:'ve|\s+have)\s+been\s+warned|\bconsider\s+yourselves?\s+warned"
+    r"|\b(?:laiss|donn|mett|mets|post|publi|attend)\w*\s+(?:\w+\s+){0,2}?(?:1|une|0|zero)\s+etoiles?"
+    r"|\bavis\s+(?:a\s+)?(?:1|une|0|zero)\s+etoiles?|\b(?:1|une)\s+etoiles?\s+(?:sur|partout)"
+    r"|\b(?:publi|post|partag|diffus|balanc|denonc|affich)\w*\s+(?:\w+\s+){0,5}?(?:en\s+ligne|partout|"
+    r"sur\s+(?:google|tripadvisor|booking|facebook|instagram|tiktok|internet|les\s+reseaux|tous)|"
+    r"(?:la\s+|les\s+)?(?:video|photos?))"
+    r"|\b(?:abonnes|followers)\b"
+    r"|\btout\s+le\s+monde\s+(?:saura|va\s+savoir|le\s+saura|sera\s+au\s+courant)"
+    r"|\b(?:previen|alert|averti)\w*\s+(?:\w+\s+){0,2}?(?:abonnes|reseaux|tout\s+le\s+monde)"
+)
+# What ties a demand to leverage when the demand does not carry its own condition.
+_LINK = (
+    r"\b(?:or(?:\s+else)?|otherwise|else|unless|until(?:\s+then)?|if\s+not|before|failing\s+that|"
+    r"sinon|ou(?:\s+bien|\s+alors)?|faute\s+de\s+quoi|sans\s+quoi|a\s+defaut|apres\s+quoi|"
+    r"tant\s+que|jusque[-\s]la|d'ici\s+la)\b|[=\u2192]|->"
+)
+# Ties a demand to the review itself: "... and I'll delete it", "et je modifie ma note".
+_TRADE = (r"\b(?:and|then)\s+(?:i|we)(?:'ll|\s+will|\s+shall|\s+won't|\s+will\s+not)?\b|\band\s*$|"
+          r"\bet\s+(?:je|j'|nous)\b|\bet\s*$")
+# A demand that states its own condition ("until I get ...", "sans geste", "contre un ...").
+_SELF_LINKED = re.compile(
+    r"^(?:if|unless|until|as\s+soon|the\s+moment|you\s+have|in\s+exchange|in\s+return|si|tant|jusqu|"
+    r"des|avant|a\s+moins|sauf|sans|contre|moyennant|en\s+echange|pas\s+de|vous\s+avez)\b"
+)
+
+_LEAD_WORD = re.compile(r"^(?:or|and|so|now|just|please|simply|then|ou|et|alors|donc|maintenant|juste)\s+")
+_DEMAND_CLAUSE = re.compile(rf"{_DEMAND_CLAUSE_EN}|{_DEMAND_CLAUSE_FR}")
+_REVIEW_LEVER = re.compile(_REVIEW_LEVERAGE)
+_PUBLIC_LEVER = re.compile(_PUBLIC_LEVERAGE)
+_LINK_WORD = re.compile(_LINK)
+_TRADE_WORD = re.compile(_TRADE)
+_SENTENCE = re.compile(r"[^.!?\n;]+[.!?\n;]*")
+
+
+_OPENING_LINK = re.compile(
+    r"\s*(?:otherwise|or\s+else|if\s+not|until\s+then|failing\s+that|sinon|sans\s+quoi|"
+    r"faute\s+de\s+quoi|d'ici\s+la|jusque-la|en\s+attendant)\b"
+)
+#: "Refund me or else." is a threat by itself.
+_OR_ELSE = re.compile(r"\s*(?:or\s+else|sinon)\s*(?:[.!?]|$)")
+
+
+
+def _clause_cues(folded: str) -> list[tuple[int, int, str]]:
+    """(start, end, code) of demands tied to leverage within one or two sentences.
+
+    Each part is matched once over the whole text; a window (a sentence, or it
+    and the next) takes the matches that lie inside it."""
+    demands = list(_DEMAND_CLAUSE.finditer(folded))
+    if not demands:
+        return []
+    levers = sorted([(m, "review_as_leverage") for m in _REVIEW_LEVER.finditer(folded)]
+                    + [(m, "demand_with_threat") for m in _PUBLIC_LEVER.finditer(folded)],
+                    key=lambda pair: pair[0].start())
+    sentences = [m.span() for m in _SENTENCE.finditer(folded)]
+    found: list[tuple[int, int, str]] = []
+    for k in range(len(sentences)):
+        for last in (k, k + 1):
+            if last >= len(sentences):
+                continue
+            lo, hi = sentences[k][0], sentences[last][1]
+            cue = _clause_cue(
+                folded, [d for d in demands if lo <= d.start() and d.end() <= hi],
+                [(m, c) for m, c in levers if lo <= m.start() and m.end() <= hi], two=last > k)
+            if cue is not None:
+                found.append(cue)
+                break
+    return found
+
+
+def _clause_cue(folded: str, demands: list[re.Match], levers: list[tuple[re.Match, str]], *,
+                two: bool) -> tuple[int, int, str] | None:
+    for demand in demands:
+        phrase = _LEAD_WORD.sub("", demand.group().lstrip(",;:-( .!?\n"))
+        start = demand.end() - len(phrase)
+        self_linked = bool(_SELF_LINKED.match(phrase))
+        or_else = None if two else _OR_ELSE.match(folded, demand.end())
+        if or_else is not None:
+            return start, or_else.end(), "demand_with_threat"
+        for lever, code in levers:
+            if lever.start() < demand.end() and demand.start() < lever.end():
+                continue  # one phrase is not both
+            a, b = sorted((demand, lever), key=lambda m: m.start())
+            between = folded[a.end():b.start()]
+            if two and not _crosses_with_link(between):
+                continue
+            linked = (self_linked or _LINK_WORD.search(between) is not None
+                      or (code == "review_as_leverage" and a is demand
+                          and _TRADE_WORD.search(between) is not None))
+            if linked and len(between) <= 120:
+                return (start if a is demand else a.start()), b.end(), code
+    return None
+
+
+def _crosses_with_link(between: str) -> bool:
+    """Two sentences are read as one only when the second opens with the link
+    ("Give us a free dinner and I'll delete this review. Otherwise it stays.")."""
+    cut = max(between.rfind(c) for c in ".!?;\n")
+    return cut >= 0 and _OPENING_LINK.match(between[cut + 1:]) is not None
+
+
+#: A condition or a trade, which the learned reading must find in its window.
+_CONDITION = re.compile(
+    r"\b(?:if|unless|until|till|otherwise|else|either|as\s+soon\s+as|once|the\s+moment|when|whenever|"
+    r"in\s+exchange|in\s+return|for\s+the\s+price\s+of|deal|before|after\s+that|"
+    r"or\s+(?:else|i|i'll|i'm|we|we'll|my|our|this|the|it|they|you|your|everyone|expect)|"
+    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a|des\s+que|une\s+fois|quand|sinon|soit|"
+    r"ou\s+(?:je|j'|bien|alors|nous|on|mon|ma|cet|cette|l'|tout|vous|les|elles?)|faute\s+de|"
+    r"sans\s+quoi|contre|en\s+echange|moyennant|avant|passe\s+ce\s+delai|d'ici)\b|[=\u2192]|->"
+)
+#: What is at stake in blackmail: the review, its stars, or publicity.
+_PUBLIC_OR_REVIEW = re.compile(
+    r"review|rating|\bstars?\b|\bpost(?:s|ed|ing)?\b|publish|\bshar(?:e|ed|ing)\b|online|photo|picture|"
+    r"video|footage|screenshot|follower|subscriber|google|yelp|tripadvisor|booking\.com|facebook|insta|"
+    r"tiktok|youtube|reddit|twitter|forum|social|everyone|everybody|internet|website|\bsites?\b|"
+    r"platform|channel|\b(?:this|it)\s+(?:stays|goes|disappears)|take\s+(?:\w+\s+)?down|delete|"
+    r"\bavis\b|\bnote\b|etoile|commentaire|publi|partag|en\s+ligne|reseau|abonne|communaute|"
+    r"tout\s+le\s+monde|partout|chaine|plateforme|efface|supprim|video"
+)
+#: Cues that hold on their own or open a case (ml.extortion's strengths >= 0.8).
+_STRONG_CODES = frozenset({"demand_with_threat", "conditional_threat", "review_as_leverage"})
+#: The learned reading (ml.threat_text) makes a cue from this probability up: chosen
+#: on texts it was not trained on so that no honest one among them reached it
+#: (bench/cues.py, bench/RESULTS.md, issue 13).
+THREAT_MODEL_MIN_PROBABILITY = 0.8
+
+
+def _learned_cue(folded: str) -> list[tuple[int, int, str]]:
+    """The model's strongest window as a cue, when it reads blackmail there."""
+    from ml.threat_text import threat_model
+
+    if not (_CONDITION.search(folded) and _PUBLIC_OR_REVIEW.search(folded)):
+        return []  # (checked again in the window below; here it spares the model)
+    window = threat_model().strongest_window(folded)
+    if window.probability < THREAT_MODEL_MIN_PROBABILITY:
+        return []
+    words = folded[window.start:window.end]
+    if not (_CONDITION.search(words) and _PUBLIC_OR_REVIEW.search(words)):
+        # "Annulé sans remboursement. Je publierai les photos sur Google": money and
+        # publicity side by side are a complaint; blackmail makes one depend on the
+        # other. "Refund me or I will write to your head office" escalates a
+        # complaint: the review or publicity must be what is at stake.
+        return []
+    code = "review_as_leverage" if _REVIEW_LEVER.search(words) else "demand_with_threat"
+    return [(window.start, window.end, code)]
+
 def _cues_of(text: str) -> list[Cue]:
     folded = fold(text)
     seen: dict[str, bool] = {}
@@ -946,6 +1198,13 @@ def _cues_of(text: str) -> list[Cue]:
     for (code, pattern), needs in zip(_PATTERNS, _PATTERN_TRIGGER, strict=True):
         if all(fired(name) for name in needs):
             found.extend((m.start(), m.end(), code) for m in pattern.finditer(folded))
+    if not any(code in _STRONG_CODES for _, _, code in found) and might_threaten(folded):
+        # Something wanted and some leverage, in no order the patterns know: the
+        # clause-level pass, then the learned reading.
+        found.extend(c for c in _clause_cues(folded)
+                     if not any(c[0] < end and start < c[1] for start, end, _ in found))
+        if not any(code in _STRONG_CODES for _, _, code in found):
+            found.extend(_learned_cue(folded))
     found.sort()
     cues: list[Cue] = []
     for start, end, code in found:
@@ -961,7 +1220,10 @@ def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
 
     A cue needs a demand tied to a threat (``or``/``sinon``, ``if you don't``/
     ``si vous ne``, ``unless``/``a moins que``), a review offered as leverage,
-    or an audience brandished as leverage. A complaint that merely mentions a
+    or an audience brandished as leverage: phrase patterns first, then, where
+    none matched, a forward-looking demand, leverage and the word that ties them,
+    in any order within one sentence (or two, the second opening with the tie:
+    "... Otherwise it stays."). A complaint that merely mentions a
     refund ("I asked for a refund, they refused, so here is my review") has no
     cue. ``span`` indexes the original text.
     """

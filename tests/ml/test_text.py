@@ -236,6 +236,61 @@ def test_a_review_changed_after_a_refund_was_granted_is_not_leverage():
     assert extortion_cues(texts) == [[], [], []]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want 300 euros back or my review goes live tomorrow.",
+        "If I don't get compensation this week, expect a one-star rating everywhere.",
+        "Remove the cleaning fee from my card or I'm posting the photos online.",
+        "You have two days to pay me back before my followers hear about this.",
+        "Offrez-nous le dîner sinon tout le monde saura.",
+        "Pas de remboursement = avis 1 étoile sur Google.",
+        "Je veux être remboursée, sinon je préviens mes abonnés.",
+    ],
+)
+def test_a_demand_tied_to_publicity_in_any_word_order_is_a_threat(text):
+    assert codes(text) == ["demand_with_threat"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Send me a voucher and this review disappears.",
+        "Happy to take this review down if you offer a full refund.",
+        "Still waiting for my refund. Until then this review stays.",
+        "I'll change my rating to five stars as soon as you send the money.",
+        "Sans geste commercial d'ici vendredi, mon avis restera en ligne.",
+        "Je supprime mon commentaire contre un remboursement.",
+        "Un avoir de 100 euros et je modifie ma note.",
+    ],
+)
+def test_a_review_traded_for_a_demand_in_any_word_order_is_leverage(text):
+    assert codes(text) == ["review_as_leverage"]
+
+
+def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
+    assert codes("Refund me or else. You've been warned.") == ["demand_with_threat"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We never got our money back. Terrible service. One star.",
+        "Update: they refunded us in the end, so I'm raising this to three stars.",
+        "Still waiting for my refund after three weeks. Avoid.",
+        "My review stays as it is until they fix the heating.",
+        "I want my money back! I will warn everyone on TripAdvisor about this place.",
+        "If I don't get my refund I'll dispute the charge with my bank.",
+        "The manager offered us a discount if we removed our review. We refused.",
+        "Pas de remboursement, pas d'excuses. Une étoile.",
+        "Annulé sans remboursement. Je publierai les photos sur Google.",
+        "Mon avis restera négatif tant que rien ne change.",
+    ],
+)
+def test_honest_anger_about_money_or_a_review_is_not_a_cue(text):
+    assert codes(text) == []
+
+
 def test_memoised_signatures_equal_fresh_ones():
     from ml.text import _minhash_signatures
 

@@ -1,0 +1,96 @@
+"""Extortion language in reviews' own words (issue 13): recall and false cues on texts
+the detector was not written against.
+
+    .venv/bin/python -m bench.cues --json
+    .venv/bin/python -m bench.cues --show-misses
+
+``bench/cue_texts.json`` holds labelled review texts in English and French:
+
+- ``heldout``: written for this benchmark by someone who had not seen the
+  detector's patterns (a helper given only the task: blackmail tied to the
+  review in varied word orders, and hard honest anger about refunds, stars,
+  posting photos, updating a review, the business trying to buy the review);
+  the figures that count;
+- ``design``: the texts the clause-level pass (``ml.text._clause_cues``) was
+  built against, so optimistic by construction; shown apart.
+
+A text counts as flagged when its strongest cue reaches ``--min-strength``
+(0.8 by default: a review-as-leverage cue or stronger, what opens a case in
+scoring; ``ml.extortion.cue_strength``). Printed per set and language: recall
+over the extortion texts, false cues over the honest ones, and precision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench import common
+from ml.extortion import cue_strength
+from ml.text import extortion_cues
+
+TEXTS = Path(__file__).resolve().parent / "cue_texts.json"
+
+
+def evaluate(items: dict[str, list[dict]], min_strength: float) -> dict:
+    """Recall, false cues and precision of ``items`` ({"extortion": [...], "honest": [...]},
+    each item {"lang", "text"}), overall and per language."""
+    out: dict = {}
+    misses: dict[str, list[str]] = {"extortion": [], "honest": []}
+    rows = []
+    for label in ("extortion", "honest"):
+        texts = [item["text"] for item in items[label]]
+        strength = cue_strength(extortion_cues(texts))
+        for item, s in zip(items[label], strength.tolist(), strict=True):
+            flagged = s >= min_strength
+            rows.append((item["lang"], label, flagged))
+            if flagged != (label == "extortion"):
+                misses[label].append(item["text"])
+    for lang in ("all", "en", "fr"):
+        mine = [r for r in rows if lang == "all" or r[0] == lang]
+        ext = [r for r in mine if r[1] == "extortion"]
+        hon = [r for r in mine if r[1] == "honest"]
+        caught = sum(r[2] for r in ext)
+        false = sum(r[2] for r in hon)
+        out[lang] = {
+            "extortion": len(ext), "caught": caught,
+            "recall": round(caught / len(ext), 3) if ext else None,
+            "honest": len(hon), "false_cues": false,
+            "false_cue_rate": round(false / len(hon), 3) if hon else None,
+            "precision": round(caught / (caught + false), 3) if caught + false else None,
+        }
+    return {"figures": out, "missed_extortion": misses["extortion"],
+            "flagged_honest": misses["honest"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--texts", type=Path, default=TEXTS)
+    parser.add_argument("--min-strength", type=float, default=0.8)
+    parser.add_argument("--show-misses", action="store_true",
+                        help="list the missed extortion texts and the flagged honest ones")
+    parser.add_argument("--json", type=Path, nargs="?", const=None, default=None,
+                        help="the result is printed as JSON; with a path, also written there")
+    args = parser.parse_args(argv)
+    data = json.loads(args.texts.read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    sets = {name: evaluate(data[name], args.min_strength) for name in ("heldout", "heldout2", "design")}
+    seconds = time.perf_counter() - started
+    result = {
+        "benchmark": "extortion cues in reviews' own words (issue 13)",
+        "min_strength": args.min_strength, "seconds": round(seconds, 3),
+        "sets": {name: (s if args.show_misses else s["figures"]) for name, s in sets.items()},
+    }
+    common.dump(result, args.json)
+    for name, s in sets.items():
+        f = s["figures"]
+        print(f"{name}: recall {f['all']['recall']} (en {f['en']['recall']}, fr {f['fr']['recall']}), "
+              f"false cues {f['all']['false_cues']}/{f['all']['honest']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,210 @@
+"""Blackmail language learned from labelled reviews (English and French).
+
+ml.text's phrase patterns name the word orders they know ("refund me or I will
+post ..."). Guests write blackmail in many more: "the review goes away when the
+money comes back", "Geste commercial = avis modifié", "for the price of our stay
+back, this one disappears". This model reads the rest: a review that makes
+itself (posted, kept, changed, removed, its stars) or publicity the price of
+something of value, whatever the word order, against honest anger that talks
+about refunds, stars and photos too ("I asked for a refund and was refused, one
+star", "they offered a discount if we deleted our review; we refused").
+
+- Features: TF-IDF of word 1-3 grams and of character 2-5 grams within words,
+  over the folded text (lower case, no accents) with every number written 0.
+- Classifier: logistic regression, trained at first use on
+  ``ml/data/threat_texts.json`` (about a second; deterministic).
+- A text is read window by window (one sentence, and two adjacent ones): its
+  probability is the highest of its windows', so a condition buried in a long
+  complaint is not diluted by the rest; the window is what a moderator is shown.
+- Only texts that name both something wanted (money, a refund, a discount, a
+  free night ...) and some leverage (a review, stars, photos, followers, a site)
+  are read at all; the rest (nearly every review) cost a regex search.
+
+Figures (recall, false cues, on texts it was not trained on): bench/cues.py and
+bench/RESULTS.md (issue 13).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+
+__all__ = ["TRAINING_TEXTS", "ThreatTextModel", "Window", "might_threaten", "threat_model"]
+
+TRAINING_TEXTS = Path(__file__).resolve().parent / "data" / "threat_texts.json"
+
+# Something wanted, and some leverage: both must appear before a text is read.
+# Words are matched by their beginnings (``_STEMS``) or whole (``_EXACT``), over
+# the set of the text's words: a few set lookups per word, where one regular
+# expression of all these alternatives cost ~0.1 ms a review.
+_WANTED_STEMS = (
+    "refund", "reimburs", "compensat", "money", "cash", "voucher", "discount", "credit", "waive",
+    "deposit", "upgrade", "comped", "complimentary", "charge", "gift", "invoice", "wage", "dollar",
+    "rembour", "dedommag", "indemni", "geste", "reduc", "remise", "ristourne", "argent", "offert",
+    "offre", "offri", "offrez", "gratuit", "acompte", "surclass", "recredit", "annulez",
+    "prelevement", "rendez", "rendre", "supplement", "factur", "addition", "montant",
+)
+_WANTED_EXACT = frozenset({
+    "comp", "pay", "paid", "cover", "free", "fee", "fees", "bill", "euro", "euros", "eur", "buck",
+    "bucks", "quid", "franc", "francs", "frais", "avoir", "rends", "balles", "back", "off",
+})
+_LEVER_STEMS = (
+    "review", "rating", "publish", "publier", "publie", "publication", "share", "sharing",
+    "online", "photo", "picture", "video", "footage", "screenshot", "follower", "subscriber",
+    "google", "yelp", "tripadvisor", "facebook", "insta", "tiktok", "youtube", "reddit", "twitter",
+    "forum", "social", "everyone", "everybody", "internet", "website", "platform", "channel",
+    "delete", "remove", "warned", "writ", "telling", "etoile", "commentaire", "partag", "reseau",
+    "abonne", "communaute", "partout", "chaine", "groupe", "plateforme", "efface", "supprim",
+    "retir", "ecri", "critique", "prevenu", "poste",
+)
+_LEVER_EXACT = frozenset({
+    "star", "stars", "post", "posts", "posted", "posting", "site", "sites", "note", "avis", "world",
+    "else", "ligne", "monde", "tell", "story", "edit", "up",
+})
+_WORD = re.compile(r"[a-z0-9]+")
+_CURRENCY = re.compile(r"[$\u20ac\u00a3%]")
+
+
+def _stem_index(stems: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for stem in stems:
+        index.setdefault(stem[:3], []).append(stem)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+_WANTED_INDEX = _stem_index(_WANTED_STEMS)
+_LEVER_INDEX = _stem_index(_LEVER_STEMS)
+
+
+def _names(words: set[str], index: dict[str, tuple[str, ...]], exact: frozenset[str]) -> bool:
+    if not exact.isdisjoint(words):
+        return True
+    for word in words:
+        stems = index.get(word[:3])
+        if stems is not None and word.startswith(stems):
+            return True
+    return False
+
+
+#: Words for the word n-grams: letters and digits, with an apostrophe inside.
+_WORD_NGRAM_PATTERN = r"(?u)\b\w[\w']*\b"
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SENTENCE = re.compile(r"[^.!?\n;]+[.!?\n;]*")
+
+
+def might_threaten(folded: str, words: set[str] | None = None) -> bool:
+    """Whether a folded text names something wanted and some leverage (else it is
+    not read); ``words``: its words, when the caller has them already."""
+    if words is None:
+        words = set(_WORD.findall(folded))
+    return (_names(words, _LEVER_INDEX, _LEVER_EXACT)
+            and (_CURRENCY.search(folded) is not None or _names(words, _WANTED_INDEX, _WANTED_EXACT)))
+
+
+def _prepare(folded: str) -> str:
+    return _NUMBER.sub("0", folded)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # offsets into the text
+    end: int
+    probability: float
+
+
+class ThreatTextModel:
+    """Logistic regression over word and character n-grams (see the module doc)."""
+
+    def __init__(self, c: float = 4.0, random_state: int = 0) -> None:
+        self.c = c
+        self.random_state = random_state
+
+    def fit(self, folded_texts: list[str], labels: np.ndarray) -> ThreatTextModel:
+        prepared = [_prepare(t) for t in folded_texts]
+        self.counters_ = (
+            CountVectorizer(ngram_range=(1, 3), min_df=2, token_pattern=_WORD_NGRAM_PATTERN),
+            CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2),
+        )
+        self.weights_ = tuple(TfidfTransformer(sublinear_tf=True) for _ in self.counters_)
+        x = hstack([w.fit_transform(c.fit_transform(prepared))
+                    for c, w in zip(self.counters_, self.weights_, strict=True)]).tocsr()
+        self.classifier_ = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000,
+                                              random_state=self.random_state)
+        self.classifier_.fit(x, np.asarray(labels, dtype=np.int64))
+        return self
+
+    def probability(self, folded_texts: list[str]) -> np.ndarray:
+        """P(blackmail) of each whole text."""
+        return self._probability_of_counts(
+            [c.transform([_prepare(t) for t in folded_texts]) for c in self.counters_])
+
+    def _probability_of_counts(self, counts: list) -> np.ndarray:
+        """The classifier's probability for rows of raw n-gram counts, computed
+        directly (sublinear tf, idf, l2 per block, then the linear model): the
+        same numbers as the fitted transformers and ``predict_proba``, without
+        their per-call overhead (most of the cost for a few short windows)."""
+        coef = self.classifier_.coef_.ravel()
+        logit = np.full(counts[0].shape[0], float(self.classifier_.intercept_[0]))
+        offset = 0
+        for n, weights in zip(counts, self.weights_, strict=True):
+            x = csr_matrix(n, dtype=np.float64, copy=True)
+            x.data = (1.0 + np.log(x.data)) * weights.idf_[x.indices]
+            norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+            width = len(weights.idf_)
+            logit += (x @ coef[offset:offset + width]) / np.where(norm > 0, norm, 1.0)
+            offset += width
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def strongest_window(self, folded: str) -> Window:
+        """The window of ``folded`` the model finds most threatening, and its probability.
+
+        Windows are each sentence, each two adjacent ones and the whole text; each
+        sentence is counted once and a window's n-gram counts are the sum of its
+        sentences' (n-grams across a sentence break are not counted)."""
+        spans = [m.span() for m in _SENTENCE.finditer(folded) if m.group().strip()] or [(0, len(folded))]
+        n = len(spans)
+        rows = [[k] for k in range(n)] + [[k, k + 1] for k in range(n - 1)]
+        if n > 2:
+            rows.append(list(range(n)))
+        windows = [(spans[r[0]][0], spans[r[-1]][1]) for r in rows]
+        member = csr_matrix((np.ones(sum(map(len, rows))), (np.repeat(np.arange(len(rows)),
+                            [len(r) for r in rows]), np.concatenate(rows))), shape=(len(rows), n))
+        sentences = [_prepare(folded[a:b]) for a, b in spans]
+        probability = self._probability_of_counts(
+            [member @ c.transform(sentences) for c in self.counters_])
+        best = int(np.argmax(probability))
+        start, end = windows[best]
+        text = folded[start:end]
+        start += len(text) - len(text.lstrip())
+        end -= len(text) - len(text.rstrip())
+        return Window(start, end, float(probability[best]))
+
+
+def _load_training(path: Path = TRAINING_TEXTS) -> tuple[list[str], np.ndarray]:
+    from ml.text import fold
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    texts = [fold(t) for t in data["extortion"]] + [fold(t) for t in data["honest"]]
+    labels = np.r_[np.ones(len(data["extortion"])), np.zeros(len(data["honest"]))]
+    return texts, labels.astype(np.int64)
+
+
+_model: ThreatTextModel | None = None
+_model_lock = threading.Lock()
+
+
+def threat_model() -> ThreatTextModel:
+    """This process's model, trained on the shipped texts at first use."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = ThreatTextModel().fit(*_load_training())
+        return _model

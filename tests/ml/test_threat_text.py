@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+from scipy.sparse import hstack
+
+from ml.text import extortion_cues, fold
+from ml.threat_text import ThreatTextModel, _prepare, might_threaten, threat_model
+
+BLACKMAIL = [
+    "refund the night or my review stays online",
+    "a free dinner and this review disappears",
+    "pay back the deposit or the photos go on facebook",
+    "give us a voucher and i delete my review",
+    "money back by friday or one star everywhere",
+    "remboursez la nuit ou mon avis reste en ligne",
+    "un repas offert et cet avis disparait",
+    "rendez l'acompte sinon les photos partent sur facebook",
+]
+HONEST = [
+    "we asked for a refund and they refused, one star",
+    "the dinner was cold and the review is deserved",
+    "they kept the deposit, i posted photos of the room",
+    "we got a voucher in the end, i changed my review",
+    "no money back, avoid this hotel, one star",
+    "remboursement refuse, une etoile",
+    "repas froid, personnel desagreable, avis negatif",
+    "acompte garde, j'ai publie les photos de la chambre",
+]
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    labels = np.r_[np.ones(len(BLACKMAIL)), np.zeros(len(HONEST))].astype(int)
+    return ThreatTextModel(c=10.0).fit(BLACKMAIL + HONEST, labels)
+
+
+def test_a_text_is_read_only_when_it_names_something_wanted_and_leverage():
+    assert might_threaten(fold("A refund, or my review stays."))
+    assert not might_threaten(fold("The room was dirty and the staff rude."))
+    assert not might_threaten(fold("I will post this review everywhere."))
+    assert not might_threaten(fold("They refused the refund."))
+
+
+def test_the_model_ranks_an_unseen_condition_above_an_unseen_complaint(small_model):
+    threat, honest = small_model.probability([
+        "refund the dinner or my review stays online",
+        "they refused the refund, i posted photos of the dinner",
+    ])
+    assert threat > honest
+
+
+def test_probabilities_equal_the_fitted_transformers_and_classifier(small_model):
+    texts = ["refund me or one star", "cold food, one star", "un avoir et je retire mon avis"]
+    prepared = [_prepare(t) for t in texts]
+    x = hstack([w.transform(c.transform(prepared))
+                for c, w in zip(small_model.counters_, small_model.weights_, strict=True)])
+    expected = small_model.classifier_.predict_proba(x.tocsr())[:, 1]
+    np.testing.assert_allclose(small_model.probability(texts), expected, rtol=1e-12)
+
+
+def test_the_strongest_window_is_the_sentence_that_sets_the_condition(small_model):
+    text = ("the breakfast was fine. the pool was closed all week. "
+            "refund the night or my review stays online. parking was easy.")
+    window = small_model.strongest_window(text)
+    assert "refund the night or my review stays online" in text[window.start:window.end]
+    assert "parking" not in text[window.start:window.end]
+
+
+def test_a_window_spans_the_original_offsets_without_surrounding_spaces(small_model):
+    text = "great view.   a free dinner and this review disappears.  "
+    window = small_model.strongest_window(text)
+    assert text[window.start] != " " and text[window.end - 1] != " "
+
+
+def test_the_shipped_model_is_trained_once_per_process():
+    assert threat_model() is threat_model()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We'll see if this review stays up. Depends entirely on whether we get our money back "
+        "for the spa treatment that was cancelled.",
+        "Geste commercial = avis modifié. Pas de geste = je fais tourner les photos dans tous "
+        "les groupes Facebook de la région.",
+    ],
+)
+def test_blackmail_in_an_order_no_pattern_lists_is_read_as_a_cue(text):
+    (cue,) = extortion_cues([text])[0]
+    assert cue.code in ("demand_with_threat", "review_as_leverage")
+    assert cue.quote and cue.quote in text
