@@ -1141,6 +1141,12 @@ _CONDITION = re.compile(
     r"ou\s+(?:je|j'|bien|alors|nous|on|mon|ma|cet|cette|l'|tout|vous|les|elles?)|faute\s+de|"
     r"sans\s+quoi|contre|en\s+echange|moyennant|avant|passe\s+ce\s+delai|d'ici)\b|[=\u2192]|->"
 )
+#: What might have been ("otherwise I would have given 3 stars", "j'aurais laissé 3
+#: étoiles") is a complaint about the past; blackmail looks forward.
+_COUNTERFACTUAL = re.compile(
+    r"\b(?:would|could|should|might)(?:\s+not|n't)?\s+have\b|\b(?:i|we)'d\s+have\b|"
+    r"\b(?:aurais|aurait|aurions|auraient)\b"
+)
 #: What is at stake in blackmail: the review, its stars, or publicity.
 _PUBLIC_OR_REVIEW = re.compile(
     r"review|rating|\bstars?\b|\bpost(?:s|ed|ing)?\b|publish|\bshar(?:e|ed|ing)\b|online|photo|picture|"
@@ -1168,7 +1174,8 @@ def _learned_cue(folded: str) -> list[tuple[int, int, str]]:
     if window.probability < THREAT_MODEL_MIN_PROBABILITY:
         return []
     words = folded[window.start:window.end]
-    if not (_CONDITION.search(words) and _PUBLIC_OR_REVIEW.search(words)):
+    if _COUNTERFACTUAL.search(words) or not (_CONDITION.search(words)
+                                             and _PUBLIC_OR_REVIEW.search(words)):
         # "Annulé sans remboursement. Je publierai les photos sur Google": money and
         # publicity side by side are a complaint; blackmail makes one depend on the
         # other. "Refund me or I will write to your head office" escalates a
