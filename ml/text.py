@@ -996,6 +996,10 @@ _DEMAND_CLAUSE_FR = (
     rf"|\bpas\s+de\s+{_GOODS_FR}\s*(?:=|->|\u2192|:)"
     r"|\bvous\s+avez\s+(?:\w+\s+){1,4}?pour\s+(?:me|nous)\s+(?:rembourser|dedommager|payer|indemniser)"
     r"|\b(?:toujours\s+)?en\s+attente\s+(?:de|du|d')\s*(?:mon|notre)?\s*(?:rembours\w*|dedommag\w*)"
+    # "si vous nous surclassez", "des que vous m'aurez rembourse", "a condition que l'hotel offre"
+    r"|\b(?:si|des\s+que|a\s+condition\s+que|pour\s+peu\s+que)\s+(?:vous|l'hotel|le\s+restaurant|"
+    r"la\s+direction|ils?|le\s+\w+)\s+(?:(?:me|nous|m'|n')\s*)?(?:\w+\s+){0,2}?(?:rembours|dedommag|"
+    r"indemnis|offr|surclass|annul|recredit|accord|retir|enlev|rend|pay|pai)\w*"
     # "Un avoir de 150 euros et je modifie ma note": a sentence that opens on what is wanted.
     rf"|(?:^|(?<=[.!?\n;]))\s*(?:un|une|le|la|l')?\s*(?:\w+\s+)?{_GOODS_FR}(?:\s+(?:de|d')\s*[\d\s.,]+\s*(?:euros?|eur|\u20ac))?"
 )
@@ -1004,13 +1008,15 @@ _DEMAND_CLAUSE_FR = (
 # plain "and" ("send me a voucher and this review disappears").
 _REVIEW_LEVERAGE = (
     r"\b(?:delete|remove|take\s+down|withdraw|retract|change|update|edit|modify|revise|raise|improve|amend|"
-    r"upgrade|fix)\w*\s+(?:\w+\s+){0,2}?(?:review|rating|stars?|score|post|comment)"
+    r"upgrade|fix|bump|replace)\w*\s+(?:\w+\s+){0,2}?(?:review|rating|stars?|score|post|comment)"
+    r"|\b(?:delete|remove|edit|revise|update|bump|replace|retract|withdraw)\s+(?:this|it|you)\b"
     r"|\b(?:take|took|taking)\s+(?:(?:it|this|that)(?:\s+review)?|(?:the|my|our)\s+review)\s+down"
     r"|\b(?:this|my|the|our)\s+(?:\w+\s+)?(?:review|rating|post)\s+(?:\w+\s+)?(?:disappears?|vanish\w*|"
     r"stays?|remains?|will\s+(?:stay|remain|disappear|be\s+(?:removed|deleted|updated|changed|edited)))"
     r"|\b(?:this|it)\s+(?:stays|remains|disappears)\b"
-    r"|\b(?:supprim|retir|enlev|modifi|chang|corrig|amelior|remont|effac)\w*\s+(?:\w+\s+){0,2}?"
-    r"(?:avis|note|commentaire|etoiles?)"
+    r"|\b(?:supprim|retir|enlev|modifi|chang|corrig|amelior|remont|effac|pass|revis)\w*\s+"
+    r"(?:\w+\s+){0,2}?(?:avis|note|commentaire|evaluation|etoiles?)"
+    r"|\b(?:remont|pass)\w*\s+(?:\w+\s+){0,3}?(?:a|de)\s+\d\s*(?:\w+\s+)?(?:a\s+\d\s+)?etoiles?"
     r"|\b(?:mon|notre|cet|ce|l'|votre|cette)\s*(?:\w+\s+)?(?:avis|commentaire|note)\s+(?:\w+\s+)?"
     r"(?:reste|restera|disparai\w*|sera\s+(?:supprime|retire|modifie|publie|en\s+ligne)|part|partira|ira|"
     r"va\s+(?:rester|partir|disparaitre))"
@@ -1092,6 +1098,8 @@ def _clause_cues(folded: str) -> list[tuple[int, int, str]]:
             if last >= len(sentences):
                 continue
             lo, hi = sentences[k][0], sentences[last][1]
+            if _BUSINESS_OFFER.search(folded, lo, hi):
+                continue  # the business's offer, reported by the guest
             cue = _clause_cue(
                 folded, [d for d in demands if lo <= d.start() and d.end() <= hi],
                 [(m, c) for m, c in levers if lo <= m.start() and m.end() <= hi], two=last > k)
@@ -1140,12 +1148,29 @@ _CONDITION = re.compile(
     r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a|des\s+que|une\s+fois|quand|sinon|soit|"
     r"ou\s+(?:je|j'|bien|alors|nous|on|mon|ma|cet|cette|l'|tout|vous|les|elles?)|faute\s+de|"
     r"sans\s+quoi|contre|en\s+echange|moyennant|avant|passe\s+ce\s+delai|d'ici)\b|[=\u2192]|->"
+    # bargaining and hints: "my rating is negotiable", "your call", "a vous de voir"
+    r"|\b(?:negotiable|negociable|arrangement|arranger|terrain\s+d'entente|fair\s+trade|your\s+(?:call|choice)|"
+    r"up\s+to\s+you|ball'?s\s+in\s+your\s+court|balle\s+est\s+dans\s+votre\s+camp|a\s+vous\s+de\s+(?:voir|jouer)|"
+    r"(?:c'est\s+)?vous\s+qui\s+voyez|depends?|depend(?:ra)?|provisional|provisoire|temporary|temporaire|"
+    r"go\s+a\s+long\s+way|reconsider|reconsiderer|a\s+bon\s+entendeur|just\s+saying|you\s+know\s+what\s+to\s+do|"
+    r"vous\s+savez\s+ce\s+qu'il|on\s+(?:oublie|n'en\s+parle\s+plus)|between\s+us|entre\s+nous|on\s+the\s+table)\b"
 )
 #: What might have been ("otherwise I would have given 3 stars", "j'aurais laissé 3
 #: étoiles") is a complaint about the past; blackmail looks forward.
 _COUNTERFACTUAL = re.compile(
     r"\b(?:would|could|should|might)(?:\s+not|n't)?\s+have\b|\b(?:i|we)'d\s+have\b|"
     r"\b(?:aurais|aurait|aurions|auraient)\b"
+)
+#: The business's own offer, reported by the guest ("Reception offered to knock 15%
+#: off our bill if we wrote a 5-star review"; "ils nous ont proposé un avoir contre
+#: la suppression de l'avis"): a condition about the review that is not the guest's.
+_BUSINESS_OFFER = re.compile(
+    r"\b(?:they|he|she|reception|management|the\s+(?:owner|manager|hotel|restaurant|staff|front\s+desk|"
+    r"receptionist|chef|host|waiter|waitress)|l'hotel|le\s+(?:gerant|patron|proprietaire|restaurant|"
+    r"directeur|chef|serveur)|la\s+(?:direction|reception|gerante|patronne|proprietaire|serveuse)|ils|elles?|"
+    r"il)\s+(?:\w+\s+){0,3}?(?:offered|proposed|asked|suggested|promised|tried\s+to|wanted\s+(?:us|me)|"
+    r"a\s+propose|ont\s+propose|a\s+offert|ont\s+offert|a\s+demande|ont\s+demande|a\s+suggere|"
+    r"ont\s+suggere|a\s+promis|ont\s+promis|voulait|voulaient)\b"
 )
 #: What is at stake in blackmail: the review, its stars, or publicity.
 _PUBLIC_OR_REVIEW = re.compile(
@@ -1168,21 +1193,28 @@ def _learned_cue(folded: str) -> list[tuple[int, int, str]]:
     """The model's strongest window as a cue, when it reads blackmail there."""
     from ml.threat_text import threat_model
 
-    if not (_CONDITION.search(folded) and _PUBLIC_OR_REVIEW.search(folded)):
-        return []  # (checked again in the window below; here it spares the model)
-    window = threat_model().strongest_window(folded)
-    if window.probability < THREAT_MODEL_MIN_PROBABILITY:
+    if _CONDITION.search(folded) is None or _PUBLIC_OR_REVIEW.search(folded) is None:
+        return []  # no window of it can be (one pass instead of one per window)
+    window = threat_model().strongest_window(folded, accept=_could_be_blackmail)
+    if window is None or window.probability < THREAT_MODEL_MIN_PROBABILITY:
         return []
     words = folded[window.start:window.end]
-    if _COUNTERFACTUAL.search(words) or not (_CONDITION.search(words)
-                                             and _PUBLIC_OR_REVIEW.search(words)):
-        # "Annulé sans remboursement. Je publierai les photos sur Google": money and
-        # publicity side by side are a complaint; blackmail makes one depend on the
-        # other. "Refund me or I will write to your head office" escalates a
-        # complaint: the review or publicity must be what is at stake.
-        return []
     code = "review_as_leverage" if _REVIEW_LEVER.search(words) else "demand_with_threat"
     return [(window.start, window.end, code)]
+
+
+def _could_be_blackmail(words: str) -> bool:
+    """Whether a window is worth the model's reading.
+
+    "Annulé sans remboursement. Je publierai les photos sur Google": money and
+    publicity side by side are a complaint; blackmail makes one depend on the
+    other, so a condition is needed. "Refund me or I will write to your head
+    office" escalates a complaint: the review or publicity must be at stake.
+    What might have been is not a threat, and neither is the business's own
+    offer that the guest reports."""
+    return (_CONDITION.search(words) is not None and _PUBLIC_OR_REVIEW.search(words) is not None
+            and _COUNTERFACTUAL.search(words) is None and _BUSINESS_OFFER.search(words) is None)
+
 
 def _cues_of(text: str) -> list[Cue]:
     folded = fold(text)

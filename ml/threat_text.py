@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,8 @@ def _names(words: set[str], index: dict[str, tuple[str, ...]], exact: frozenset[
 _WORD_NGRAM_PATTERN = r"(?u)\b\w[\w']*\b"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _SENTENCE = re.compile(r"[^.!?\n;]+[.!?\n;]*")
+#: Texts up to this many sentences are also read whole (a longer one by its windows).
+WHOLE_TEXT_SENTENCES = 4
 
 
 def might_threaten(folded: str, words: set[str] | None = None) -> bool:
@@ -163,25 +166,37 @@ class ThreatTextModel:
             offset += width
         return 1.0 / (1.0 + np.exp(-logit))
 
-    def strongest_window(self, folded: str) -> Window:
-        """The window of ``folded`` the model finds most threatening, and its probability.
+    def strongest_window(self, folded: str,
+                         accept: Callable[[str], bool] | None = None) -> Window | None:
+        """The window of ``folded`` the model finds most threatening, and its
+        probability; None when no window is ``accept``-ed.
 
-        Windows are each sentence, each two adjacent ones and the whole text; each
-        sentence is counted once and a window's n-gram counts are the sum of its
+        Windows are each sentence, each two adjacent ones, and the whole text when
+        it has at most ``WHOLE_TEXT_SENTENCES``. ``accept`` (a window's folded text
+        -> bool) keeps only the windows worth reading: only their sentences are
+        counted, each once, and a window's n-gram counts are the sum of its
         sentences' (n-grams across a sentence break are not counted)."""
         spans = [m.span() for m in _SENTENCE.finditer(folded) if m.group().strip()] or [(0, len(folded))]
         n = len(spans)
         rows = [[k] for k in range(n)] + [[k, k + 1] for k in range(n - 1)]
-        if n > 2:
+        if 2 < n <= WHOLE_TEXT_SENTENCES:
             rows.append(list(range(n)))
-        windows = [(spans[r[0]][0], spans[r[-1]][1]) for r in rows]
-        member = csr_matrix((np.ones(sum(map(len, rows))), (np.repeat(np.arange(len(rows)),
-                            [len(r) for r in rows]), np.concatenate(rows))), shape=(len(rows), n))
-        sentences = [_prepare(folded[a:b]) for a, b in spans]
+        if accept is not None:
+            rows = [r for r in rows if accept(folded[spans[r[0]][0]:spans[r[-1]][1]])]
+            if not rows:
+                return None
+        used = sorted({k for r in rows for k in r})
+        column = {k: i for i, k in enumerate(used)}
+        member = csr_matrix(
+            (np.ones(sum(map(len, rows))),
+             (np.repeat(np.arange(len(rows)), [len(r) for r in rows]),
+              [column[k] for r in rows for k in r])),
+            shape=(len(rows), len(used)))
+        sentences = [_prepare(folded[spans[k][0]:spans[k][1]]) for k in used]
         probability = self._probability_of_counts(
             [member @ c.transform(sentences) for c in self.counters_])
         best = int(np.argmax(probability))
-        start, end = windows[best]
+        start, end = spans[rows[best][0]][0], spans[rows[best][-1]][1]
         text = folded[start:end]
         start += len(text) - len(text.lstrip())
         end -= len(text) - len(text.rstrip())

@@ -282,6 +282,8 @@ def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
         "I want my money back! I will warn everyone on TripAdvisor about this place.",
         "If I don't get my refund I'll dispute the charge with my bank.",
         "The manager offered us a discount if we removed our review. We refused.",
+        "The owner offered a free dinner in exchange for deleting this review. No thanks.",
+        "Le gérant nous a proposé un avoir contre la suppression de notre avis. Non merci.",
         "Pas de remboursement, pas d'excuses. Une étoile.",
         "Annulé sans remboursement. Je publierai les photos sur Google.",
         "Mon avis restera négatif tant que rien ne change.",

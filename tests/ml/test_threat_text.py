@@ -88,3 +88,17 @@ def test_blackmail_in_an_order_no_pattern_lists_is_read_as_a_cue(text):
     (cue,) = extortion_cues([text])[0]
     assert cue.code in ("demand_with_threat", "review_as_leverage")
     assert cue.quote and cue.quote in text
+
+
+def test_only_accepted_windows_are_read(small_model):
+    text = "refund the night or my review stays online. the breakfast was cold."
+    window = small_model.strongest_window(text, accept=lambda words: "breakfast" in words)
+    assert "breakfast" in text[window.start:window.end]
+    assert small_model.strongest_window(text, accept=lambda words: False) is None
+
+
+def test_a_long_text_is_read_by_its_windows_not_whole(small_model):
+    text = "one. two. three. four. five. refund the night or my review stays online."
+    window = small_model.strongest_window(text)
+    assert text[window.start:window.end].startswith("five") or \
+        text[window.start:window.end].startswith("refund")
