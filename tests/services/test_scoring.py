@@ -201,6 +201,31 @@ def test_review_that_itself_demands_a_refund_under_threat_is_held():
     assert review.risk_reasons[0]["code"] == "extortion_text"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pas de remboursement = avis 1 étoile sur Booking, Google et TripAdvisor.",
+        "Disgusting. The video of the rat in the dining room goes on Facebook tomorrow morning "
+        "unless I get a call and a refund tonight.",
+    ],
+)
+def test_blackmail_in_a_word_order_no_phrase_pattern_lists_is_held(text):
+    review = ReviewFactory(text=text, booking_ref_hash="abc")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.status == Review.Status.HELD
+    assert review.risk_reasons[0]["code"] == "extortion_text"
+
+
+def test_a_guest_reporting_the_owners_offer_to_buy_the_review_is_published():
+    review = ReviewFactory(rating=1, booking_ref_hash="abc",
+                           text="The owner offered us a free dinner if we deleted this review. "
+                                "We refused, and here it is.")
+    reviews_score(review_ids=[review.id])
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+
+
 def test_complaint_about_a_refused_refund_is_published():
     review = ReviewFactory(rating=1, booking_ref_hash="abc",
                            text="I asked for a refund, they refused, so here is my honest review.")
