@@ -1,4 +1,5 @@
-"""Celery workers run at a lower CPU priority than the web server (WORKER_NICENESS).
+"""Celery workers run at a lower CPU priority than the web server (WORKER_NICENESS),
+and load what every worker process needs before the pool forks.
 
 Each check runs in a child interpreter: a process cannot take back the priority
 it gave away, and the test run must keep its own.
@@ -44,3 +45,14 @@ def test_the_priority_is_never_raised():
 
 def test_workers_default_to_niceness_ten():
     assert _niceness_after("worker_init.send(sender=None)") == max(10, _ours())
+
+
+def test_a_starting_worker_trains_the_learned_extortion_cue_before_it_forks():
+    code = ("import ml.threat_text as m; assert m._model is None; "
+            "worker_init.send(sender=None); print(m._model is not None)")
+    result = subprocess.run(
+        [sys.executable, "-c", PROLOGUE + code],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "reviewguard.settings_test"},
+        cwd=settings.BASE_DIR, capture_output=True, text=True, check=True, timeout=60,
+    )
+    assert result.stdout.split()[-1] == "True"
