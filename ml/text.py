@@ -2,8 +2,10 @@
 
 Near-duplicates use MinHash signatures over character shingles with LSH banding,
 all in numpy (one pass over the concatenated corpus, no per-text hashing loop).
-Extortion cues are regular expressions over a length-preserving folded copy of
-the text, so every cue carries the span of the original text to highlight.
+Extortion cues are found over a length-preserving folded copy of the text, so
+every cue carries the span of the original text to highlight: phrase patterns,
+then a clause-level pass (demand, leverage and their tie in any order), then a
+learned reading (ml/threat_text.py) where neither found one.
 """
 
 from __future__ import annotations
@@ -1079,7 +1081,6 @@ _OPENING_LINK = re.compile(
 _OR_ELSE = re.compile(r"\s*(?:or\s+else|sinon)\s*(?:[.!?]|$)")
 
 
-
 def _clause_cues(folded: str) -> list[tuple[int, int, str]]:
     """(start, end, code) of demands tied to leverage within one or two sentences.
 
@@ -1179,7 +1180,7 @@ _PUBLIC_OR_REVIEW = re.compile(
     r"tiktok|youtube|reddit|twitter|forum|social|everyone|everybody|internet|website|\bsites?\b|"
     r"platform|channel|\b(?:this|it)\s+(?:stays|goes|disappears)|take\s+(?:\w+\s+)?down|delete|"
     r"\bavis\b|\bnote\b|etoile|commentaire|publi|partag|en\s+ligne|reseau|abonne|communaute|"
-    r"tout\s+le\s+monde|partout|chaine|plateforme|efface|supprim|video"
+    r"tout\s+le\s+monde|partout|chaine|plateforme|efface|supprim"
 )
 #: Cues that hold on their own or open a case (ml.extortion's strengths >= 0.8).
 _STRONG_CODES = frozenset({"demand_with_threat", "conditional_threat", "review_as_leverage"})
@@ -1262,7 +1263,8 @@ def extortion_cues(texts: Sequence[str]) -> list[list[Cue]]:
     or an audience brandished as leverage: phrase patterns first, then, where
     none matched, a forward-looking demand, leverage and the word that ties them,
     in any order within one sentence (or two, the second opening with the tie:
-    "... Otherwise it stays."). A complaint that merely mentions a
+    "... Otherwise it stays."), then the learned reading of ml/threat_text.py
+    (``_learned_cue``). A complaint that merely mentions a
     refund ("I asked for a refund, they refused, so here is my review") has no
     cue. ``span`` indexes the original text.
     """

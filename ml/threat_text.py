@@ -11,14 +11,16 @@ star", "they offered a discount if we deleted our review; we refused").
 
 - Features: TF-IDF of word 1-3 grams and of character 2-5 grams within words,
   over the folded text (lower case, no accents) with every number written 0.
-- Classifier: logistic regression, trained at first use on
-  ``ml/data/threat_texts.json`` (about a second; deterministic).
-- A text is read window by window (one sentence, and two adjacent ones): its
-  probability is the highest of its windows', so a condition buried in a long
-  complaint is not diluted by the rest; the window is what a moderator is shown.
+- Classifier: logistic regression, trained once per process on
+  ``ml/data/threat_texts.json`` (about 1.7 s; deterministic). A Celery worker
+  trains it before its pool forks (reviewguard/celery.py).
+- A text is read window by window (each sentence, two adjacent ones, and a
+  short text whole; ml.text passes only the windows worth reading): the
+  strongest window is the text's reading, so a condition buried in a long
+  complaint is not diluted by the rest, and it is what a moderator is shown.
 - Only texts that name both something wanted (money, a refund, a discount, a
   free night ...) and some leverage (a review, stars, photos, followers, a site)
-  are read at all; the rest (nearly every review) cost a regex search.
+  are read at all; the rest (nearly every review) cost a few set lookups.
 
 Figures (recall, false cues, on texts it was not trained on): bench/cues.py and
 bench/RESULTS.md (issue 13).
