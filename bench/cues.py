@@ -4,15 +4,21 @@ the detector was not written against.
     .venv/bin/python -m bench.cues --json
     .venv/bin/python -m bench.cues --show-misses
 
-``bench/cue_texts.json`` holds labelled review texts in English and French:
+``bench/cue_texts.json`` holds labelled review texts in English and French,
+each set written by a different helper given only the task (blackmail tied to
+the review in varied forms, and hard honest anger about refunds, stars,
+photos, updating a review, the business trying to buy the review) and none of
+the detector's code or data:
 
-- ``heldout``: written for this benchmark by someone who had not seen the
-  detector's patterns (a helper given only the task: blackmail tied to the
-  review in varied word orders, and hard honest anger about refunds, stars,
-  posting photos, updating a review, the business trying to buy the review);
-  the figures that count;
+- ``heldout`` .. ``heldout5``: none used for training. Each round of changes
+  was chosen on the sets that existed, then measured once on a set written
+  afterwards (heldout3, heldout4, heldout5 in turn), which then joined the
+  others; bench/RESULTS.md (issue 13) keeps each test's one measurement;
 - ``design``: the texts the clause-level pass (``ml.text._clause_cues``) was
   built against, so optimistic by construction; shown apart.
+
+The learned reading's training texts (``ml/data/threat_texts.json``) were
+written the same way and are disjoint from these.
 
 ``--speed N`` also times the cue search over N synthetic reviews (the API
 benchmarks' texts and the scenarios' negative ones, half each): what every
