@@ -1155,6 +1155,17 @@ _CONDITION = re.compile(
     r"(?:c'est\s+)?vous\s+qui\s+voyez|depends?|depend(?:ra)?|provisional|provisoire|temporary|temporaire|"
     r"go\s+a\s+long\s+way|reconsider|reconsiderer|a\s+bon\s+entendeur|just\s+saying|you\s+know\s+what\s+to\s+do|"
     r"vous\s+savez\s+ce\s+qu'il|on\s+(?:oublie|n'en\s+parle\s+plus)|between\s+us|entre\s+nous|on\s+the\s+table)\b"
+    # formal conditions and trades: "should the hotel waive ...", "upon receipt of",
+    # "... and I'll delete this", "annulez ... et je retire l'avis"
+    r"|\b(?:should\s+(?:the|you|they|a|an|management|it|reception)|provided|upon\s+receipt|on\s+receipt|"
+    r"in\s+that\s+case|after\s+which|til|'til|price|my\s+price|connect\s+the\s+dots|settle\s+this|"
+    r"up\s+to\s+your|in\s+exchange|for\s+a\s+(?:discount|refund|voucher|coupon|free)|"
+    r"(?:and|n|\+)\s+(?:i|we)(?:'ll|\s+will|'d|\s+would|\s+shall)?\s+(?:delete|remove|take|change|"
+    r"update|edit|revise|replace|bump|pull|withdraw)|and\s+ill|n\s+ill|and\s+(?:the|this|my)\s+(?:review|"
+    r"rating|post|photos?|video)|or\s+(?:im|i'm|she'd|he'd|she|he|maybe)|no\s+\w+,?\s+(?:and|no)|"
+    r"et\s+(?:je|j'|nous|on)\s+(?:\w+\s+){0,2}?(?:retir|supprim|modifi|chang|enl[e\u00e8]v|remplac|efface|"
+    r"revoi|reverr|remont|pass)|a\s+defaut|sans\s+reponse|proposition|ca\s+marche|a\s+condition|"
+    r"pour\s+peu|en\s+contrepartie|sous\s+reserve|si\s+jamais|des\s+reception|quand\s+un)\b"
 )
 #: What might have been ("otherwise I would have given 3 stars", "j'aurais laissé 3
 #: étoiles") is a complaint about the past; blackmail looks forward.
@@ -1173,6 +1184,14 @@ _BUSINESS_OFFER = re.compile(
     r"a\s+propose|ont\s+propose|a\s+offert|ont\s+offert|a\s+demande|ont\s+demande|a\s+suggere|"
     r"ont\s+suggere|a\s+promis|ont\s+promis|voulait|voulaient)\b"
 )
+#: Compensation already granted ("They refunded me and I will change my review to 4
+#: stars"): the guest thanks, the review follows, nothing is asked for.
+_GRANTED = re.compile(
+    r"\b(?:refunded|reimbursed|compensated)\s+(?:me|us)\b|\b(?:got|received|have\s+received|were\s+given)"
+    r"\s+(?:a|my|our|the)\s+(?:full\s+|partial\s+)?(?:refund|compensation|voucher)|"
+    r"\b(?:m'|nous\s+)ont\s+(?:rembourse|dedommage|indemnise)|\b(?:ai|avons|a)\s+ete\s+(?:rembourse|dedommage)|"
+    r"\bremboursement\s+(?:recu|obtenu)"
+)
 #: What is at stake in blackmail: the review, its stars, or publicity.
 _PUBLIC_OR_REVIEW = re.compile(
     r"review|rating|\bstars?\b|\bpost(?:s|ed|ing)?\b|publish|\bshar(?:e|ed|ing)\b|online|photo|picture|"
@@ -1180,7 +1199,8 @@ _PUBLIC_OR_REVIEW = re.compile(
     r"tiktok|youtube|reddit|twitter|forum|social|everyone|everybody|internet|website|\bsites?\b|"
     r"platform|channel|\b(?:this|it)\s+(?:stays|goes|disappears)|take\s+(?:\w+\s+)?down|delete|"
     r"\bavis\b|\bnote\b|etoile|commentaire|publi|partag|en\s+ligne|reseau|abonne|communaute|"
-    r"tout\s+le\s+monde|partout|chaine|plateforme|efface|supprim"
+    r"t(?:ou)?t\s+le\s+monde|partout|chaine|plateforme|efface|supprim|evaluation|feedback|comments|"
+    r"\bblog|newspaper|journal|column|\bstory|draft|brouillon"
 )
 #: Cues that hold on their own or open a case (ml.extortion's strengths >= 0.8).
 _STRONG_CODES = frozenset({"demand_with_threat", "conditional_threat", "review_as_leverage"})
@@ -1211,10 +1231,11 @@ def _could_be_blackmail(words: str) -> bool:
     publicity side by side are a complaint; blackmail makes one depend on the
     other, so a condition is needed. "Refund me or I will write to your head
     office" escalates a complaint: the review or publicity must be at stake.
-    What might have been is not a threat, and neither is the business's own
-    offer that the guest reports."""
+    What might have been is not a threat, nor is the business's own offer that
+    the guest reports, nor compensation already granted."""
     return (_CONDITION.search(words) is not None and _PUBLIC_OR_REVIEW.search(words) is not None
-            and _COUNTERFACTUAL.search(words) is None and _BUSINESS_OFFER.search(words) is None)
+            and _COUNTERFACTUAL.search(words) is None and _BUSINESS_OFFER.search(words) is None
+            and _GRANTED.search(words) is None)
 
 
 def _cues_of(text: str) -> list[Cue]:

@@ -53,7 +53,8 @@ _WANTED_STEMS = (
     "deposit", "upgrade", "comped", "complimentary", "charge", "gift", "invoice", "wage", "dollar",
     "rembour", "dedommag", "indemni", "geste", "reduc", "remise", "ristourne", "argent", "offert",
     "offre", "offri", "offrez", "gratuit", "acompte", "surclass", "recredit", "annulez",
-    "prelevement", "rendez", "rendre", "supplement", "factur", "addition", "montant",
+    "prelevement", "rendez", "rendre", "supplement", "factur", "addition", "montant", "offr",
+    "virement", "coupon", "knock", "billing", "accounting", "penalit",
 )
 _WANTED_EXACT = frozenset({
     "comp", "pay", "paid", "cover", "free", "fee", "fees", "bill", "euro", "euros", "eur", "buck",
@@ -66,11 +67,12 @@ _LEVER_STEMS = (
     "forum", "social", "everyone", "everybody", "internet", "website", "platform", "channel",
     "delete", "remove", "warned", "writ", "telling", "etoile", "commentaire", "partag", "reseau",
     "abonne", "communaute", "partout", "chaine", "groupe", "plateforme", "efface", "supprim",
-    "retir", "ecri", "critique", "prevenu", "poste",
+    "retir", "ecri", "critique", "prevenu", "poste", "evaluation", "feedback", "comment", "blog",
+    "newspaper", "journal", "column", "stories", "draft", "brouillon",
 )
 _LEVER_EXACT = frozenset({
     "star", "stars", "post", "posts", "posted", "posting", "site", "sites", "note", "avis", "world",
-    "else", "ligne", "monde", "tell", "story", "edit", "up",
+    "else", "ligne", "monde", "tell", "story", "edit", "up", "piece",
 })
 _WORD = re.compile(r"[a-z0-9]+")
 _CURRENCY = re.compile(r"[$\u20ac\u00a3%]")
