@@ -82,6 +82,9 @@ def test_the_shipped_model_is_trained_once_per_process():
         "for the spa treatment that was cancelled.",
         "Geste commercial = avis modifié. Pas de geste = je fais tourner les photos dans tous "
         "les groupes Facebook de la région.",
+        "wont b changing this til i get my deposit back. 200$ and the review goes away, simple",
+        "Je me permets de vous suggérer un arrangement : un avoir valable sur un prochain séjour, "
+        "et je reverrai bien volontiers mon évaluation.",
     ],
 )
 def test_blackmail_in_an_order_no_pattern_lists_is_read_as_a_cue(text):
