@@ -1159,7 +1159,7 @@ _CONDITION = re.compile(
     # "... and I'll delete this", "annulez ... et je retire l'avis"
     r"|\b(?:should\s+(?:the|you|they|a|an|management|it|reception)|provided|upon\s+receipt|on\s+receipt|"
     r"in\s+that\s+case|after\s+which|til|'til|price|my\s+price|connect\s+the\s+dots|settle\s+this|"
-    r"up\s+to\s+your|in\s+exchange|for\s+a\s+(?:discount|refund|voucher|coupon|free)|"
+    r"up\s+to\s+your|for\s+a\s+(?:discount|refund|voucher|coupon|free)|"
     r"(?:and|n|\+)\s+(?:i|we)(?:'ll|\s+will|'d|\s+would|\s+shall)?\s+(?:delete|remove|take|change|"
     r"update|edit|revise|replace|bump|pull|withdraw)|and\s+ill|n\s+ill|and\s+(?:the|this|my)\s+(?:review|"
     r"rating|post|photos?|video)|or\s+(?:im|i'm|she'd|he'd|she|he|maybe)|no\s+\w+,?\s+(?:and|no)|"

@@ -51,10 +51,10 @@ TRAINING_TEXTS = Path(__file__).resolve().parent / "data" / "threat_texts.json"
 _WANTED_STEMS = (
     "refund", "reimburs", "compensat", "money", "cash", "voucher", "discount", "credit", "waive",
     "deposit", "upgrade", "comped", "complimentary", "charge", "gift", "invoice", "wage", "dollar",
-    "rembour", "dedommag", "indemni", "geste", "reduc", "remise", "ristourne", "argent", "offert",
-    "offre", "offri", "offrez", "gratuit", "acompte", "surclass", "recredit", "annulez",
-    "prelevement", "rendez", "rendre", "supplement", "factur", "addition", "montant", "offr",
-    "virement", "coupon", "knock", "billing", "accounting", "penalit",
+    "rembour", "dedommag", "indemni", "geste", "reduc", "remise", "ristourne", "argent", "offr", "offert",
+    "gratuit", "acompte", "surclass", "recredit", "annulez", "prelevement", "rendez", "rendre",
+    "supplement", "factur", "addition", "montant", "virement", "coupon", "knock", "billing",
+    "accounting", "penalit",
 )
 _WANTED_EXACT = frozenset({
     "comp", "pay", "paid", "cover", "free", "fee", "fees", "bill", "euro", "euros", "eur", "buck",
