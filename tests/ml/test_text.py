@@ -284,6 +284,8 @@ def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
         "The manager offered us a discount if we removed our review. We refused.",
         "The owner offered a free dinner in exchange for deleting this review. No thanks.",
         "Le gérant nous a proposé un avoir contre la suppression de notre avis. Non merci.",
+        "The manager wrote back asking us to delete this in exchange for a voucher. We went "
+        "to our bank instead, and the review stays up.",
         "Pas de remboursement, pas d'excuses. Une étoile.",
         "Annulé sans remboursement. Je publierai les photos sur Google.",
         "Mon avis restera négatif tant que rien ne change.",
