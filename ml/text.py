@@ -21,7 +21,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ml.arrays import sorted_unique
-from ml.threat_text import might_threaten
+from ml.threat_text import SENTENCE, might_threaten
 
 __all__ = [
     "CUE_CODES",
@@ -1070,7 +1070,6 @@ _REVIEW_LEVER = re.compile(_REVIEW_LEVERAGE)
 _PUBLIC_LEVER = re.compile(_PUBLIC_LEVERAGE)
 _LINK_WORD = re.compile(_LINK)
 _TRADE_WORD = re.compile(_TRADE)
-_SENTENCE = re.compile(r"[^.!?\n;]+[.!?\n;]*")
 
 
 _OPENING_LINK = re.compile(
@@ -1092,7 +1091,7 @@ def _clause_cues(folded: str) -> list[tuple[int, int, str]]:
     levers = sorted([(m, "review_as_leverage") for m in _REVIEW_LEVER.finditer(folded)]
                     + [(m, "demand_with_threat") for m in _PUBLIC_LEVER.finditer(folded)],
                     key=lambda pair: pair[0].start())
-    sentences = [m.span() for m in _SENTENCE.finditer(folded)]
+    sentences = [m.span() for m in SENTENCE.finditer(folded)]
     found: list[tuple[int, int, str]] = []
     for k in range(len(sentences)):
         for last in (k, k + 1):
@@ -1237,11 +1236,11 @@ def _could_be_blackmail(words: str) -> bool:
     publicity side by side are a complaint; blackmail makes one depend on the
     other, so a condition is needed. "Refund me or I will write to your head
     office" escalates a complaint: the review or publicity must be at stake.
-    What might have been is not a threat, nor is the business's own offer that
-    the guest reports, nor compensation already granted."""
+    What might have been is not a threat, nor is compensation already granted.
+    (A text that reports the business's own offer is not read at all:
+    ``_learned_cue``.)"""
     return (_CONDITION.search(words) is not None and _PUBLIC_OR_REVIEW.search(words) is not None
-            and _COUNTERFACTUAL.search(words) is None and _BUSINESS_OFFER.search(words) is None
-            and _GRANTED.search(words) is None)
+            and _COUNTERFACTUAL.search(words) is None and _GRANTED.search(words) is None)
 
 
 def _cues_of(text: str) -> list[Cue]:

@@ -40,7 +40,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
-__all__ = ["TRAINING_TEXTS", "ThreatTextModel", "Window", "might_threaten", "threat_model"]
+__all__ = ["SENTENCE", "TRAINING_TEXTS", "ThreatTextModel", "Window", "might_threaten", "threat_model"]
 
 TRAINING_TEXTS = Path(__file__).resolve().parent / "data" / "threat_texts.json"
 
@@ -102,7 +102,8 @@ def _names(words: set[str], index: dict[str, tuple[str, ...]], exact: frozenset[
 #: Words for the word n-grams: letters and digits, with an apostrophe inside.
 _WORD_NGRAM_PATTERN = r"(?u)\b\w[\w']*\b"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_SENTENCE = re.compile(r"[^.!?\n;]+[.!?\n;]*")
+#: A sentence with the punctuation that ends it (ml.text's clause pass reads the same).
+SENTENCE = re.compile(r"[^.!?\n;]+[.!?\n;]*")
 #: Texts up to this many sentences are also read whole (a longer one by its windows).
 WHOLE_TEXT_SENTENCES = 4
 
@@ -180,7 +181,7 @@ class ThreatTextModel:
         -> bool) keeps only the windows worth reading: only their sentences are
         counted, each once, and a window's n-gram counts are the sum of its
         sentences' (n-grams across a sentence break are not counted)."""
-        spans = [m.span() for m in _SENTENCE.finditer(folded) if m.group().strip()] or [(0, len(folded))]
+        spans = [m.span() for m in SENTENCE.finditer(folded) if m.group().strip()] or [(0, len(folded))]
         n = len(spans)
         rows = [[k] for k in range(n)] + [[k, k + 1] for k in range(n - 1)]
         if 2 < n <= WHOLE_TEXT_SENTENCES:
