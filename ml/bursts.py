@@ -80,6 +80,11 @@ class BurstDetector:
     the rows only. A caller that reads only the recent part of a busy
     establishment's history in full passes the rest of its negative reviews
     this way, so the baseline is the same as with the whole history.
+
+    ``fit(cols, focus=rows)``: only the bursts holding at least one of these
+    rows are described and kept (a live batch's new reviews): the others are
+    found, as without ``focus``, but not described (each description reads its
+    members' identifiers and texts).
     """
 
     def __init__(
@@ -107,7 +112,8 @@ class BurstDetector:
         self.random_state = random_state
 
     def fit(self, cols: ReviewColumns, y: object = None, *,
-            background: tuple[np.ndarray, np.ndarray] | None = None) -> BurstDetector:
+            background: tuple[np.ndarray, np.ndarray] | None = None,
+            focus: np.ndarray | None = None) -> BurstDetector:
         n = len(cols)
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         rating = np.asarray(cols.rating, dtype=np.float64)
@@ -177,7 +183,11 @@ class BurstDetector:
         # A burst's members are its rows; one made only of background events has
         # nothing of this fit's to describe or score.
         spans = [rows[first[k] : last[k]] for k in range(len(run_lo))]
-        found = [k for k, span in enumerate(spans) if (span >= 0).any()]
+        wanted = np.ones(n, dtype=bool)
+        if focus is not None:
+            wanted[:] = False
+            wanted[np.asarray(focus, dtype=np.int64)] = True
+        found = [k for k, span in enumerate(spans) if wanted[span[span >= 0]].any()]
         bursts = [np.sort(spans[k][spans[k] >= 0]) for k in found]
         context = _Context(cols, self, bursts)
         for k, members in zip(found, bursts, strict=True):

@@ -48,45 +48,50 @@ def greedy_peel(
     an edge in column j weighs ``col_weight[j]`` (FRAUDAR's ``1 / log(c + deg_j)``,
     so camouflage on popular columns adds little). Density of a node set S is
     ``sum of edge weights inside S / |S|``. Nodes (rows and columns) are removed
-    one at a time, always the one with the least weighted degree, with a heap of
-    lazily invalidated entries; the densest intermediate set is returned as
-    (row mask, column mask, density). O(E log N).
+    one at a time, always the one with the least weighted degree (the lowest
+    index among equals), with a heap of lazily invalidated entries; the densest
+    intermediate set is returned as (row mask, column mask, density). O(E log N).
+
+    The loop runs once per node and once per edge, on Python lists: numpy's
+    per-call overhead on arrays of a few elements cost twice as much (a live
+    batch's flood block of 2,883 x 200: 58 -> 27 ms, bench/RESULTS.md).
     """
     csr = sparse.csr_matrix(matrix, dtype=np.float64)
     csr.data = np.asarray(col_weight, dtype=np.float64)[csr.indices]
     csc = csr.tocsc()
     m, k = csr.shape
-    priority = np.concatenate(
-        (np.asarray(csr.sum(axis=1)).ravel(), np.asarray(csr.sum(axis=0)).ravel())
-    )
-    total = float(csr.data.sum())
     size = m + k
     if size == 0:
         return np.zeros(0, bool), np.zeros(0, bool), 0.0
-    alive = np.ones(size, dtype=bool)
-    heap = list(zip(priority.tolist(), range(size), strict=True))
+    priority = np.concatenate(
+        (np.asarray(csr.sum(axis=1)).ravel(), np.asarray(csr.sum(axis=0)).ravel())
+    ).tolist()
+    total = float(csr.data.sum())
+    # Nodes 0..m-1 are rows, m..m+k-1 columns: each node's neighbours and edge
+    # weights, rows' from the CSR and columns' from the CSC.
+    start = np.concatenate((csr.indptr, csr.indptr[-1] + csc.indptr[1:])).tolist()
+    neighbour = np.concatenate((csr.indices + m, csc.indices)).tolist()
+    weight = np.concatenate((csr.data, csc.data)).tolist()
+    alive = [True] * size
+    heap = list(zip(priority, range(size), strict=True))
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     removed: list[int] = []
     best, best_step = total / size, 0
     while heap:
-        value, node = heapq.heappop(heap)
+        value, node = pop(heap)
         if not alive[node] or value != priority[node]:
             continue  # stale entry
         alive[node] = False
         removed.append(node)
-        total -= priority[node]
+        total -= value
         size -= 1
-        if node < m:
-            lo, hi = csr.indptr[node], csr.indptr[node + 1]
-            neighbours, weights = csr.indices[lo:hi] + m, csr.data[lo:hi]
-        else:
-            lo, hi = csc.indptr[node - m], csc.indptr[node - m + 1]
-            neighbours, weights = csc.indices[lo:hi], csc.data[lo:hi]
-        live = alive[neighbours]
-        neighbours, weights = neighbours[live], weights[live]
-        priority[neighbours] -= weights
-        for value_, node_ in zip(priority[neighbours].tolist(), neighbours.tolist(), strict=True):
-            heapq.heappush(heap, (value_, node_))
+        for edge in range(start[node], start[node + 1]):
+            other = neighbour[edge]
+            if alive[other]:
+                lowered = priority[other] - weight[edge]
+                priority[other] = lowered
+                push(heap, (lowered, other))
         if size and total / size > best + 1e-12:
             best, best_step = total / size, len(removed)
     keep = np.ones(m + k, dtype=bool)
@@ -294,6 +299,7 @@ class RingDetector:
         y: object = None,
         *,
         background: tuple[np.ndarray, np.ndarray, float] | None = None,
+        focus: np.ndarray | None = None,
     ) -> RingDetector:
         """Find rings among the rows of ``cols``.
 
@@ -303,6 +309,12 @@ class RingDetector:
         lift) and camouflage weights are then judged against the table, not
         against a sample that the ring itself dominates. None: ``cols`` is the
         whole population.
+
+        ``focus`` (row indices): only the rings that the reviewers of these rows
+        belong to are wanted (a live batch's new reviews in their
+        neighbourhood). Ties and groups are still found over every row, so those
+        rings are exactly the ones a fit without ``focus`` finds; the groups of
+        other reviewers are neither refined nor described.
         """
         n = len(cols)
         self.reviewers_, reviewer = _factorize(cols.reviewer)
@@ -326,7 +338,12 @@ class RingDetector:
         self._col_weight = 1.0 / np.log(self.c + degree)
 
         self.ties_ = self._ties(cols, reviewer, establishment, day, n_rev, n_est)
-        self.rings_ = self._rings(cols, reviewer, establishment, day, n_rev)
+        wanted = None
+        if focus is not None:
+            wanted = np.zeros(n_rev, dtype=bool)
+            of_focus = reviewer[np.asarray(focus, dtype=np.int64)]
+            wanted[of_focus[of_focus >= 0]] = True
+        self.rings_ = self._rings(cols, reviewer, n_rev, wanted)
         self.review_ring_ = np.full(n, -1, dtype=np.int64)
         self.review_score_ = np.zeros(n, dtype=np.float64)
         for k, ring in enumerate(self.rings_):
@@ -497,7 +514,7 @@ class RingDetector:
         return _rowwise_dot(incidence, incidence, a, b) > 0
 
     # ----------------------------------------------------------------- rings
-    def _rings(self, cols, reviewer, establishment, day, n_rev) -> list[Ring]:
+    def _rings(self, cols, reviewer, n_rev, wanted: np.ndarray | None) -> list[Ring]:
         ties = self.ties_
         if len(ties) == 0:
             return []
@@ -526,7 +543,7 @@ class RingDetector:
         for g in np.unique(group[group >= 0]).tolist():
             lo, hi = np.searchsorted(sorted_group, [g, g + 1])
             members = members_of[lo:hi]
-            if len(members) < self.min_size:
+            if len(members) < self.min_size or (wanted is not None and not wanted[members].any()):
                 continue
             ring = self._refine(members, weights)
             if ring is None:

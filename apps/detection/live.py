@@ -368,7 +368,10 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
     is_target = np.isin(frame.review_ids, list(targets))
     cols = frame.columns
 
-    rings = RingDetector().fit(cols, background=background_of(frame=frame, near=near))
+    # Only the rings and bursts the batch's reviews join are described: the
+    # neighbourhood's others are reconciliation's (their evidence is read the same).
+    rings = RingDetector().fit(cols, background=background_of(frame=frame, near=near),
+                               focus=np.flatnonzero(is_target))
     for finding in ring_findings(frame, rings, since_epoch=None).findings:
         hit = targets & set(finding.review_ids)
         if not hit or finding.severity < MIN_RING_SCORE:
@@ -383,7 +386,8 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
     local = frame.take(touched)
     bursts = BurstDetector()
     bursts.fit(local.columns, background=burst_background_of(
-        frame=frame, near=near, negative_max_rating=bursts.negative_max_rating))
+        frame=frame, near=near, negative_max_rating=bursts.negative_max_rating),
+        focus=np.flatnonzero(is_target[touched]))
     for finding in burst_findings(local, bursts, since_epoch=None).findings:
         hit = targets & set(finding.review_ids)
         if hit:

@@ -194,3 +194,24 @@ def test_a_burst_of_background_events_alone_is_not_reported():
     detector = BurstDetector().fit(cols, background=background)
     assert detector.bursts_ == []
     assert (detector.review_burst_ == -1).all()
+
+
+def test_focus_describes_only_the_bursts_holding_its_rows():
+    # Two establishments bombed at once; the focus row is in the second one's burst.
+    first = columns(baseline(), bombing())
+    other = baseline(seed=1)
+    other["establishment"] = np.full(len(other["reviewer"]), 6)
+    hit = bombing()
+    hit["establishment"] = np.full(20, 6)
+    hit["reviewer"] = hit["reviewer"] + 100
+    cols = columns(baseline(), bombing(), other, hit)
+    everything = BurstDetector().fit(cols)
+    assert sorted(b.establishment for b in everything.bursts_) == [5, 6]
+
+    row = len(first) + len(other["reviewer"]) + 3
+    focused = BurstDetector().fit(cols, focus=np.array([row]))
+    (burst,) = focused.bursts_
+    (same,) = [b for b in everything.bursts_ if b.establishment == 6]
+    assert burst.reviews.tolist() == same.reviews.tolist()
+    assert burst.coordination == same.coordination
+    assert (focused.review_burst_[: len(first)] == -1).all()

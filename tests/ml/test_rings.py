@@ -213,3 +213,60 @@ def test_busy_accounts_behind_one_carrier_nat_are_not_a_ring():
         np.where(np.arange(n) % 5 == 0, 7 + np.arange(n) % 3, 90_000 + np.arange(n)),
     ]
     assert RingDetector().fit(columns([bg, part], ip=ip)).rings_ == []
+
+
+def _naive_peel(matrix, col_weight):
+    """FRAUDAR's peeling written plainly: at each step, the alive node of least
+    weighted degree (lowest index among equals) goes; the densest set seen wins."""
+    dense = matrix.toarray() * np.asarray(col_weight)[None, :]
+    m, k = dense.shape
+    rows, cols = np.ones(m, bool), np.ones(k, bool)
+    best, best_rows, best_cols = -1.0, rows.copy(), cols.copy()
+    while rows.any() or cols.any():
+        inside = dense[np.ix_(rows, cols)]
+        size = rows.sum() + cols.sum()
+        if inside.sum() / size > best + 1e-12:
+            best, best_rows, best_cols = inside.sum() / size, rows.copy(), cols.copy()
+        degree = np.r_[np.where(rows, dense[:, cols].sum(axis=1), np.inf),
+                       np.where(cols, dense[rows, :].sum(axis=0), np.inf)]
+        node = int(np.argmin(degree))
+        if node < m:
+            rows[node] = False
+        else:
+            cols[node - m] = False
+    return best_rows, best_cols, best
+
+
+def test_peeling_removes_nodes_in_the_order_of_the_plain_algorithm():
+    # Weights 1, 1/2 and 1/4 add up exactly, so ties are real ties and both
+    # versions must break them the same way.
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        m, k = int(rng.integers(1, 25)), int(rng.integers(1, 12))
+        matrix = sparse.random(m, k, density=rng.uniform(0.1, 0.7), random_state=trial,
+                               format="csr")
+        matrix.data[:] = 1.0
+        weight = rng.choice([1.0, 0.5, 0.25], size=k)
+        rows, cols, density = greedy_peel(matrix, weight)
+        want_rows, want_cols, want_density = _naive_peel(matrix, weight)
+        assert density == want_density
+        assert rows.tolist() == want_rows.tolist()
+        assert cols.tolist() == want_cols.tolist()
+
+
+def test_focus_describes_only_the_rings_of_its_reviewers_and_finds_them_unchanged():
+    rng = np.random.default_rng(8)
+    first = lockstep_ring(np.arange(1000, 1006), np.arange(30, 34), 500, rng)
+    second = lockstep_ring(np.arange(2000, 2006), np.arange(40, 44), 700, rng)
+    cols = columns([background(rng), first, second])
+    everything = RingDetector().fit(cols)
+    assert len(everything.rings_) == 2
+
+    focus = np.flatnonzero(cols.reviewer == 2003)[:1]
+    focused = RingDetector().fit(cols, focus=focus)
+    (ring,) = focused.rings_
+    (same,) = [r for r in everything.rings_ if 2003 in r.members]
+    assert ring.members.tolist() == same.members.tolist()
+    assert ring.reviews.tolist() == same.reviews.tolist()
+    assert ring.score == same.score
+    assert (focused.review_ring_[cols.reviewer < 2000] == -1).all()
