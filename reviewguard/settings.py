@@ -324,6 +324,10 @@ HISTORICAL_BATCH_SIZE = env.int("HISTORICAL_BATCH_SIZE", default=2000)
 # (bench/RESULTS.md, issue 14); fresh reviews are still left to their own messages.
 SCORING_FILL_AFTER_SECONDS = env.float("SCORING_FILL_AFTER_SECONDS", default=0.5)
 SCORING_FILL_SIZE = env.int("SCORING_FILL_SIZE", default=3000)
+# Review rows a scoring process keeps from one batch's neighbourhood to the next
+# (apps/detection/rowcache.py; 0 keeps none): consecutive batches share most of
+# them. About 1 kB a row with its text.
+SCORING_ROW_CACHE_ROWS = env.int("SCORING_ROW_CACHE_ROWS", default=60_000)
 # A review whose scoring failed this many times (for a reason other than the
 # database) is dead-lettered: shown in the admin, no longer swept.
 SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=5)

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from apps.detection.rowcache import recent_rows
 from apps.partners.models import Partner
 from apps.partners.selectors import forget_cached_api_keys
 from apps.partners.services import api_key_issue
@@ -39,6 +40,13 @@ def _fresh_api_key_cache():
 def _fresh_cache():
     """Nothing cached by another test (throttle counts, table counts) leaks in."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_review_rows():
+    """No review row kept by scoring in another test (whose rolled-back ids this
+    test's database may give to other reviews) is used."""
+    recent_rows().clear()
 
 
 @pytest.fixture

@@ -294,6 +294,11 @@ _EMPTY_CHUNK = ([np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 2
                 + [np.zeros(0, np.int64)] * 4 + [[]])
 
 
+#: The review columns a frame reads, in the order ``review_columns`` gives them.
+REVIEW_COLUMNS = ("id", "partner", "reviewer", "establishment", "rating", "created_at",
+                  "booking_ref", "device", "ip", "ip24")
+
+
 def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
                  with_text: bool = True, progress: Progress | None = None,
                  count: int | None = None) -> ReviewFrame:
@@ -307,20 +312,39 @@ def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
     # period of it), streamed from a server-side cursor, with every reviewer.
     whole_table = where.ids is None and where.reviewers is None and where.establishments is None
     progress.stage("reading reviews", total=count)
+    merged, texts = review_columns(where=where, chunk_size=chunk_size, with_text=with_text,
+                                   progress=progress, server_side=whole_table)
+    return frame_of(merged, texts, every_reviewer=whole_table, chunk_size=chunk_size,
+                    progress=progress)
+
+
+def review_columns(*, where: Where, chunk_size: int = 20_000, with_text: bool = True,
+                   progress: Progress | None = None, server_side: bool = False
+                   ) -> tuple[list[np.ndarray], Sequence[str]]:
+    """The review rows matching ``where``, ordered by id, as the arrays named by
+    ``REVIEW_COLUMNS`` and the texts (lazy when ``with_text`` is False)."""
+    progress = progress or NoProgress()
     sql, params = _reviews_sql(with_text=with_text, where=where)
-    parts = _fetch(sql, params, chunk_size, _review_chunk, progress, server_side=whole_table)
+    parts = _fetch(sql, params, chunk_size, _review_chunk, progress, server_side=server_side)
     parts = parts or [_EMPTY_CHUNK]
     merged = [np.concatenate([p[k] for p in parts]) for k in range(10)]
     texts: Sequence[str] = (
         [t for p in parts for t in p[10]] if with_text else LazyTexts(merged[0])
     )
-    del parts
-    ids, partners, reviewers, establishments, rating, created, booking, device, ip, ip24 = merged
+    return merged, texts
 
-    wanted = None if whole_table else np.unique(reviewers).tolist()
+
+def frame_of(merged: list[np.ndarray], texts: Sequence[str], *, every_reviewer: bool = False,
+             chunk_size: int = 20_000, progress: Progress | None = None) -> ReviewFrame:
+    """A frame of review columns (``REVIEW_COLUMNS`` order, sorted by id) with their
+    reviewers' columns read now (every reviewer's, streamed, with ``every_reviewer``)."""
+    progress = progress or NoProgress()
+    ids, partners, reviewers, establishments, rating, created, booking, device, ip, ip24 = merged
+    wanted = None if every_reviewer else np.unique(reviewers).tolist()
     progress.stage("reading reviewers", total=len(wanted) if wanted is not None else None)
     sql, params = _reviewers_sql(wanted)
-    people = _fetch(sql, params, chunk_size, _reviewer_chunk, progress, server_side=whole_table)
+    people = _fetch(sql, params, chunk_size, _reviewer_chunk, progress,
+                    server_side=every_reviewer)
     people = people or [[np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)]]
     person_ids, account, email = (np.concatenate([p[k] for p in people]) for k in range(3))
     where_person = np.searchsorted(person_ids, reviewers)  # ids are sorted: ORDER BY id

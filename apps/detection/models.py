@@ -45,6 +45,25 @@ class TextBand(models.Model):
         return f"band {self.key} of review {self.review_id}"
 
 
+class ErasureEvent(models.Model):
+    """One erasure of reviews' personal data (``manage.py erase_reviewer``): when,
+    and how many reviews. No identifier of the person is kept.
+
+    Scoring processes keep the review rows they read recently
+    (``apps.detection.rowcache``); they are valid only while no erasure happened
+    since they were read, which the latest event's id tells in one indexed read.
+    """
+
+    at = models.DateTimeField(auto_now_add=True)
+    reviews = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"erasure #{self.pk} of {self.reviews} reviews at {self.at:%Y-%m-%d %H:%M}"
+
+
 class ScoringModel(models.Model):
     """A version of the fusion weights and hold thresholds refitted from moderators'
     decisions (``manage.py calibrate``), with its held-out figures.

@@ -53,6 +53,7 @@ from .live import LiveResult, Neighbourhood, detect_live, neighbourhood_of, text
 from .loader import ReviewFrame, Where, read_reviews
 from .outbox import scoring_outbox
 from .policy import verdict
+from .rowcache import recent_rows
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +214,9 @@ def reviews_score(*, review_ids: list[int], historical: bool = False,
         link = _isolated("report linkage", LinkOutcome, reports_link_reviews,
                          review_ids=ids, deferred=set(ids))
         near = neighbourhood_of(reviews=pending)
-        frame = read_reviews(where=Where(ids=near.review_ids))
+        # A backfill's neighbourhoods are history seen once: kept rows are for live batches.
+        frame = (read_reviews(where=Where(ids=near.review_ids)) if historical
+                 else recent_rows().frame(near.review_ids))
         live = LiveResult() if historical else _isolated(
             "live detection", LiveResult, detect_live, frame=frame, near=near, target_ids=ids)
         # Demand-and-threat language in the review itself ("refund me or this stays"),

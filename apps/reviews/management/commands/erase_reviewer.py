@@ -4,14 +4,15 @@ One transaction over three owners' tables: the threat reports that name the
 reviewer (``apps.reports.erasure``, first: it finds them by the identifier
 hashes about to be cleared), the reviewer and their reviews
 (``apps.reviews.erasure``), and their reviews' rows in the near-duplicate text
-index (``apps.detection.erasure``). Cases keep their members and evidence.
+index, with a record that makes scoring processes drop the rows they keep in
+memory (``apps.detection.erasure``). Cases keep their members and evidence.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.core.exceptions import ApplicationError
-from apps.detection.erasure import text_bands_delete
+from apps.detection.erasure import detection_data_erase
 from apps.partners.models import Partner
 from apps.reports.erasure import reports_erase_reviewer
 from apps.reviews.erasure import reviewer_erase
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 reviewer = Reviewer.objects.filter(partner=found, external_id=external_id).first()
                 reports = reports_erase_reviewer(reviewer=reviewer) if reviewer else 0
                 result = reviewer_erase(partner=found, external_id=external_id)
-                bands = text_bands_delete(review_ids=result.review_ids)
+                bands = detection_data_erase(review_ids=result.review_ids)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
