@@ -21,7 +21,9 @@ PostgreSQL + Redis, everything started here and stopped at the end:
 4. ``--mixed``: workers running, reviews offered at ``--mixed-rate`` per second
    (lists of 50, on a fixed schedule: open loop) for ``--mixed-duration`` s.
    Backlog sampled every second, in reviews and in seconds of work (pending /
-   the drain rate of step 3, or ``--drain-rate``); verdict latency of every review of the phase =
+   the drain rate of step 3, or ``--drain-rate``); the worker's CPU per review
+   scored (steps 3 and 4, from /proc: less noisy than the wall-clock rates on a
+   shared machine); verdict latency of every review of the phase =
    ``scored_at - received_at`` from SQL (the server's clock at insert to the
    worker's verdict), once all are decided or ``--mixed-wait`` s after the
    last post (undecided ones counted apart).
@@ -181,6 +183,11 @@ def run(args: argparse.Namespace) -> dict:
             if bodies:
                 backlog.wait_empty(args.drain_timeout)
                 drain = drain_rates(backlog.samples, initial)
+                # Every process of the worker started with this phase: their CPU so far
+                # is the drain's (boot included), less noisy than its wall time.
+                drain["worker_cpu_ms_per_review"] = round(
+                    1000 * common.cpu_seconds(common.process_tree(worker.pid)) / max(initial, 1),
+                    2)
                 phases["drain"] = list(backlog.samples)
                 result["drain"] = drain
                 result["drain_per_s"] = rate = drain["drain_per_s"]
@@ -190,7 +197,7 @@ def run(args: argparse.Namespace) -> dict:
                                    "drain >= 25% of ingest": result["drain_vs_ingest"] >= 0.25}
             if args.mixed:
                 result["mixed"] = mixed_phase(args, db, port, key, max(rate, 1e-9), new_reviews,
-                                              pg, phases)
+                                              pg, phases, worker.pid)
             if args.single:
                 # A backlog left by the mixed phase is not this phase's load: the worker
                 # is running, but only for the single reviews.
@@ -221,10 +228,11 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_reviews, pg,
-                phases: dict) -> dict:
+                phases: dict, worker_pid: int) -> dict:
     n = int(args.mixed_rate * args.mixed_duration) + MIXED_BATCH
     items = new_reviews(n, "mix", 72)
-    with BacklogSampler(db) as backlog:
+    with BacklogSampler(db) as backlog, \
+            common.CpuMeter(common.process_tree(worker_pid)) as worker_cpu:
         sent = asyncio.run(post_steadily(port, key, items, rate=args.mixed_rate, clients=4,
                                          duration=args.mixed_duration, batch=MIXED_BATCH))
         posted_at = time.perf_counter() - backlog.started
@@ -241,6 +249,8 @@ def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_revie
         "backlog_max_s_of_work": round(max(during) / drain_rate, 1),
         "backlog_rule": "pending reviews / drain_per_s of the drain phase",
         **latency,
+        # CPU of the worker's processes from the first post to the last verdict.
+        "worker_cpu_ms_per_review": round(1000 * worker_cpu.web / max(latency["reviews"], 1), 2),
     }
 
 

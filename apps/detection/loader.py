@@ -294,11 +294,6 @@ _EMPTY_CHUNK = ([np.zeros(0, np.int64)] * 4 + [np.zeros(0)] * 2
                 + [np.zeros(0, np.int64)] * 4 + [[]])
 
 
-#: The review columns a frame reads, in the order ``review_columns`` gives them.
-REVIEW_COLUMNS = ("id", "partner", "reviewer", "establishment", "rating", "created_at",
-                  "booking_ref", "device", "ip", "ip24")
-
-
 def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
                  with_text: bool = True, progress: Progress | None = None,
                  count: int | None = None) -> ReviewFrame:
@@ -321,8 +316,10 @@ def read_reviews(*, where: Where | None = None, chunk_size: int = 20_000,
 def review_columns(*, where: Where, chunk_size: int = 20_000, with_text: bool = True,
                    progress: Progress | None = None, server_side: bool = False
                    ) -> tuple[list[np.ndarray], Sequence[str]]:
-    """The review rows matching ``where``, ordered by id, as the arrays named by
-    ``REVIEW_COLUMNS`` and the texts (lazy when ``with_text`` is False)."""
+    """The review rows matching ``where``, ordered by id, as ten arrays (id,
+    partner, reviewer, establishment: int64; rating, created_at in POSIX seconds:
+    float64; booking reference, device, IP, /24 codes: int64) and the texts
+    (lazy when ``with_text`` is False)."""
     progress = progress or NoProgress()
     sql, params = _reviews_sql(with_text=with_text, where=where)
     parts = _fetch(sql, params, chunk_size, _review_chunk, progress, server_side=server_side)
@@ -336,7 +333,7 @@ def review_columns(*, where: Where, chunk_size: int = 20_000, with_text: bool = 
 
 def frame_of(merged: list[np.ndarray], texts: Sequence[str], *, every_reviewer: bool = False,
              chunk_size: int = 20_000, progress: Progress | None = None) -> ReviewFrame:
-    """A frame of review columns (``REVIEW_COLUMNS`` order, sorted by id) with their
+    """A frame of review columns (``review_columns``' ten, sorted by id) with their
     reviewers' columns read now (every reviewer's, streamed, with ``every_reviewer``)."""
     progress = progress or NoProgress()
     ids, partners, reviewers, establishments, rating, created, booking, device, ip, ip24 = merged

@@ -36,7 +36,8 @@ from django.conf import settings
 from .loader import ReviewFrame, Where, frame_of, review_columns
 from .models import ErasureEvent
 
-#: Columns of ``loader.review_columns`` after the id, as kept per row, then the text.
+#: The dtypes of ``loader.review_columns``' arrays after the id, in the order a kept
+#: row holds them (the text comes last).
 _DTYPES = (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64, np.int64, np.int64,
            np.int64)
 
