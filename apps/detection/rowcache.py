@@ -18,8 +18,8 @@ A stored review's row never changes, with one exception: erasure
   since they were read, they are all dropped and the batch reads every row from
   the database, so no erased text or identifier is used after its erasure
   committed;
-- the rows kept are bounded (``SCORING_ROW_CACHE_ROWS``, oldest first out;
-  0 keeps none).
+- the rows kept are bounded (``SCORING_ROW_CACHE_ROWS``, the least recently
+  used go first; 0 keeps none).
 
 The frame a batch gets is the one ``read_reviews`` would give, row for row.
 """
@@ -47,7 +47,8 @@ def _latest_erasure() -> int:
 
 
 class ReviewRows:
-    """A bounded memory of review rows by id, valid under one erasure count.
+    """A bounded memory of review rows by id, valid under one erasure count
+    (dict order = recency of use).
 
     One per process (``recent_rows``); a lock keeps threads that share it (a web
     process scoring eagerly in tests or ``make run``'s embedded mode) consistent.
@@ -55,7 +56,7 @@ class ReviewRows:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.rows: dict[int, tuple] = {}  # insertion order = age
+        self.rows: dict[int, tuple] = {}  # least recently used first
         self.erasure = -1
         self._lock = threading.Lock()
 
@@ -75,8 +76,8 @@ class ReviewRows:
             if erasure != self.erasure:
                 self.rows.clear()
                 self.erasure = erasure
-            missing = [i for i in ids if i not in self.rows]
-        merged, texts = review_columns(where=Where(ids=missing))
+            kept = {i: row for i in ids if (row := self.rows.get(i)) is not None}
+        merged, texts = review_columns(where=Where(ids=[i for i in ids if i not in kept]))
         if _latest_erasure() != erasure:
             # An erasure committed while this batch read: nothing kept may be used.
             self.clear()
@@ -85,10 +86,9 @@ class ReviewRows:
                          zip(*(column.tolist() for column in merged[1:]), texts, strict=True),
                          strict=True))
         with self._lock:
-            kept = [self.rows.get(i) or fresh.get(i) for i in ids]
             if self.erasure == erasure:
-                self._remember(fresh)
-        found = [(i, row) for i, row in zip(ids, kept, strict=True) if row is not None]
+                self._remember(kept, fresh)
+        found = [(i, row) for i in ids if (row := kept.get(i) or fresh.get(i)) is not None]
         if not found:
             return frame_of(*review_columns(where=Where(ids=[])))
         columns = list(zip(*(row for _, row in found), strict=True))
@@ -97,14 +97,18 @@ class ReviewRows:
                    for values, dtype in zip(columns[:-1], _DTYPES, strict=True)]
         return frame_of(merged, list(columns[-1]))
 
-    def _remember(self, fresh: dict[int, tuple]) -> None:
+    def _remember(self, used: dict[int, tuple], fresh: dict[int, tuple]) -> None:
+        """Keep ``fresh`` rows, and make the ``used`` ones the most recent: the
+        least recently used go first when the memory is full, a tenth of it at a
+        time (not one per new row)."""
+        for review_id, row in used.items():
+            self.rows.pop(review_id, None)
+            self.rows[review_id] = row
         self.rows.update(fresh)
         if len(self.rows) > self.size:
-            # The oldest go, a tenth of the memory at a time (not one per new row).
             drop = len(self.rows) - self.size + self.size // 10
             for stale in list(islice(self.rows, drop)):
                 del self.rows[stale]
-
 
 _ROWS: ReviewRows | None = None
 _ROWS_LOCK = threading.Lock()

@@ -140,3 +140,14 @@ def test_with_no_room_nothing_is_kept():
 
     assert_same_frame(rows.frame(ids), read_reviews(where=Where(ids=ids)))
     assert rows.rows == {}
+
+
+def test_rows_used_again_stay_longer_than_rows_used_once():
+    ids = reviews(12)
+    rows = ReviewRows(size=10)
+    rows.frame(ids[:6])
+    rows.frame([ids[0]])  # used again: now the most recent
+    rows.frame(ids[6:])
+
+    assert ids[0] in rows.rows
+    assert ids[1] not in rows.rows
