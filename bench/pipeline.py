@@ -31,7 +31,8 @@ PostgreSQL + Redis, everything started here and stopped at the end:
    marked scored, so they score only this phase's reviews), one review per POST at ``--single-rate`` per
    second, open loop (latency from each request's scheduled send time), after
    a warm-up; server CPU per request = CPU time (user+system, /proc) of the
-   gunicorn master and workers over the phase / requests answered.
+   gunicorn master and workers over the phase / requests answered; verdict
+   latency of these reviews as in step 4 (light load: small batches).
 
 The backlog over time (steps 3 and 4) is plotted to ``--plot``. ``--new 0``
 skips steps 2 and 3 (e.g. ``--new 0 --single`` for the single-POST figures).
@@ -202,7 +203,7 @@ def run(args: argparse.Namespace) -> dict:
                 # A backlog left by the mixed phase is not this phase's load: the worker
                 # is running, but only for the single reviews.
                 result["pending_marked_scored_before_single"] = common.mark_history_scored(pg)
-                result["single"] = single_phase(args, port, key, new_reviews, worker.pid)
+                result["single"] = single_phase(args, port, key, new_reviews, worker.pid, pg)
     result["scoring_messages_purged"] = common.purge_queue()
     pg.close()
     result.setdefault("goals", {})
@@ -254,7 +255,21 @@ def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_revie
     }
 
 
-def single_phase(args, port: int, key: str, new_reviews, worker_pid: int) -> dict:
+def _wait_decided(pg, prefix: str, timeout: float) -> None:
+    """Until no review of ``prefix`` is pending (at most ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with pg.cursor() as cur:
+            cur.execute("SELECT count(*) FROM reviews_review WHERE external_id LIKE %s "
+                        "AND status = 'pending'", (prefix + "-%",))
+            pending = cur.fetchone()[0]
+        pg.commit()
+        if not pending:
+            return
+        time.sleep(0.5)
+
+
+def single_phase(args, port: int, key: str, new_reviews, worker_pid: int, pg) -> dict:
     common.clear_throttle_cache()
     n = int(args.single_rate * (args.single_duration + 3)) + 10
     bodies = [json.dumps(item).encode() for item in new_reviews(n, "one", 73)]
@@ -265,7 +280,12 @@ def single_phase(args, port: int, key: str, new_reviews, worker_pid: int) -> dic
                                      rate=args.single_rate, warmup=3, grace=10))
         seconds = time.perf_counter() - started
     answered = sum(measured["statuses"].values()) + measured.pop("warmup_requests")
+    # Light load: small batches, so this is where a batch's fixed cost shows.
+    _wait_decided(pg, "one", timeout=60.0)
+    verdicts = mixed_latency(pg, "one")
     return {"offered_per_s": args.single_rate, **measured,
+            "verdict_latency_s": verdicts["verdict_latency_s"],
+            "undecided": verdicts["undecided"],
             "cpu_ms_per_request_gunicorn": round(1000 * cpu.web / max(answered, 1), 2),
             "cpu_rule": "user+system CPU of the gunicorn master and workers (/proc) over the "
                         "phase, warm-up included, / requests answered",
