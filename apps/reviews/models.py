@@ -44,6 +44,13 @@ class Review(models.Model):
         HELD = "held", _("Held")  # waiting for a moderator; never removed automatically
         REMOVED = "removed", _("Removed")  # only by a moderator's decision
 
+    # What the guest wrote and where from (partner, establishment, reviewer, rating,
+    # title, text, created_at, the identifier hashes) never changes once stored,
+    # except by erasure (apps/reviews/erasure.py, recorded by
+    # apps.detection.erasure): scoring processes keep these rows between batches
+    # (apps/detection/rowcache.py). Code that changes them otherwise must record
+    # an erasure too. Status, risk and the other scoring columns change freely.
+
     # No single-column index on the foreign keys, nor on status: the composite
     # indexes of Meta lead with them. Every index is written by each insert and by
     # each verdict (status is indexed, so a verdict is never a HOT update): at a
