@@ -243,6 +243,26 @@ class CpuMeter:
         self.web = cpu_seconds(self.web_pids) - self._web0
 
 
+class TreeCpuMeter:
+    """CPU seconds used by a process and its descendants over a ``with`` block,
+    those born during the block included (a Celery worker forks its pool after
+    boot: a meter over the pids at the start would miss the pool's work)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def _per_pid(self) -> dict[int, float]:
+        return {p: cpu_seconds([p]) for p in process_tree(self.pid)}
+
+    def __enter__(self) -> TreeCpuMeter:
+        self._start = self._per_pid()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = self._per_pid()
+        self.web = sum(end[p] - self._start.get(p, 0.0) for p in end)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))

@@ -233,7 +233,7 @@ def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_revie
     n = int(args.mixed_rate * args.mixed_duration) + MIXED_BATCH
     items = new_reviews(n, "mix", 72)
     with BacklogSampler(db) as backlog, \
-            common.CpuMeter(common.process_tree(worker_pid)) as worker_cpu:
+            common.TreeCpuMeter(worker_pid) as worker_cpu:
         sent = asyncio.run(post_steadily(port, key, items, rate=args.mixed_rate, clients=4,
                                          duration=args.mixed_duration, batch=MIXED_BATCH))
         posted_at = time.perf_counter() - backlog.started
@@ -274,7 +274,7 @@ def single_phase(args, port: int, key: str, new_reviews, worker_pid: int, pg) ->
     n = int(args.single_rate * (args.single_duration + 3)) + 10
     bodies = [json.dumps(item).encode() for item in new_reviews(n, "one", 73)]
     with common.CpuMeter(common.gunicorn_pids(port)) as cpu, \
-            common.CpuMeter(common.process_tree(worker_pid)) as worker_cpu:
+            common.TreeCpuMeter(worker_pid) as worker_cpu:
         started = time.perf_counter()
         measured = asyncio.run(drive(port, key, bodies, clients=8, duration=args.single_duration,
                                      rate=args.single_rate, warmup=3, grace=10))
