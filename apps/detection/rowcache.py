@@ -13,11 +13,13 @@ A stored review's row never changes, with one exception: erasure
 - only review columns are kept (id, partner, reviewer, establishment, rating,
   time, identifier codes, text); reviewer columns (account age, e-mail) can
   change with any later POST and are read afresh for every batch;
-- every erasure is recorded (``ErasureEvent``), and a batch reads the latest
-  record's id before and after it uses the kept rows: if an erasure happened
-  since they were read, they are all dropped and the batch reads every row from
-  the database, so no erased text or identifier is used after its erasure
-  committed;
+- every erasure is recorded (``ErasureEvent``, in the erasure's transaction),
+  and a batch reads the latest record's id before it looks up kept rows and
+  again after it has read the others: if an erasure committed before or
+  meanwhile, every kept row is dropped and the batch reads all its rows from
+  the database. A batch that starts after an erasure committed therefore never
+  uses the erased rows, as without kept rows (a batch already past its reads
+  when an erasure commits goes on with what it read, as it always did);
 - the rows kept are bounded (``SCORING_ROW_CACHE_ROWS``, the least recently
   used go first; 0 keeps none).
 
@@ -109,6 +111,7 @@ class ReviewRows:
             drop = len(self.rows) - self.size + self.size // 10
             for stale in list(islice(self.rows, drop)):
                 del self.rows[stale]
+
 
 _ROWS: ReviewRows | None = None
 _ROWS_LOCK = threading.Lock()
