@@ -260,7 +260,7 @@ class TreeCpuMeter:
 
     def __exit__(self, *exc) -> None:
         end = self._per_pid()
-        self.web = sum(end[p] - self._start.get(p, 0.0) for p in end)
+        self.seconds = sum(end[p] - self._start.get(p, 0.0) for p in end)
 
 
 def free_port() -> int:

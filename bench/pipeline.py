@@ -251,7 +251,7 @@ def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_revie
         "backlog_rule": "pending reviews / drain_per_s of the drain phase",
         **latency,
         # CPU of the worker's processes from the first post to the last verdict.
-        "worker_cpu_ms_per_review": round(1000 * worker_cpu.web / max(latency["reviews"], 1), 2),
+        "worker_cpu_ms_per_review": round(1000 * worker_cpu.seconds / max(latency["reviews"], 1), 2),
     }
 
 
@@ -291,9 +291,9 @@ def single_phase(args, port: int, key: str, new_reviews, worker_pid: int, pg) ->
                         "phase, warm-up included, / requests answered",
             # Beside the web server on the same cores: what scoring these reviews costs.
             "cpu_ms_per_request_first_celery_worker": round(
-                1000 * worker_cpu.web / max(answered, 1), 2),
+                1000 * worker_cpu.seconds / max(answered, 1), 2),
             "cpu_cores_busy": {"gunicorn": round(cpu.web / seconds, 2),
-                               "first_celery_worker": round(worker_cpu.web / seconds, 2)}}
+                               "first_celery_worker": round(worker_cpu.seconds / seconds, 2)}}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,13 +35,8 @@ from itertools import islice
 import numpy as np
 from django.conf import settings
 
-from .loader import ReviewFrame, Where, frame_of, review_columns
+from .loader import ReviewFrame, Where, frame_of, read_reviews, review_columns
 from .models import ErasureEvent
-
-#: The dtypes of ``loader.review_columns``' arrays after the id, in the order a kept
-#: row holds them (the text comes last).
-_DTYPES = (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64, np.int64, np.int64,
-           np.int64)
 
 
 def _latest_erasure() -> int:
@@ -72,7 +67,7 @@ class ReviewRows:
         ``read_reviews(where=Where(ids=review_ids))`` gives it."""
         ids = [int(i) for i in review_ids]
         if self.size <= 0:
-            return frame_of(*review_columns(where=Where(ids=ids)))
+            return read_reviews(where=Where(ids=ids))
         erasure = _latest_erasure()
         with self._lock:
             if erasure != self.erasure:
@@ -83,7 +78,7 @@ class ReviewRows:
         if _latest_erasure() != erasure:
             # An erasure committed while this batch read: nothing kept may be used.
             self.clear()
-            return frame_of(*review_columns(where=Where(ids=ids)))
+            return read_reviews(where=Where(ids=ids))
         fresh = dict(zip(merged[0].tolist(),
                          zip(*(column.tolist() for column in merged[1:]), texts, strict=True),
                          strict=True))
@@ -92,12 +87,14 @@ class ReviewRows:
                 self._remember(kept, fresh)
         found = [(i, row) for i in ids if (row := kept.get(i) or fresh.get(i)) is not None]
         if not found:
-            return frame_of(*review_columns(where=Where(ids=[])))
+            return frame_of(merged, texts)  # nothing kept, nothing read: the empty frame
         columns = list(zip(*(row for _, row in found), strict=True))
-        merged = [np.fromiter((i for i, _ in found), np.int64, len(found))]
-        merged += [np.asarray(values, dtype=dtype)
-                   for values, dtype in zip(columns[:-1], _DTYPES, strict=True)]
-        return frame_of(merged, list(columns[-1]))
+        # Each column back to an array of the dtype the loader gives it (the read
+        # of the missing rows has every column, empty or not).
+        rows = [np.fromiter((i for i, _ in found), merged[0].dtype, len(found))]
+        rows += [np.asarray(values, dtype=column.dtype)
+                 for values, column in zip(columns[:-1], merged[1:], strict=True)]
+        return frame_of(rows, list(columns[-1]))
 
     def _remember(self, used: dict[int, tuple], fresh: dict[int, tuple]) -> None:
         """Keep ``fresh`` rows, and make the ``used`` ones the most recent: the
