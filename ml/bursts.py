@@ -6,12 +6,16 @@ against the trailing baseline rate). Each burst is then characterised by who
 wrote it: new accounts without stays, on shared infrastructure, with similar
 texts make a coordinated bombing; established reviewers with verified stays and
 diverse texts make organic outrage, which is reported as information and never
-scored as fraud.
+scored as fraud. Between the two, a burst whose authors are otherwise clean
+(old accounts, stays, their own words) but mostly come from a few networks or
+devices that the venue's other guests never used is "suspected": a case for a
+moderator, with the reviews left published (a group of real guests on one
+network looks the same, and honest criticism is never buried on that alone).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import poisson
@@ -29,7 +33,7 @@ class Burst:
     start: float  # POSIX seconds of the first review in the burst
     end: float  # POSIX seconds of the last review
     reviews: np.ndarray  # int64 row indices of the burst's negative reviews
-    label: str  # "bombing" or "organic"
+    label: str  # "bombing", "suspected" or "organic"
     coordination: float  # 0..1, share of coordination signals (>= threshold: bombing)
     log10p: float  # -log10 chance probability of the burst's peak window
     reasons: list[Reason]
@@ -38,12 +42,16 @@ class Burst:
     # the burst, copied text, one-shot account; same weights as ``coordination``).
     # An honest review caught in an attack's window scores low here.
     member_coordination: np.ndarray | None = None
+    # The rows a case lists: for a bombing, the members carrying at least
+    # ``bombing_threshold`` of the marks themselves; for a suspected burst, the
+    # members on shared infrastructure; none for organic outrage.
+    incident: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 #: The codes of the reasons a burst carries (values named in each ``_reason`` call).
 BURST_REASONS: tuple[str, ...] = (
     "burst_detected", "burst_new_accounts", "burst_unverified", "burst_shared_infrastructure",
-    "burst_similar_text", "burst_one_shot_accounts", "burst_organic",
+    "burst_similar_text", "burst_one_shot_accounts", "burst_organic", "burst_suspected",
 )
 
 
@@ -67,11 +75,16 @@ class BurstDetector:
     - ``new_account_days``: accounts younger than this are new.
     - ``text_threshold``: MinHash similarity for near-duplicates in a burst.
     - ``bombing_threshold``: coordination at or above which a burst is bombing.
+    - ``suspect_shared_share``: a burst under ``bombing_threshold`` whose members
+      share identifiers (e-mail, device, IP, /24) with one another, at least this
+      share of them and at least ``min_count``, none of the values used by two or
+      more of the venue's other reviewers, is "suspected" (a case that holds
+      nothing; see the module's docstring).
 
     ``fit(cols)`` sets ``bursts_`` (list of Burst), ``review_burst_`` (burst
     index per row, -1 none) and ``review_score_`` (per row, the coordination of
-    a bombing burst, 0 otherwise, organic outrage included; fusion component
-    ``review_bombing``).
+    a bombing burst, 0 otherwise, suspected bursts and organic outrage included;
+    fusion component ``review_bombing``).
 
     ``fit(cols, background=(establishment, created_at))``: negative reviews
     that are not rows of ``cols`` (establishment codes and POSIX seconds, as in
@@ -98,6 +111,7 @@ class BurstDetector:
         new_account_days: float = 30.0,
         text_threshold: float = 0.5,
         bombing_threshold: float = 0.5,
+        suspect_shared_share: float = 0.5,
         random_state: int = 0,
     ) -> None:
         self.negative_max_rating = negative_max_rating
@@ -109,6 +123,7 @@ class BurstDetector:
         self.new_account_days = new_account_days
         self.text_threshold = text_threshold
         self.bombing_threshold = bombing_threshold
+        self.suspect_shared_share = suspect_shared_share
         self.random_state = random_state
 
     def fit(self, cols: ReviewColumns, y: object = None, *,
@@ -248,7 +263,13 @@ class _Context:
         total_weight = sum(s[2] for s in signals)
         coordination = sum(s[1] * s[2] for s in signals) / total_weight
         member_coordination = sum(m.astype(np.float64) * w for m, w in marks) / total_weight
-        label = "bombing" if coordination >= p.bombing_threshold else "organic"
+        if coordination >= p.bombing_threshold:
+            label, incident = "bombing", members[member_coordination >= p.bombing_threshold]
+        elif (shared is not None and shared.mean() >= p.suspect_shared_share
+              and shared.sum() >= p.min_count):
+            label, incident = "suspected", members[shared]
+        else:
+            label, incident = "organic", members[:0]
         days = np.asarray(cols.created_at, dtype=np.float64)[members]
         reasons = [
             _reason(
@@ -265,6 +286,9 @@ class _Context:
                 reasons.append(_reason(code, share, pct=100 * share, days=p.new_account_days))
         if label == "organic":
             reasons.append(_reason("burst_organic", 1.0 - coordination))
+        elif label == "suspected":
+            reasons.append(_reason("burst_suspected", float(shared.mean()),
+                                   members=len(incident)))
         reasons.sort(key=lambda r: -r.score)
         return Burst(
             establishment=int(cols.establishment[members[0]]),
@@ -276,6 +300,7 @@ class _Context:
             log10p=log10p,
             reasons=reasons,
             member_coordination=member_coordination,
+            incident=incident,
         )
 
     def _shared_infrastructure(self, members: np.ndarray) -> np.ndarray | None:

@@ -95,7 +95,8 @@ PARTNER_NEUTRAL_REASONS = frozenset({
     "ring_shared_email", "ring_shared_device", "ring_shared_ip", "ring_lockstep",
     "ring_near_duplicate_text", "ring_dense_block", "ring_new_accounts",
     "burst_detected", "burst_new_accounts", "burst_unverified", "burst_shared_infrastructure",
-    "burst_similar_text", "burst_one_shot_accounts", "burst_organic", "serial_extortionist",
+    "burst_similar_text", "burst_one_shot_accounts", "burst_organic", "burst_suspected",
+    "serial_extortionist",
 })
 
 

@@ -41,6 +41,10 @@ class CaseFinding:
     reviewer_ids: tuple[int, ...] = ()
     establishment_ids: tuple[int, ...] = ()
     partner_ids: tuple[int, ...] = field(default=())
+    # An incident (ring, bombing) whose reviews the one hold rule may hold. False:
+    # the evidence is for a moderator only and the reviews stay published (a
+    # burst that shared networks alone make suspect, ml/bursts.py).
+    holds: bool = True
 
 
 def case_fingerprint(kind: str, member_keys: Iterable[str]) -> str:

@@ -159,7 +159,7 @@ def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: floa
         if not _recent(rows, cols.created_at, since_epoch):
             continue
         window = f"{_day(burst.start)} to {_day(burst.end)}"
-        if burst.label != "bombing":
+        if burst.label == "organic":
             # Organic outrage is information, never a fraud case.
             if len(out.info["organic_bursts"]) < 100:
                 out.info["organic_bursts"].append({
@@ -168,24 +168,27 @@ def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: floa
                     "coordination": round(burst.coordination, 3),
                 })
             continue
-        # The incident is the reviews that carry the coordination marks themselves:
-        # an honest complaint that fell in the attack's window is not part of it
+        # The incident is the reviews that carry the marks themselves: an honest
+        # complaint that fell in the attack's window is not part of it
         # (confirming the case must never remove it).
-        if burst.member_coordination is not None:
-            rows = rows[burst.member_coordination >= detector.bombing_threshold]
-            if len(rows) == 0:
-                continue
+        rows = burst.incident
+        if len(rows) == 0:
+            continue
+        place = names.get(burst.establishment, burst.establishment)
+        suspected = burst.label == "suspected"
+        summary = (f"{len(rows)} negative reviews against {place}, {window}"
+                   + (": accounts on shared networks only, left published" if suspected else ""))
         out.findings.append(CaseFinding(
             kind=Case.Kind.REVIEW_BOMBING,
             member_keys=tuple(f"review:{int(i)}" for i in data.review_ids[rows]),
             severity=float(burst.coordination),
             reasons=reason_records(burst.reasons),
-            summary=(f"{len(rows)} negative reviews against "
-                     f"{names.get(burst.establishment, burst.establishment)}, {window}"),
+            summary=summary,
             review_ids=tuple(int(i) for i in data.review_ids[rows]),
             reviewer_ids=_unique(cols.reviewer[rows]),
             establishment_ids=(int(burst.establishment),),
             partner_ids=_unique(data.partner_ids[rows]),
+            holds=not suspected,
         ))
     return out
 
@@ -386,7 +389,8 @@ def run_batch_detection(*, params: BatchParameters | None = None,
         for finding in findings:
             result = case_upsert_outcome(finding=finding)
             outcomes[f"{finding.kind}:{result.outcome}"] += 1
-            if finding.kind in INCIDENT_KINDS and result.case.status == Case.Status.OPEN:
+            if (finding.kind in INCIDENT_KINDS and finding.holds
+                    and result.case.status == Case.Status.OPEN):
                 counts["reviews_held"] += incident_apply(finding=finding, case_id=result.case.pk)
             progress.advance()
         metrics["seconds_writing"] = round(time.monotonic() - t0, 3)

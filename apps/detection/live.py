@@ -22,7 +22,9 @@ reviewer belongs to, or a bombing burst a new review lands in, becomes a
 fusion component of the review's one risk (``ring_member``,
 ``review_bombing``), so the review is held before publication by the one hold
 rule, and the finding opens or grows its case and the establishment's alert.
-Organic outrage is never a component: it is only described.
+Organic outrage is never a component: it is only described. A suspected burst
+(its authors' shared networks or devices are its only tell) opens its case for
+a moderator, but is no component and raises no alert: its reviews stay published.
 """
 
 from __future__ import annotations
@@ -342,7 +344,9 @@ def text_index_add(*, bands: BandKeys) -> int:
 class LiveFinding:
     finding: CaseFinding
     target_review_ids: frozenset[int]  # the batch's reviews this finding holds
-    component: str  # fusion component: ring_member or review_bombing
+    # Fusion component: ring_member or review_bombing; None for an incident
+    # that only a moderator weighs (its reviews are not held for it).
+    component: str | None
     alert_establishments: tuple[int, ...]
     alert_kind: str
 
@@ -391,12 +395,15 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
     for finding in burst_findings(local, bursts, since_epoch=None).findings:
         hit = targets & set(finding.review_ids)
         if hit:
+            # A suspected burst opens its case but neither holds nor alerts the owner.
             result.findings.append(LiveFinding(
-                finding=finding, target_review_ids=frozenset(hit), component="review_bombing",
-                alert_establishments=finding.establishment_ids, alert_kind="review_bombing",
+                finding=finding, target_review_ids=frozenset(hit),
+                component="review_bombing" if finding.holds else None,
+                alert_establishments=finding.establishment_ids if finding.holds else (),
+                alert_kind="review_bombing",
             ))
     for burst in bursts.bursts_:
-        if burst.label == "bombing":
+        if burst.label != "organic":
             continue
         # Organic outrage: information for the moderator, never a reason to hold.
         for review_id in local.review_ids[burst.reviews].tolist():
@@ -405,6 +412,8 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
                     r for r in burst.reasons if r.code == "burst_organic")
 
     for live in result.findings:
+        if live.component is None:
+            continue
         for review_id in live.target_review_ids:
             result.components.setdefault(review_id, {})[live.component] = 1.0
     return result

@@ -215,3 +215,74 @@ def test_focus_describes_only_the_bursts_holding_its_rows():
     assert burst.reviews.tolist() == same.reviews.tolist()
     assert burst.coordination == same.coordination
     assert (focused.review_burst_[: len(first)] == -1).all()
+
+
+def _own_words(count, seed=3):
+    """``count`` complaints in words of their own (no two nearly duplicate)."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"word{k}" for k in range(400)]
+    return [" ".join(rng.choice(vocabulary, 25)) for _ in range(count)]
+
+
+def aged_crew(count=20, networks=2):
+    # Old accounts, booking references, their own words: only the networks they
+    # post from (shared among them, unknown to the venue's guests) give them away.
+    return wave(210, count, new_accounts=False, verified=True,
+                device=np.arange(count) % networks + 1, texts=_own_words(count))
+
+
+def test_otherwise_clean_wave_from_a_few_networks_is_suspected():
+    bg = baseline()
+    (burst,) = BurstDetector().fit(columns(bg, aged_crew())).bursts_
+    assert burst.label == "suspected"
+    assert "burst_suspected" in [r.code for r in burst.reasons]
+
+
+def test_a_suspected_wave_is_never_scored():
+    detector = BurstDetector().fit(columns(baseline(), aged_crew()))
+    assert (detector.review_score_ == 0).all()
+
+
+def test_a_suspected_burst_lists_the_reviews_on_shared_networks_only():
+    bg, crew = baseline(), aged_crew()
+    crew["device"][:3] = [70_001, 70_002, 70_003]  # three authors on networks of their own
+    n = len(bg["reviewer"])
+    (burst,) = BurstDetector().fit(columns(bg, crew)).bursts_
+    assert burst.label == "suspected"
+    assert sorted(burst.incident.tolist()) == list(range(n + 3, n + 20))
+
+
+def test_the_same_wave_from_networks_of_its_own_is_organic():
+    crew = aged_crew()
+    crew["device"] = np.arange(20) + 80_000
+    (burst,) = BurstDetector().fit(columns(baseline(), crew)).bursts_
+    assert burst.label == "organic"
+    assert len(burst.incident) == 0
+
+
+def test_guests_on_the_venue_wifi_are_not_suspected():
+    bg = baseline()
+    wifi = 777
+    bg["device"] = np.where(np.arange(len(bg["device"])) % 5 == 0, wifi, bg["device"])
+    crew = aged_crew()
+    crew["device"] = np.full(20, wifi)
+    (burst,) = BurstDetector().fit(columns(bg, crew)).bursts_
+    assert burst.label == "organic"
+
+
+def test_fewer_sharing_authors_than_a_burst_needs_are_not_suspected():
+    crew = aged_crew(count=8)
+    crew["device"] = np.r_[1, 1, 1, 1, np.arange(4) + 80_000]  # 4 of 8 share: under min_count
+    (burst,) = BurstDetector().fit(columns(baseline(), crew)).bursts_
+    assert burst.label == "organic"
+
+
+def test_a_bombing_incident_leaves_out_an_honest_complaint_in_its_window():
+    bg, attack = baseline(), bombing()
+    honest = wave(210.7, 1, new_accounts=False, verified=True, device=[95_000],
+                  texts=_own_words(1, seed=9), first_reviewer=0)
+    n = len(bg["reviewer"])
+    (burst,) = BurstDetector().fit(columns(bg, attack, honest)).bursts_
+    assert burst.label == "bombing"
+    assert n + 20 in burst.reviews.tolist()
+    assert n + 20 not in burst.incident.tolist()

@@ -1,5 +1,6 @@
 """Batch detection over the database: a planted ring becomes one case, re-runs add no twin."""
 
+import random
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,8 @@ from apps.detection.batch import (
     run_batch_detection,
 )
 from apps.detection.models import DetectionRun
+from apps.establishments.models import Alert
+from apps.reviews import pii
 from apps.reviews.models import Review
 from tests.factories import EstablishmentFactory, PartnerFactory, ReviewerFactory, ReviewFactory
 from tests.factories_cases import moderator
@@ -24,6 +27,9 @@ from tests.factories_cases import moderator
 pytestmark = pytest.mark.django_db
 NOW = datetime.now(UTC)
 RINGS_ONLY = BatchParameters(detectors=("rings",))
+WORDS = ["room", "breakfast", "staff", "view", "pool", "noise", "bed", "shower", "price",
+         "location", "lobby", "parking", "quiet", "terrace", "dinner", "towels", "coffee",
+         "garden", "elevator", "balcony", "cold", "dirty", "late", "rude"]
 
 
 @pytest.fixture
@@ -134,6 +140,49 @@ def test_burst_of_new_accounts_opens_a_bombing_case(partner, background):
     case = Case.objects.get(kind=Case.Kind.REVIEW_BOMBING)
     assert case.reviews.count() == 8
     assert list(case.establishments.all()) == [target]
+
+
+def test_a_bombing_found_by_reconciliation_holds_its_published_reviews(partner, background):
+    target = background[0]
+    crew = [ReviewFactory(partner=partner, establishment=target, rating=1,
+                          reviewer=ReviewerFactory(partner=partner,
+                                                   account_created_at=NOW - timedelta(days=2)),
+                          device_hash="b" * 64, text="Dirty, rude staff, avoid this place!",
+                          status=Review.Status.PUBLISHED, created_at=NOW - timedelta(hours=20 - k))
+            for k in range(8)]
+    run_batch_detection(params=BatchParameters(detectors=("bursts",)))
+    assert set(Review.objects.filter(id__in=[r.id for r in crew])
+               .values_list("status", flat=True)) == {Review.Status.HELD}
+    assert Alert.objects.filter(establishment=target, kind=Alert.Kind.REVIEW_BOMBING).exists()
+
+
+def aged_crew(partner, target, n=8):
+    """Old accounts with stays and words of their own, posting from two networks."""
+    return [ReviewFactory(partner=partner, establishment=target, rating=1,
+                          reviewer=ReviewerFactory(partner=partner,
+                                                   account_created_at=NOW - timedelta(days=900)),
+                          booking_ref_hash=pii.booking_ref_hash(f"stay-{k}"),
+                          ip24_hash=pii.ip_hashes(f"198.51.{k % 2}.{10 + k}")[1],
+                          text=" ".join(random.Random(k).choices(WORDS, k=20)),
+                          status=Review.Status.PUBLISHED, created_at=NOW - timedelta(hours=20 - k))
+            for k in range(n)]
+
+
+def test_a_suspected_burst_opens_a_case_and_holds_nothing(partner, background):
+    target = background[0]
+    crew = aged_crew(partner, target)
+    run_batch_detection(params=BatchParameters(detectors=("bursts",)))
+    case = Case.objects.get(kind=Case.Kind.REVIEW_BOMBING)
+    assert set(case.reviews.values_list("id", flat=True)) == {r.id for r in crew}
+    assert "burst_suspected" in {r["code"] for r in case.reasons}
+    assert set(Review.objects.filter(id__in=[r.id for r in crew])
+               .values_list("status", flat=True)) == {Review.Status.PUBLISHED}
+
+
+def test_a_suspected_burst_raises_no_alert(partner, background):
+    aged_crew(partner, background[0])
+    run_batch_detection(params=BatchParameters(detectors=("bursts",)))
+    assert not Alert.objects.exists()
 
 
 def test_without_ring_text_bursts_still_compare_their_texts(partner, background):

@@ -130,6 +130,55 @@ def test_organic_outrage_is_never_held(partner):
     assert not Alert.objects.exists()
 
 
+def aged_crew(partner, target, rng, n=12, *, networks=2):
+    """Old accounts with stays and words of their own, posting from a few networks."""
+    out = []
+    for k in range(n):
+        reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=900))
+        ip, ip24 = pii.ip_hashes(f"198.51.{k % networks}.{10 + k}")
+        out.append(ReviewFactory(
+            partner=partner, establishment=target, reviewer=reviewer, rating=rng.choice([1, 2]),
+            text=honest_text(rng), booking_ref_hash=pii.booking_ref_hash(f"crew-{k}"),
+            ip_hash=ip, ip24_hash=ip24, created_at=NOW - timedelta(hours=30 - 2 * k),
+        ))
+    return out
+
+
+def test_a_burst_whose_only_tell_is_its_networks_opens_a_case_and_stays_published(partner):
+    rng = random.Random(12)
+    target = EstablishmentFactory(partner=partner)
+    history(partner, [target], rng)
+    crew = aged_crew(partner, target, rng)
+
+    score_one_by_one(crew)
+
+    assert {r.status for r in refreshed(crew)} == {Review.Status.PUBLISHED}
+    case = Case.objects.get(kind=Case.Kind.REVIEW_BOMBING)
+    assert set(case.reviews.values_list("id", flat=True)) >= {r.id for r in crew[-6:]}
+    assert "burst_suspected" in {r["code"] for r in case.reasons}
+
+
+def test_a_suspected_burst_raises_no_alert_for_the_owner(partner):
+    rng = random.Random(13)
+    target = EstablishmentFactory(partner=partner)
+    history(partner, [target], rng)
+
+    score_one_by_one(aged_crew(partner, target, rng))
+
+    assert not Alert.objects.exists()
+    assert not WebhookDelivery.objects.filter(event="establishment.alert").exists()
+
+
+def test_the_same_burst_from_networks_of_its_own_opens_no_case(partner):
+    rng = random.Random(14)
+    target = EstablishmentFactory(partner=partner)
+    history(partner, [target], rng)
+
+    score_one_by_one(aged_crew(partner, target, rng, networks=12))
+
+    assert not Case.objects.filter(kind=Case.Kind.REVIEW_BOMBING).exists()
+
+
 def ring(partner, targets, members=6, *, device=True):
     """Sock puppets reviewing the same places in lockstep with copied praise."""
     text = ("Absolutely wonderful stay, the best breakfast in town and the staff went above "
