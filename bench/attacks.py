@@ -60,7 +60,9 @@ from bench.ingest import post_batches
 from ml.scenarios import LiveAttack, LiveReview, live_attacks
 
 RING_KINDS = ("ring_shared_identifiers", "ring_lockstep", "ring_camouflaged")
-BOMBING_KINDS = ("bombing", "bombing_aged_accounts")
+BOMBING_KINDS = ("bombing", "bombing_aged_accounts", "bombing_aged_proxies")
+#: Honest bursts: never held; a case, if any, is counted (a moderator's time).
+ORGANIC_KINDS = ("organic_outrage", "organic_outrage_shared_network")
 CASE_KINDS = ("sock_puppet_ring", "review_bombing", "extortion")
 # Also polled, to say where attack reviews went when no case of their kind opened.
 OTHER_CASE_KINDS = ("anomalous_reviewer",)
@@ -187,10 +189,10 @@ class Replay:
     def attack_events(self) -> list[tuple[float, dict]]:
         events = []
         for a, attack in enumerate(self.plan):
-            role = "organic" if attack.kind == "organic_outrage" else "attack"
+            role = "organic" if attack.kind in ORGANIC_KINDS else "attack"
             for n, review in enumerate(attack.reviews):
                 reviewer = dict(self._reviewer(a, attack, review))
-                if review.account_age_days is not None:  # per-review address, same network
+                if review.ip24 is not None:  # per-review address, the attack's network
                     reviewer["ip"] = _ip(review.ip24, review.ip)
                 ext = f"{attack.kind}-{attack.instance}-r{n}-s{self.seed}"
                 self.tracked[ext] = Tracked(role if review.attack else "camouflage", a)
@@ -441,8 +443,9 @@ def goals(by_kind: dict, honest: dict) -> dict:
         share = s["later_held_before_publication_share"]
         out[f"{k}: >= 90% of later reviews held before publication"] = (
             share is not None and share >= 0.9)
-    if "organic_outrage" in by_kind:
-        out["organic outrage: 0 held"] = by_kind["organic_outrage"]["held"] == 0
+    for k in ORGANIC_KINDS:
+        if k in by_kind:
+            out[f"{k}: 0 held"] = by_kind[k]["held"] == 0
     out["honest held <= 0.5%"] = honest["held_share"] <= 0.005
     return out
 

@@ -1865,7 +1865,12 @@ LIVE_KINDS = (
     "extortion_report",
     "extortion_text",
     "bombing_aged_accounts",
+    "bombing_aged_proxies",
+    "organic_outrage_shared_network",
 )
+#: Kinds aimed at one establishment of their own.
+BURST_KINDS = ("bombing", "organic_outrage", "bombing_aged_accounts", "bombing_aged_proxies",
+               "organic_outrage_shared_network")
 
 
 def live_attacks(
@@ -1883,7 +1888,11 @@ def live_attacks(
     get an establishment of their own; rings pick targets among the rest.
     ``bombing_aged_accounts`` is a mimicry bombing: old accounts with booking
     references and their own words, whose only tell is one or two /24 networks
-    and no history on the platform.
+    and no history on the platform; ``bombing_aged_proxies`` the same crew
+    behind residential proxies (a network each), with no tell but the burst
+    itself. ``organic_outrage_shared_network`` is its honest look-alike: real,
+    established guests (a tour group, an office party) complaining about the
+    same incident from one or two networks.
 
     Returns
     -------
@@ -1897,8 +1906,7 @@ def live_attacks(
         return next(codes)
 
     order = rng.permutation(n_establishments)
-    n_burst = instances * sum(k in ("bombing", "organic_outrage", "bombing_aged_accounts")
-                              for k in kinds)
+    n_burst = instances * sum(k in BURST_KINDS for k in kinds)
     burst_pool, ring_pool = order[:n_burst].tolist(), order[n_burst:]
     if len(ring_pool) < 6:
         raise ValueError("too few establishments for the requested attacks")
@@ -2000,20 +2008,26 @@ def live_attacks(
                        "shared_infrastructure": infra,
                        "text": "near-duplicate" if templated else "diverse"}
             return LiveAttack(kind, k, "review_bombing", variant, sorted(reviews, key=_at))
-        if kind == "bombing_aged_accounts":
+        if kind in ("bombing_aged_accounts", "bombing_aged_proxies"):
+            proxies = kind == "bombing_aged_proxies"
             nets = [fresh() for _ in range(1 + k % 2)]
             for m in range(size):
                 ids = own(float(rng.uniform(400, 2000)), True)
-                ids["ip24"] = nets[m % len(nets)]
+                if not proxies:
+                    ids["ip24"] = nets[m % len(nets)]
                 reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
                                           int(rng.choice([1, 2], p=[0.7, 0.3])), language,
                                           texts.one(language, "neg", int(rng.integers(2, 4))),
                                           **ids))
             variant = {"crew": size, "span_s": round(span, 1), "account_age_days": "400-2000",
-                       "networks_24": len(nets), "booking_refs": "all (fake)", "text": "diverse"}
+                       "networks_24": size if proxies else len(nets),
+                       "booking_refs": "all (fake)", "text": "diverse"}
             return LiveAttack(kind, k, "review_bombing", variant, sorted(reviews, key=_at))
-        # Organic outrage: established customers with verified stays, their own words.
+        # Organic outrage: established customers with verified stays, their own words
+        # (on the platform's accounts they already have: no account age of their own).
         incident = int(rng.integers(len(_INCIDENT["en"])))
+        group = kind == "organic_outrage_shared_network"
+        nets = [fresh() for _ in range(1 + k % 2)]
         for m in range(size):
             lg = lang()
             text = texts.one(lg, "neg", int(rng.integers(1, 3)))
@@ -2021,10 +2035,13 @@ def live_attacks(
                 f"{text} {_INCIDENT[lg][incident]}")
             reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
                                       int(rng.choice([1, 2], p=[0.6, 0.4])), lg, text,
-                                      None, None, None, fresh(), None,
+                                      None, None, None, fresh(),
+                                      nets[m % len(nets)] if group else None,
                                       bool(rng.random() < 0.8)))
         variant = {"size": size, "span_s": round(span, 1), "accounts": "established, with history",
                    "verified_stays": "~80%", "text": "diverse + one incident"}
+        if group:
+            variant["networks_24"] = len(nets)
         return LiveAttack(kind, k, None, variant, sorted(reviews, key=_at))
 
     def extortion(kind: str, k: int) -> LiveAttack:
@@ -2054,7 +2071,7 @@ def live_attacks(
         return LiveAttack(kind, k, "extortion", variant, [review], threat)
 
     builders = {"ring_shared_identifiers": ring, "ring_lockstep": ring, "ring_camouflaged": ring,
-                "bombing": burst, "organic_outrage": burst, "bombing_aged_accounts": burst,
+                **{kind: burst for kind in BURST_KINDS},
                 "extortion_report": extortion, "extortion_text": extortion}
     for kind in kinds:
         for k in range(instances):

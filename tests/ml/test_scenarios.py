@@ -119,7 +119,7 @@ def test_ring_members_review_at_least_two_targets(scenario):
 
 
 def test_live_attacks_are_seeded_timed_and_labelled():
-    from ml.scenarios import LIVE_KINDS, live_attacks
+    from ml.scenarios import BURST_KINDS, LIVE_KINDS, live_attacks
 
     plan = live_attacks(60, duration_s=300, instances=2, random_state=4)
     again = live_attacks(60, duration_s=300, instances=2, random_state=4)
@@ -128,9 +128,9 @@ def test_live_attacks_are_seeded_timed_and_labelled():
     for attack in plan:
         times = [r.at for r in attack.reviews]
         assert times == sorted(times) and times[0] >= 0 and times[-1] < 300
-        if attack.kind in ("bombing", "organic_outrage", "bombing_aged_accounts"):
+        if attack.kind in BURST_KINDS:
             assert len({r.establishment for r in attack.reviews}) == 1
-        if attack.kind == "organic_outrage":
+        if attack.kind.startswith("organic_outrage"):
             assert attack.expected_case is None
             assert all(r.account_age_days is None for r in attack.reviews)
     shared = next(a for a in plan if a.kind == "ring_shared_identifiers")
