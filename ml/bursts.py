@@ -7,10 +7,11 @@ wrote it: new accounts without stays, on shared infrastructure, with similar
 texts make a coordinated bombing; established reviewers with verified stays and
 diverse texts make organic outrage, which is reported as information and never
 scored as fraud. Between the two, a burst whose authors are otherwise clean
-(old accounts, stays, their own words) but mostly come from a few networks or
-devices that the venue's other guests never used is "suspected": a case for a
-moderator, with the reviews left published (a group of real guests on one
-network looks the same, and honest criticism is never buried on that alone).
+(old accounts, stays, their own words) but mostly written by newcomers to the
+platform from a few networks or devices that the venue's other guests never
+used is "suspected": a case for a moderator, with the reviews left published
+(a group of real first-time guests on one network looks the same, and honest
+criticism is never buried on that alone).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Burst:
     member_coordination: np.ndarray | None = None
     # The rows a case lists: for a bombing, the members carrying at least
     # ``bombing_threshold`` of the marks themselves; for a suspected burst, the
-    # members on shared infrastructure; none for organic outrage.
+    # newcomers on shared infrastructure; none for organic outrage.
     incident: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
@@ -76,10 +77,12 @@ class BurstDetector:
     - ``text_threshold``: MinHash similarity for near-duplicates in a burst.
     - ``bombing_threshold``: coordination at or above which a burst is bombing.
     - ``suspect_shared_share``: a burst under ``bombing_threshold`` whose members
-      share identifiers (e-mail, device, IP, /24) with one another, at least this
-      share of them and at least ``min_count``, none of the values used by two or
-      more of the venue's other reviewers, is "suspected" (a case that holds
-      nothing; see the module's docstring).
+      are newcomers sharing identifiers (e-mail, device, IP, /24) with one
+      another, at least this share of them and at least ``min_count``, none of
+      the values used by two or more of the venue's other reviewers, is
+      "suspected" (a case that holds nothing; see the module's docstring).
+    - ``established_days``: a reviewer whose first review on the platform is
+      at least this much older than the review is established, not a newcomer.
 
     ``fit(cols)`` sets ``bursts_`` (list of Burst), ``review_burst_`` (burst
     index per row, -1 none) and ``review_score_`` (per row, the coordination of
@@ -93,6 +96,11 @@ class BurstDetector:
     the rows only. A caller that reads only the recent part of a busy
     establishment's history in full passes the rest of its negative reviews
     this way, so the baseline is the same as with the whole history.
+
+    ``fit(cols, first_review_at=seconds)``: per row, POSIX seconds of its
+    reviewer's first review on the platform, NaN where unknown; where unknown,
+    or when not given, the reviewer's earliest row in ``cols`` stands for it
+    (a frame holding only recent rows makes established reviewers look new).
 
     ``fit(cols, focus=rows)``: only the bursts holding at least one of these
     rows are described and kept (a live batch's new reviews): the others are
@@ -112,6 +120,7 @@ class BurstDetector:
         text_threshold: float = 0.5,
         bombing_threshold: float = 0.5,
         suspect_shared_share: float = 0.5,
+        established_days: float = 30.0,
         random_state: int = 0,
     ) -> None:
         self.negative_max_rating = negative_max_rating
@@ -124,11 +133,13 @@ class BurstDetector:
         self.text_threshold = text_threshold
         self.bombing_threshold = bombing_threshold
         self.suspect_shared_share = suspect_shared_share
+        self.established_days = established_days
         self.random_state = random_state
 
     def fit(self, cols: ReviewColumns, y: object = None, *,
             background: tuple[np.ndarray, np.ndarray] | None = None,
-            focus: np.ndarray | None = None) -> BurstDetector:
+            focus: np.ndarray | None = None,
+            first_review_at: np.ndarray | None = None) -> BurstDetector:
         n = len(cols)
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         rating = np.asarray(cols.rating, dtype=np.float64)
@@ -204,7 +215,7 @@ class BurstDetector:
             wanted[np.asarray(focus, dtype=np.int64)] = True
         found = [k for k, span in enumerate(spans) if wanted[span[span >= 0]].any()]
         bursts = [np.sort(spans[k][spans[k] >= 0]) for k in found]
-        context = _Context(cols, self, bursts)
+        context = _Context(cols, self, bursts, first_review_at)
         for k, members in zip(found, bursts, strict=True):
             burst = context.describe(
                 members, float(run_p[k]), int(run_count[k]), float(run_expected[k])
@@ -220,13 +231,21 @@ class _Context:
     """Per-reviewer facts shared by every burst of one fit."""
 
     def __init__(self, cols: ReviewColumns, params: BurstDetector,
-                 bursts: list[np.ndarray]) -> None:
+                 bursts: list[np.ndarray], first_review_at: np.ndarray | None) -> None:
         self.cols = cols
         self.params = params
         self.similar = self._similar_text(bursts) if cols.text is not None else None
         reviewer = np.asarray(cols.reviewer, dtype=np.int64)
         _, inverse, counts = np.unique(reviewer, return_inverse=True, return_counts=True)
         self.reviews_by_reviewer = np.where(reviewer >= 0, counts[inverse], 1)
+        # Newcomers: no review on the platform established_days before this one.
+        created = np.asarray(cols.created_at, dtype=np.float64)
+        first = np.full(int(inverse.max()) + 1 if len(inverse) else 0, np.inf)
+        np.fmin.at(first, inverse, created)
+        first = np.where(reviewer >= 0, first[inverse], created)
+        if first_review_at is not None:
+            first = np.fmin(first, np.asarray(first_review_at, dtype=np.float64))
+        self.newcomer = ~(first <= created - params.established_days * SECONDS_PER_DAY)
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         self.by_establishment = np.argsort(establishment, kind="stable")
         self.sorted_establishment = establishment[self.by_establishment]
@@ -265,9 +284,8 @@ class _Context:
         member_coordination = sum(m.astype(np.float64) * w for m, w in marks) / total_weight
         if coordination >= p.bombing_threshold:
             label, incident = "bombing", members[member_coordination >= p.bombing_threshold]
-        elif (shared is not None and shared.mean() >= p.suspect_shared_share
-              and shared.sum() >= p.min_count):
-            label, incident = "suspected", members[shared]
+        elif shared is not None and self._suspect(shared & self.newcomer[members]):
+            label, incident = "suspected", members[shared & self.newcomer[members]]
         else:
             label, incident = "organic", members[:0]
         days = np.asarray(cols.created_at, dtype=np.float64)[members]
@@ -287,8 +305,8 @@ class _Context:
         if label == "organic":
             reasons.append(_reason("burst_organic", 1.0 - coordination))
         elif label == "suspected":
-            reasons.append(_reason("burst_suspected", float(shared.mean()),
-                                   members=len(incident)))
+            reasons.append(_reason("burst_suspected", len(incident) / len(members),
+                                   members=len(incident), days=p.established_days))
         reasons.sort(key=lambda r: -r.score)
         return Burst(
             establishment=int(cols.establishment[members[0]]),
@@ -302,6 +320,10 @@ class _Context:
             member_coordination=member_coordination,
             incident=incident,
         )
+
+    def _suspect(self, marked: np.ndarray) -> bool:
+        p = self.params
+        return bool(marked.mean() >= p.suspect_shared_share and marked.sum() >= p.min_count)
 
     def _shared_infrastructure(self, members: np.ndarray) -> np.ndarray | None:
         columns = [

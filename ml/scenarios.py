@@ -2028,17 +2028,24 @@ def live_attacks(
         incident = int(rng.integers(len(_INCIDENT["en"])))
         group = kind == "organic_outrage_shared_network"
         nets = [fresh() for _ in range(1 + k % 2)]
+        # One group in three are first-time reviewers on the platform (accounts of
+        # their own, no history): the honest twin of an aged-account bombing.
+        first_timers = group and k % 3 == 2
         for m in range(size):
             lg = lang()
             text = texts.one(lg, "neg", int(rng.integers(1, 3)))
             text = f"{_INCIDENT[lg][incident]} {text}" if rng.random() < 0.5 else (
                 f"{text} {_INCIDENT[lg][incident]}")
+            age = float(rng.uniform(30, 3000)) if first_timers else None
             reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
                                       int(rng.choice([1, 2], p=[0.6, 0.4])), lg, text,
-                                      None, None, None, fresh(),
+                                      age, fresh() if first_timers else None,
+                                      fresh() if first_timers else None, fresh(),
                                       nets[m % len(nets)] if group else None,
                                       bool(rng.random() < 0.8)))
-        variant = {"size": size, "span_s": round(span, 1), "accounts": "established, with history",
+        variant = {"size": size, "span_s": round(span, 1),
+                   "accounts": ("first-time reviewers" if first_timers
+                                else "established, with history"),
                    "verified_stays": "~80%", "text": "diverse + one incident"}
         if group:
             variant["networks_24"] = len(nets)

@@ -185,14 +185,14 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
         "The burst comes mostly from established reviewers with diverse texts: organic "
         "outrage, shown as information, not as fraud."),
     "burst_suspected": lambda v: ngettext(
-        "%(members)s account of the burst shares a network or device that the establishment's "
-        "other guests do not use, with nothing else coordinated: left published for a "
-        "moderator to check.",
-        "%(members)s accounts of the burst share networks or devices that the establishment's "
-        "other guests do not use, with nothing else coordinated: left published for a "
-        "moderator to check.",
+        "%(members)s account of the burst, without a review on the platform %(days)s days "
+        "earlier, shares a network or device that the establishment's other guests do not "
+        "use, with nothing else coordinated: left published for a moderator to check.",
+        "%(members)s accounts of the burst, without a review on the platform %(days)s days "
+        "earlier, share networks or devices that the establishment's other guests do not "
+        "use, with nothing else coordinated: left published for a moderator to check.",
         _count(v, "members"),
-    ) % {"members": _count(v, "members")},
+    ) % {"members": _count(v, "members"), "days": _num(v.get("days"))},
     # Rings (ml/rings.py).
     "ring_shared_email": lambda v: gettext(
         "%(members)s member accounts share an e-mail address with another member."

@@ -36,7 +36,7 @@ from ml.bursts import BurstDetector
 from ml.features import FeatureMatrix, ReviewColumns, review_features, reviewer_features
 from ml.rings import RingDetector
 
-from .live import incident_apply
+from .live import bursts_knowing_newcomers, incident_apply
 from .loader import LazyTexts, NoProgress, Progress, ReviewFrame, Where, read_reviews
 from .models import DetectionRun
 
@@ -366,6 +366,7 @@ def run_batch_detection(*, params: BatchParameters | None = None,
                     detector = _fit_bursts_lazily(detector, cols, texts)
                 else:
                     detector.fit(cols)
+                detector = bursts_knowing_newcomers(detector, cols)
                 found = burst_findings(data, detector, since_epoch)
             elif name == "anomaly":
                 ranked = detect_anomalies(cols, params)

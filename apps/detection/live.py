@@ -46,9 +46,14 @@ from apps.core.db import bigint_array, float_array
 from apps.core.reasons import reason_records
 from apps.establishments.services import establishment_alerts_raise
 from apps.reviews.models import Review, Reviewer
-from apps.reviews.selectors import review_verdict_state, reviews_held_among
+from apps.reviews.selectors import (
+    review_verdict_state,
+    reviewers_first_review_at,
+    reviews_held_among,
+)
 from ml.arrays import row_groups, unique_counts
 from ml.bursts import BurstDetector
+from ml.features import ReviewColumns
 from ml.rings import RingDetector
 from ml.text import lsh_band_keys, minhash_signatures
 
@@ -389,9 +394,10 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
     touched = np.isin(cols.establishment, np.unique(cols.establishment[is_target]))
     local = frame.take(touched)
     bursts = BurstDetector()
-    bursts.fit(local.columns, background=burst_background_of(
-        frame=frame, near=near, negative_max_rating=bursts.negative_max_rating),
-        focus=np.flatnonzero(is_target[touched]))
+    fit = {"background": burst_background_of(frame=frame, near=near,
+                                             negative_max_rating=bursts.negative_max_rating),
+           "focus": np.flatnonzero(is_target[touched])}
+    bursts = bursts_knowing_newcomers(bursts.fit(local.columns, **fit), local.columns, **fit)
     for finding in burst_findings(local, bursts, since_epoch=None).findings:
         hit = targets & set(finding.review_ids)
         if hit:
@@ -417,6 +423,23 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
         for review_id in live.target_review_ids:
             result.components.setdefault(review_id, {})[live.component] = 1.0
     return result
+
+
+def bursts_knowing_newcomers(detector: BurstDetector, cols: ReviewColumns,
+                             **fit) -> BurstDetector:
+    """A burst is suspected only when its authors are newcomers to the platform,
+    which a frame of recent rows cannot tell: when ``detector`` found a suspected
+    burst, its authors' first reviews are read from the table and the bursts are
+    found again with them (``fit``: the first fit's other arguments)."""
+    suspects = [b.reviews for b in detector.bursts_ if b.label == "suspected"]
+    if not suspects:
+        return detector
+    rows = np.concatenate(suspects)
+    authors = cols.reviewer[rows]
+    first = reviewers_first_review_at(ids=set(authors[authors >= 0].tolist()))
+    first_review_at = np.full(len(cols), np.nan)
+    first_review_at[rows] = [first.get(a, np.nan) for a in authors.tolist()]
+    return detector.fit(cols, first_review_at=first_review_at, **fit)
 
 
 # --------------------------------------------------------------------------- #

@@ -66,6 +66,13 @@ def reviewer_anomaly_ranks(*, ids) -> dict[int, float]:
                 .values_list("id", "anomaly_rank"))
 
 
+def reviewers_first_review_at(*, ids) -> dict[int, float]:
+    """POSIX seconds of each reviewer's first review on its platform (one index walk each)."""
+    firsts = (Review.objects.filter(reviewer_id__any=list(ids)).values("reviewer_id")
+              .annotate(first=Min("created_at")).values_list("reviewer_id", "first"))
+    return {reviewer: first.timestamp() for reviewer, first in firsts}
+
+
 def review_status_counts(*, partner: Partner, start: datetime, end: datetime) -> dict[str, int]:
     """Reviews the partner sent in [start, end), by status, and how many were screened
     (scored, so no longer pending). One aggregate query."""

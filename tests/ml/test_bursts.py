@@ -286,3 +286,20 @@ def test_a_bombing_incident_leaves_out_an_honest_complaint_in_its_window():
     assert burst.label == "bombing"
     assert n + 20 in burst.reviews.tolist()
     assert n + 20 not in burst.incident.tolist()
+
+
+def test_established_guests_from_a_few_networks_are_not_suspected():
+    # The baseline's own reviewers (months of history) complain from two networks.
+    crew = aged_crew()
+    crew["reviewer"] = np.arange(20)
+    (burst,) = BurstDetector().fit(columns(baseline(), crew)).bursts_
+    assert burst.label == "organic"
+
+
+def test_a_first_review_older_than_the_frame_makes_an_author_established():
+    bg = baseline()
+    cols = columns(bg, aged_crew())
+    first = np.full(len(cols), np.nan)
+    first[len(bg["reviewer"]):] = T0 - 400 * DAY  # history the frame does not hold
+    (burst,) = BurstDetector().fit(cols, first_review_at=first).bursts_
+    assert burst.label == "organic"

@@ -156,9 +156,10 @@ def test_a_bombing_found_by_reconciliation_holds_its_published_reviews(partner, 
     assert Alert.objects.filter(establishment=target, kind=Alert.Kind.REVIEW_BOMBING).exists()
 
 
-def aged_crew(partner, target, n=8):
-    """Old accounts with stays and words of their own, posting from two networks."""
-    return [ReviewFactory(partner=partner, establishment=target, rating=1,
+def aged_crew(partner, target, n=8, *, reviewed_before=None):
+    """Old accounts with stays and words of their own, posting from two networks
+    (``reviewed_before``: each also reviewed that establishment 200 days ago)."""
+    crew = [ReviewFactory(partner=partner, establishment=target, rating=1,
                           reviewer=ReviewerFactory(partner=partner,
                                                    account_created_at=NOW - timedelta(days=900)),
                           booking_ref_hash=pii.booking_ref_hash(f"stay-{k}"),
@@ -166,6 +167,12 @@ def aged_crew(partner, target, n=8):
                           text=" ".join(random.Random(k).choices(WORDS, k=20)),
                           status=Review.Status.PUBLISHED, created_at=NOW - timedelta(hours=20 - k))
             for k in range(n)]
+    if reviewed_before is not None:
+        for review in crew:
+            ReviewFactory(partner=partner, reviewer=review.reviewer, establishment=reviewed_before,
+                          rating=4, status=Review.Status.PUBLISHED,
+                          created_at=NOW - timedelta(days=200))
+    return crew
 
 
 def test_a_suspected_burst_opens_a_case_and_holds_nothing(partner, background):
@@ -183,6 +190,12 @@ def test_a_suspected_burst_raises_no_alert(partner, background):
     aged_crew(partner, background[0])
     run_batch_detection(params=BatchParameters(detectors=("bursts",)))
     assert not Alert.objects.exists()
+
+
+def test_guests_with_a_history_older_than_the_lookback_are_not_suspected(partner, background):
+    aged_crew(partner, background[0], reviewed_before=background[1])
+    run_batch_detection(params=BatchParameters(detectors=("bursts",)))
+    assert not Case.objects.filter(kind=Case.Kind.REVIEW_BOMBING).exists()
 
 
 def test_without_ring_text_bursts_still_compare_their_texts(partner, background):

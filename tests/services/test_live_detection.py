@@ -130,11 +130,16 @@ def test_organic_outrage_is_never_held(partner):
     assert not Alert.objects.exists()
 
 
-def aged_crew(partner, target, rng, n=12, *, networks=2):
-    """Old accounts with stays and words of their own, posting from a few networks."""
+def aged_crew(partner, target, rng, n=12, *, networks=2, reviewed_before=None):
+    """Old accounts with stays and words of their own, posting from a few networks
+    (``reviewed_before``: each also reviewed that establishment 200 days ago)."""
     out = []
     for k in range(n):
         reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=900))
+        if reviewed_before is not None:
+            ReviewFactory(partner=partner, establishment=reviewed_before, reviewer=reviewer,
+                          rating=4, text=honest_text(rng), status=Review.Status.PUBLISHED,
+                          created_at=NOW - timedelta(days=200))
         ip, ip24 = pii.ip_hashes(f"198.51.{k % networks}.{10 + k}")
         out.append(ReviewFactory(
             partner=partner, establishment=target, reviewer=reviewer, rating=rng.choice([1, 2]),
@@ -175,6 +180,16 @@ def test_the_same_burst_from_networks_of_its_own_opens_no_case(partner):
     history(partner, [target], rng)
 
     score_one_by_one(aged_crew(partner, target, rng, networks=12))
+
+    assert not Case.objects.filter(kind=Case.Kind.REVIEW_BOMBING).exists()
+
+
+def test_established_guests_complaining_from_a_few_networks_open_no_case(partner):
+    rng = random.Random(15)
+    target, elsewhere = EstablishmentFactory(partner=partner), EstablishmentFactory(partner=partner)
+    history(partner, [target], rng)
+
+    score_one_by_one(aged_crew(partner, target, rng, reviewed_before=elsewhere))
 
     assert not Case.objects.filter(kind=Case.Kind.REVIEW_BOMBING).exists()
 
