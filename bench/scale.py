@@ -123,7 +123,8 @@ def _detectors(truth):
         hit = {b.establishment for b in bombing}
         return {
             "bombing": len(bombing),
-            "organic": len(detector.bursts_) - len(bombing),
+            "suspected": sum(b.label == "suspected" for b in detector.bursts_),
+            "organic": sum(b.label == "organic" for b in detector.bursts_),
             "injected_bombings_found": sum(int(e) in hit for e in truth["bombed"].tolist()),
         }
 

@@ -198,10 +198,17 @@ def evaluate_bursts(sc: Scenario, detector: BurstDetector) -> tuple[dict, dict]:
         "bombing_bursts_mostly_coordinated": int(burst_tp),
         "bombing_bursts_mostly_honest": len(bombing) - int(burst_tp),
         "organic_bursts": sum(b.label == "organic" for b in detector.bursts_),
+        "suspected_bursts": sum(b.label == "suspected" for b in detector.bursts_),
     }
+    suspected = np.zeros(len(in_bombing), dtype=bool)
+    for b in detector.bursts_:
+        if b.label == "suspected":
+            suspected[b.incident] = True
     hard = {
         "organic_outrage_events": len(organic),
         "organic_outrage_flagged_as_bombing": int(organic_flagged),
+        "organic_outrage_in_suspected_burst": int(sum(bool(suspected[c.rows].any())
+                                                      for c in organic)),
         "organic_outrage_rows_scored_as_bombing": int(in_bombing[case_rows(organic)].sum()),
         "organic_outrage_surfaced_as_organic_burst": int(organic_seen),
     }

@@ -17,6 +17,7 @@ criticism is never buried on that alone).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy.stats import poisson
@@ -238,14 +239,8 @@ class _Context:
         reviewer = np.asarray(cols.reviewer, dtype=np.int64)
         _, inverse, counts = np.unique(reviewer, return_inverse=True, return_counts=True)
         self.reviews_by_reviewer = np.where(reviewer >= 0, counts[inverse], 1)
-        # Newcomers: no review on the platform established_days before this one.
-        created = np.asarray(cols.created_at, dtype=np.float64)
-        first = np.full(int(inverse.max()) + 1 if len(inverse) else 0, np.inf)
-        np.fmin.at(first, inverse, created)
-        first = np.where(reviewer >= 0, first[inverse], created)
-        if first_review_at is not None:
-            first = np.fmin(first, np.asarray(first_review_at, dtype=np.float64))
-        self.newcomer = ~(first <= created - params.established_days * SECONDS_PER_DAY)
+        self._reviewer_index = inverse
+        self._first_review_at = first_review_at
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         self.by_establishment = np.argsort(establishment, kind="stable")
         self.sorted_establishment = establishment[self.by_establishment]
@@ -320,6 +315,19 @@ class _Context:
             member_coordination=member_coordination,
             incident=incident,
         )
+
+    @cached_property
+    def newcomer(self) -> np.ndarray:
+        """Per row: its reviewer has no review on the platform ``established_days``
+        before it (the given first reviews, else the earliest row of the reviewer)."""
+        reviewer = np.asarray(self.cols.reviewer, dtype=np.int64)
+        created = np.asarray(self.cols.created_at, dtype=np.float64)
+        first = np.full(int(self._reviewer_index.max()) + 1, np.inf)
+        np.fmin.at(first, self._reviewer_index, created)
+        first = np.where(reviewer >= 0, first[self._reviewer_index], created)
+        if self._first_review_at is not None:
+            first = np.fmin(first, np.asarray(self._first_review_at, dtype=np.float64))
+        return ~(first <= created - self.params.established_days * SECONDS_PER_DAY)
 
     def _suspect(self, marked: np.ndarray) -> bool:
         p = self.params

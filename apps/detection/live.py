@@ -23,8 +23,9 @@ fusion component of the review's one risk (``ring_member``,
 ``review_bombing``), so the review is held before publication by the one hold
 rule, and the finding opens or grows its case and the establishment's alert.
 Organic outrage is never a component: it is only described. A suspected burst
-(its authors' shared networks or devices are its only tell) opens its case for
-a moderator, but is no component and raises no alert: its reviews stay published.
+(newcomers to the platform on shared networks or devices, nothing else
+coordinated) opens its case for a moderator, but is no component and raises no
+alert: its reviews stay published.
 """
 
 from __future__ import annotations
