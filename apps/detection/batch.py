@@ -177,7 +177,8 @@ def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: floa
         place = names.get(burst.establishment, burst.establishment)
         suspected = burst.label == "suspected"
         summary = (f"{len(rows)} negative reviews against {place}, {window}"
-                   + (": accounts on shared networks only, left published" if suspected else ""))
+                   + (": newcomers on shared networks, nothing else coordinated; left published"
+                      if suspected else ""))
         out.findings.append(CaseFinding(
             kind=Case.Kind.REVIEW_BOMBING,
             member_keys=tuple(f"review:{int(i)}" for i in data.review_ids[rows]),
