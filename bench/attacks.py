@@ -61,8 +61,9 @@ from ml.scenarios import LiveAttack, LiveReview, live_attacks
 
 RING_KINDS = ("ring_shared_identifiers", "ring_lockstep", "ring_camouflaged")
 BOMBING_KINDS = ("bombing", "bombing_aged_accounts", "bombing_aged_proxies")
+PROMOTION_KINDS = ("promotion",)  # one place's sock puppets: a ring case
 #: Honest bursts: never held; a case, if any, is counted (a moderator's time).
-ORGANIC_KINDS = ("organic_outrage", "organic_outrage_shared_network")
+ORGANIC_KINDS = ("organic_outrage", "organic_outrage_shared_network", "organic_enthusiasm")
 CASE_KINDS = ("sock_puppet_ring", "review_bombing", "extortion")
 # Also polled, to say where attack reviews went when no case of their kind opened.
 OTHER_CASE_KINDS = ("anomalous_reviewer",)
@@ -434,7 +435,7 @@ def _add_counts(dicts) -> dict[str, int]:
 
 
 def goals(by_kind: dict, honest: dict) -> dict:
-    live = [k for k in RING_KINDS + BOMBING_KINDS if k in by_kind]
+    live = [k for k in RING_KINDS + PROMOTION_KINDS + BOMBING_KINDS if k in by_kind]
     out = {}
     for k in live:
         s = by_kind[k]

@@ -1,12 +1,13 @@
-"""Negative-review bursts per establishment: coordinated bombing versus organic outrage.
+"""Review bursts per establishment: coordinated bombing or promotion versus organic ones.
 
-A burst is a stretch of negative reviews of one establishment that its own
-recent past makes improbable (Poisson tail of the count in a short window
+A burst is a stretch of negative (or, with ``polarity="positive"``, positive)
+reviews of one establishment that its own recent past makes improbable (Poisson tail of the count in a short window
 against the trailing baseline rate). Each burst is then characterised by who
 wrote it: new accounts without stays, on shared infrastructure, with similar
-texts make a coordinated bombing; established reviewers with verified stays and
-diverse texts make organic outrage, which is reported as information and never
-scored as fraud. Between the two, a burst whose authors are otherwise clean
+texts make a coordinated bombing (of praise: a promotion, bought or sock-puppet
+reviews of one place); established reviewers with verified stays and diverse
+texts make organic outrage (or enthusiasm), which is reported as information
+and never scored as fraud. Between the two, a burst whose authors are otherwise clean
 (old accounts, stays, their own words) but mostly written by newcomers to the
 platform from a few networks or devices that the venue's other guests never
 used is "suspected": a case for a moderator, with the reviews left published
@@ -34,9 +35,9 @@ class Burst:
     establishment: int  # establishment code
     start: float  # POSIX seconds of the first review in the burst
     end: float  # POSIX seconds of the last review
-    reviews: np.ndarray  # int64 row indices of the burst's negative reviews
-    label: str  # "bombing", "suspected" or "organic"
-    coordination: float  # 0..1, share of coordination signals (>= threshold: bombing)
+    reviews: np.ndarray  # int64 row indices of the burst's negative (positive) reviews
+    label: str  # "bombing" (of positive reviews: "promotion"), "suspected" or "organic"
+    coordination: float  # 0..1, share of coordination signals (>= threshold: coordinated)
     log10p: float  # -log10 chance probability of the burst's peak window
     reasons: list[Reason]
     # Per review of ``reviews`` (same order): the share of the coordination marks
@@ -44,7 +45,7 @@ class Burst:
     # the burst, copied text, one-shot account; same weights as ``coordination``).
     # An honest review caught in an attack's window scores low here.
     member_coordination: np.ndarray | None = None
-    # The rows a case lists: for a bombing, the members carrying at least
+    # The rows a case lists: for a bombing or promotion, the members carrying at least
     # ``bombing_threshold`` of the marks themselves; for a suspected burst, the
     # newcomers on shared infrastructure; none for organic outrage.
     incident: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -63,17 +64,21 @@ def _reason(code: str, score: float, **values: object) -> Reason:
 
 
 class BurstDetector:
-    """Negative-review bursts per establishment, labelled bombing or organic (scikit-learn style).
+    """Review bursts per establishment, labelled coordinated, suspected or organic
+    (scikit-learn style).
 
     Parameters (stored unchanged):
-    - ``negative_max_rating``: a review at or below this rating is negative.
+    - ``polarity``: "negative" (bombing) or "positive" (promotion): which
+      reviews make a burst, and what a coordinated one is called.
+    - ``negative_max_rating``: a review at or below this rating is negative;
+      ``positive_min_rating``: at or above this, positive.
     - ``window_days``: the burst window; ``baseline_days``: the trailing period
       before it that sets the establishment's usual rate (or the rate over the
-      rest of its history, when higher); ``prior_rate``: the least negative
-      reviews per day assumed (so a quiet or new establishment still has a
+      rest of its history, when higher); ``prior_rate``: the least reviews of
+      the polarity per day assumed (so a quiet or new establishment still has a
       baseline).
     - ``alpha``: chance probability (Poisson tail of the window count) under
-      which a window is a burst; ``min_count``: least negative reviews in it.
+      which a window is a burst; ``min_count``: least reviews in it.
     - ``new_account_days``: accounts younger than this are new.
     - ``text_threshold``: MinHash similarity for near-duplicates in a burst.
     - ``bombing_threshold``: coordination at or above which a burst is bombing.
@@ -87,15 +92,15 @@ class BurstDetector:
 
     ``fit(cols)`` sets ``bursts_`` (list of Burst), ``review_burst_`` (burst
     index per row, -1 none) and ``review_score_`` (per row, the coordination of
-    a bombing burst, 0 otherwise, suspected bursts and organic outrage included;
-    fusion component ``review_bombing``).
+    a coordinated burst, 0 otherwise, suspected bursts and organic ones
+    included; fusion component ``review_bombing``, of a promotion ``ring_member``).
 
-    ``fit(cols, background=(establishment, created_at))``: negative reviews
+    ``fit(cols, background=(establishment, created_at))``: negative (positive) reviews
     that are not rows of ``cols`` (establishment codes and POSIX seconds, as in
     ``cols``). They count in the window counts and the usual rates exactly as
     rows would, but they are never members of a burst, whose description reads
     the rows only. A caller that reads only the recent part of a busy
-    establishment's history in full passes the rest of its negative reviews
+    establishment's history in full passes the rest of its reviews of the polarity
     this way, so the baseline is the same as with the whole history.
 
     ``fit(cols, first_review_at=seconds)``: per row, POSIX seconds of its
@@ -111,7 +116,9 @@ class BurstDetector:
 
     def __init__(
         self,
+        polarity: str = "negative",
         negative_max_rating: float = 2.0,
+        positive_min_rating: float = 4.0,
         window_days: float = 3.0,
         baseline_days: float = 90.0,
         prior_rate: float = 1.0 / 60.0,
@@ -124,7 +131,9 @@ class BurstDetector:
         established_days: float = 30.0,
         random_state: int = 0,
     ) -> None:
+        self.polarity = polarity
         self.negative_max_rating = negative_max_rating
+        self.positive_min_rating = positive_min_rating
         self.window_days = window_days
         self.baseline_days = baseline_days
         self.prior_rate = prior_rate
@@ -137,36 +146,43 @@ class BurstDetector:
         self.established_days = established_days
         self.random_state = random_state
 
+    @property
+    def coordinated_label(self) -> str:
+        """The label of a coordinated burst: "bombing", or "promotion" for praise."""
+        return "promotion" if self.polarity == "positive" else "bombing"
+
     def fit(self, cols: ReviewColumns, y: object = None, *,
             background: tuple[np.ndarray, np.ndarray] | None = None,
             focus: np.ndarray | None = None,
             first_review_at: np.ndarray | None = None) -> BurstDetector:
+        if self.polarity not in ("negative", "positive"):
+            raise ValueError(f"polarity must be 'negative' or 'positive', not {self.polarity!r}")
         n = len(cols)
         establishment = np.asarray(cols.establishment, dtype=np.int64)
         rating = np.asarray(cols.rating, dtype=np.float64)
         day = np.asarray(cols.created_at, dtype=np.float64) / SECONDS_PER_DAY
-        negative = np.flatnonzero(
-            (rating <= self.negative_max_rating) & (establishment >= 0) & ~np.isnan(day)
-        )
+        polar = (rating >= self.positive_min_rating if self.polarity == "positive"
+                 else rating <= self.negative_max_rating)
+        events = np.flatnonzero(polar & (establishment >= 0) & ~np.isnan(day))
         self.bursts_: list[Burst] = []
         self.review_burst_ = np.full(n, -1, dtype=np.int64)
         self.review_score_ = np.zeros(n, dtype=np.float64)
-        if len(negative) == 0:
+        if len(events) == 0:
             return self
 
-        # Negative events: the rows' negative reviews, then the background's
-        # (row -1), those of establishments without a negative row dropped.
-        event_est, event_day = establishment[negative], day[negative]
-        rows = negative
+        # Events: the rows' reviews of the polarity, then the background's (row
+        # -1), those of establishments without such a row dropped.
+        event_est, event_day = establishment[events], day[events]
+        rows = events
         if background is not None:
             other_est = np.asarray(background[0], dtype=np.int64)
             other_day = np.asarray(background[1], dtype=np.float64) / SECONDS_PER_DAY
             keep = np.isin(other_est, event_est) & ~np.isnan(other_day)
             event_est = np.r_[event_est, other_est[keep]]
             event_day = np.r_[event_day, other_day[keep]]
-            rows = np.r_[negative, np.full(int(keep.sum()), -1, dtype=np.int64)]
+            rows = np.r_[events, np.full(int(keep.sum()), -1, dtype=np.int64)]
 
-        # Negative events sorted by (establishment, time) on one exact float key.
+        # Events sorted by (establishment, time) on one exact float key.
         origin = event_day.min() - self.baseline_days - self.window_days - 1.0
         width = event_day.max() - origin + 1.0
         _, est = np.unique(event_est, return_inverse=True)
@@ -222,7 +238,7 @@ class BurstDetector:
                 members, float(run_p[k]), int(run_count[k]), float(run_expected[k])
             )
             self.review_burst_[members] = len(self.bursts_)
-            if burst.label == "bombing":
+            if burst.label == self.coordinated_label:
                 self.review_score_[members] = burst.coordination
             self.bursts_.append(burst)
         return self
@@ -278,7 +294,8 @@ class _Context:
         coordination = sum(s[1] * s[2] for s in signals) / total_weight
         member_coordination = sum(m.astype(np.float64) * w for m, w in marks) / total_weight
         if coordination >= p.bombing_threshold:
-            label, incident = "bombing", members[member_coordination >= p.bombing_threshold]
+            label = p.coordinated_label
+            incident = members[member_coordination >= p.bombing_threshold]
         elif shared is not None and self._suspect(shared & self.newcomer[members]):
             label, incident = "suspected", members[shared & self.newcomer[members]]
         else:
@@ -292,13 +309,15 @@ class _Context:
                 window=p.window_days,
                 expected=expected,
                 log10p=np.floor(log10p),
+                positive=int(p.polarity == "positive"),
             )
         ]
         for code, share, _ in signals:
             if share > 0:
                 reasons.append(_reason(code, share, pct=100 * share, days=p.new_account_days))
         if label == "organic":
-            reasons.append(_reason("burst_organic", 1.0 - coordination))
+            reasons.append(_reason("burst_organic", 1.0 - coordination,
+                                   positive=int(p.polarity == "positive")))
         elif label == "suspected":
             reasons.append(_reason("burst_suspected", len(incident) / len(members),
                                    members=len(incident), days=p.established_days))

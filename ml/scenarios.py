@@ -1867,10 +1867,12 @@ LIVE_KINDS = (
     "bombing_aged_accounts",
     "bombing_aged_proxies",
     "organic_outrage_shared_network",
+    "promotion",
+    "organic_enthusiasm",
 )
 #: Kinds aimed at one establishment of their own.
 BURST_KINDS = ("bombing", "organic_outrage", "bombing_aged_accounts", "bombing_aged_proxies",
-               "organic_outrage_shared_network")
+               "organic_outrage_shared_network", "promotion", "organic_enthusiasm")
 
 
 def live_attacks(
@@ -1892,7 +1894,11 @@ def live_attacks(
     behind residential proxies (a network each), with no tell but the burst
     itself. ``organic_outrage_shared_network`` is its honest look-alike: real,
     established guests (a tour group, an office party) complaining about the
-    same incident from one or two networks.
+    same incident from one or two networks. ``promotion`` is the bombing's mirror:
+    a crew praising one establishment (bought reviews; new accounts without
+    stays, or in one instance in three aged accounts with booking references),
+    and ``organic_enthusiasm`` its honest look-alike, established guests
+    praising one novelty in their own words.
 
     Returns
     -------
@@ -2023,6 +2029,37 @@ def live_attacks(
                        "networks_24": size if proxies else len(nets),
                        "booking_refs": "all (fake)", "text": "diverse"}
             return LiveAttack(kind, k, "review_bombing", variant, sorted(reviews, key=_at))
+        if kind == "promotion":
+            aged = k % 3 == 2
+            templated = k % 2 == 0
+            template = [texts.one(language, "pos", 1) for _ in range(3)]
+            devices = [fresh() for _ in range(int(rng.integers(2, 5)))]
+            for m in range(size):
+                ids = own(float(rng.uniform(200, 900) if aged else rng.uniform(0, 10)), aged)
+                if k % 3 == 1:  # a click farm: a few phones
+                    ids["device"] = devices[m % len(devices)]
+                text = (_spin(rng, template, texts, language, "pos") if templated
+                        else texts.one(language, "pos", int(rng.integers(2, 4))))
+                reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
+                                          int(rng.choice([5, 4], p=[0.85, 0.15])), language,
+                                          text, **ids))
+            variant = {"crew": size, "span_s": round(span, 1),
+                       "account_age_days": "200-900, booking refs" if aged else "0-10, no stays",
+                       "shared_devices": k % 3 == 1,
+                       "text": "near-duplicate" if templated else "diverse"}
+            return LiveAttack(kind, k, "sock_puppet_ring", variant, sorted(reviews, key=_at))
+        if kind == "organic_enthusiasm":
+            for m in range(size):
+                lg = lang()
+                reviews.append(LiveReview(m, e, start + float(rng.uniform(0, span)),
+                                          int(rng.choice([5, 4], p=[0.7, 0.3])), lg,
+                                          texts.one(lg, "pos", int(rng.integers(1, 3))),
+                                          None, None, None, fresh(), None,
+                                          bool(rng.random() < 0.8)))
+            variant = {"size": size, "span_s": round(span, 1),
+                       "accounts": "established, with history", "verified_stays": "~80%",
+                       "text": "diverse"}
+            return LiveAttack(kind, k, None, variant, sorted(reviews, key=_at))
         # Organic outrage: established customers with verified stays, their own words
         # (on the platform's accounts they already have: no account age of their own).
         incident = int(rng.integers(len(_INCIDENT["en"])))

@@ -161,14 +161,20 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
         "The reviewer's behaviour is unusual compared with other reviewers (rank %(value)s)."
     )),
     # Bursts (ml/bursts.py).
-    "burst_detected": lambda v: ngettext(
+    "burst_detected": lambda v: (ngettext(
+        "%(count)s positive review within %(window)s days, against a usual %(expected)s "
+        "(chance probability %(chance)s).",
+        "%(count)s positive reviews within %(window)s days, against a usual %(expected)s "
+        "(chance probability %(chance)s).",
+        _count(v, "count"),
+    ) if v.get("positive") else ngettext(
         "%(count)s negative review within %(window)s days, against a usual %(expected)s "
         "(chance probability %(chance)s).",
         "%(count)s negative reviews within %(window)s days, against a usual %(expected)s "
         "(chance probability %(chance)s).",
         _count(v, "count"),
-    ) % {"count": _count(v, "count"), "window": _num(v.get("window")),
-         "expected": _num(v.get("expected"), 2), "chance": _chance(v.get("log10p"))},
+    )) % {"count": _count(v, "count"), "window": _num(v.get("window")),
+          "expected": _num(v.get("expected"), 2), "chance": _chance(v.get("log10p"))},
     "burst_new_accounts": lambda v: gettext(
         "%(pct)s%% of the burst's accounts were less than %(days)s days old."
     ) % {"pct": _num(v.get("pct")), "days": _num(v.get("days"))},
@@ -182,6 +188,8 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
     "burst_one_shot_accounts": _pct(lambda: gettext(
         "%(pct)s%% of the burst's accounts wrote no other review.")),
     "burst_organic": lambda v: gettext(
+        "The burst comes mostly from established reviewers with diverse texts: genuine "
+        "enthusiasm, shown as information, not as fraud.") if v.get("positive") else gettext(
         "The burst comes mostly from established reviewers with diverse texts: organic "
         "outrage, shown as information, not as fraud."),
     "burst_suspected": lambda v: ngettext(

@@ -150,43 +150,56 @@ def ring_findings(data: ReviewFrame, detector: RingDetector, since_epoch: float 
 
 
 def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: float | None) -> _Findings:
-    out = _Findings(info={"organic_bursts": []})
+    """A bombing (negative reviews) is a review_bombing case of its reviews; a
+    promotion (praise from coordinated accounts, one place) is a sock-puppet ring
+    of one target, keyed on its members like the rings of ml/rings.py. A
+    suspected burst opens its case too, with ``holds`` off; organic ones are
+    counted and listed, never a case."""
+    positive = detector.polarity == "positive"
+    prefix = "praise_bursts" if positive else "bursts"
+    out = _Findings(info={f"organic_{prefix}": []})
     cols = data.columns
     names = establishment_names(ids={b.establishment for b in detector.bursts_})
     for burst in detector.bursts_:
         rows = np.asarray(burst.reviews, dtype=np.int64)
-        out.counts[f"bursts_{burst.label}"] += 1
+        out.counts[f"{prefix}_{burst.label}"] += 1
         if not _recent(rows, cols.created_at, since_epoch):
             continue
         window = f"{_day(burst.start)} to {_day(burst.end)}"
         if burst.label == "organic":
-            # Organic outrage is information, never a fraud case.
-            if len(out.info["organic_bursts"]) < 100:
-                out.info["organic_bursts"].append({
+            # Organic outrage (or enthusiasm) is information, never a fraud case.
+            if len(out.info[f"organic_{prefix}"]) < 100:
+                out.info[f"organic_{prefix}"].append({
                     "establishment": burst.establishment, "start": _day(burst.start),
                     "end": _day(burst.end), "reviews": len(rows),
                     "coordination": round(burst.coordination, 3),
                 })
             continue
         # The incident is the reviews that carry the marks themselves: an honest
-        # complaint that fell in the attack's window is not part of it
-        # (confirming the case must never remove it).
+        # review that fell in the attack's window is not part of it (confirming
+        # the case must never remove it).
         rows = burst.incident
         if len(rows) == 0:
             continue
         place = names.get(burst.establishment, burst.establishment)
         suspected = burst.label == "suspected"
-        summary = (f"{len(rows)} negative reviews against {place}, {window}"
+        reviewers = _unique(cols.reviewer[rows])
+        summary = (f"{len(rows)} {'positive reviews of' if positive else 'negative reviews against'}"
+                   f" {place}, {window}"
+                   + (f", by {len(reviewers)} coordinated accounts" if positive and not suspected
+                      else "")
                    + (": newcomers on shared networks, nothing else coordinated; left published"
                       if suspected else ""))
+        review_ids = tuple(int(i) for i in data.review_ids[rows])
         out.findings.append(CaseFinding(
-            kind=Case.Kind.REVIEW_BOMBING,
-            member_keys=tuple(f"review:{int(i)}" for i in data.review_ids[rows]),
+            kind=Case.Kind.SOCK_PUPPET_RING if positive else Case.Kind.REVIEW_BOMBING,
+            member_keys=(tuple(f"reviewer:{m}" for m in reviewers) if positive
+                         else tuple(f"review:{i}" for i in review_ids)),
             severity=float(burst.coordination),
             reasons=reason_records(burst.reasons),
             summary=summary,
-            review_ids=tuple(int(i) for i in data.review_ids[rows]),
-            reviewer_ids=_unique(cols.reviewer[rows]),
+            review_ids=review_ids,
+            reviewer_ids=reviewers,
             establishment_ids=(int(burst.establishment),),
             partner_ids=_unique(data.partner_ids[rows]),
             holds=not suspected,
@@ -361,14 +374,18 @@ def run_batch_detection(*, params: BatchParameters | None = None,
                 detector = RingDetector(random_state=params.random_state).fit(ring_cols)
                 found = ring_findings(data, detector, since_epoch)
             elif name == "bursts":
-                texts = cols.text
-                detector = BurstDetector(random_state=params.random_state)
-                if isinstance(texts, LazyTexts):
-                    detector = _fit_bursts_lazily(detector, cols, texts)
-                else:
-                    detector.fit(cols)
-                detector = bursts_knowing_newcomers(detector, cols)
-                found = burst_findings(data, detector, since_epoch)
+                found = _Findings()
+                for polarity in ("negative", "positive"):
+                    detector = BurstDetector(polarity=polarity, random_state=params.random_state)
+                    if isinstance(cols.text, LazyTexts):
+                        detector = _fit_bursts_lazily(detector, cols, cols.text)
+                    else:
+                        detector.fit(cols)
+                    detector = bursts_knowing_newcomers(detector, cols)
+                    part = burst_findings(data, detector, since_epoch)
+                    found.findings += part.findings
+                    found.counts.update(part.counts)
+                    found.info.update(part.info)
             elif name == "anomaly":
                 ranked = detect_anomalies(cols, params)
                 found = anomaly_findings(data, ranked, since_epoch)

@@ -229,6 +229,61 @@ def burst_background_of(*, frame: ReviewFrame, near: Neighbourhood,
     return establishments[outside], seconds[outside]
 
 
+def praise_background_of(*, local: ReviewFrame, near: Neighbourhood,
+                         negatives: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """The positive reviews of the batch's establishments in their period that the
+    frame does not hold, as (establishment id, POSIX seconds), for the praise
+    burst detector's baseline (``local``: the frame's rows of those establishments;
+    ``negatives``: their unread negative reviews, ``burst_background_of``).
+
+    Praise is most of a busy place's reviews and has no index of its own, so its
+    times are not read: each establishment's review count over the period (kept
+    for TOTAL_CACHE_SECONDS), less the rows the frame holds and the unread
+    negative reviews, is spread evenly over the part of the period older than
+    its ESTABLISHMENT_ROWS most recent reviews, which the frame holds in full.
+    Three-star reviews count as praise here: a busier baseline, fewer bursts."""
+    establishments = list(near.establishments)
+    since, until = near.establishments_since, near.until
+    if not establishments or since is None:
+        return np.zeros(0, np.int64), np.zeros(0)
+    prefix = (f"detection:reviews-in-period:{until.date().isoformat()}:"
+              f"{int(ESTABLISHMENT_DAYS)}")
+    counts = _cached({f"{prefix}:{e}": e for e in establishments})
+    missing = [e for e in establishments if e not in counts]
+    if missing:
+        fresh = dict(Review.objects.filter(establishment_id__any=missing, created_at__gte=since,
+                                           created_at__lte=until)
+                     .values("establishment_id").annotate(n=Count("id"))
+                     .values_list("establishment_id", "n"))
+        counts.update({e: fresh.get(e, 0) for e in missing})
+        _cache_for_a_while({f"{prefix}:{e}": counts[e] for e in missing})
+
+    lo = since.timestamp()
+    place = np.asarray(local.columns.establishment, dtype=np.int64)
+    when = np.asarray(local.columns.created_at, dtype=np.float64)
+    read = np.isin(place, establishments) & (when >= lo)
+    place, when = place[read], when[read]
+    order = np.lexsort((-when, place))  # by establishment, most recent first
+    place, when = place[order], when[order]
+    ids, first, held = np.unique(place, return_index=True, return_counts=True)
+    # Everything unread is older than the establishment's most recent rows.
+    edge = when[first + np.minimum(held, ESTABLISHMENT_ROWS) - 1]
+    negative_ids, negative_counts = np.unique(np.asarray(negatives[0], dtype=np.int64),
+                                              return_counts=True)
+    unread_negative = np.zeros(len(ids), dtype=np.int64)
+    known = np.isin(ids, negative_ids)
+    unread_negative[known] = negative_counts[np.searchsorted(negative_ids, ids[known])]
+    total = np.array([counts.get(int(e), 0) for e in ids.tolist()], dtype=np.int64)
+    unread = np.maximum(total - held - unread_negative, 0)
+    n = int(unread.sum())
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    step = np.arange(n) - np.repeat(np.cumsum(unread) - unread, unread)
+    seconds = lo + np.repeat((edge - lo) / np.maximum(unread, 1), unread) * step
+    return np.repeat(ids, unread), seconds
+
+
 #: The table's review count over a period changes slowly: recount at most this often.
 TOTAL_CACHE_SECONDS = 300
 
@@ -392,31 +447,41 @@ def detect_live(*, frame: ReviewFrame, near: Neighbourhood,
             alert_kind="sock_puppet_ring",
         ))
 
+    # Bursts of complaints (bombing) and of praise (promotion: one place's sock
+    # puppets) on the touched establishments.
     touched = np.isin(cols.establishment, np.unique(cols.establishment[is_target]))
     local = frame.take(touched)
-    bursts = BurstDetector()
-    fit = {"background": burst_background_of(frame=frame, near=near,
-                                             negative_max_rating=bursts.negative_max_rating),
-           "focus": np.flatnonzero(is_target[touched])}
-    bursts = bursts_knowing_newcomers(bursts.fit(local.columns, **fit), local.columns, **fit)
-    for finding in burst_findings(local, bursts, since_epoch=None).findings:
-        hit = targets & set(finding.review_ids)
-        if hit:
-            # A suspected burst opens its case but neither holds nor alerts the owner.
-            result.findings.append(LiveFinding(
-                finding=finding, target_review_ids=frozenset(hit),
-                component="review_bombing" if finding.holds else None,
-                alert_establishments=finding.establishment_ids if finding.holds else (),
-                alert_kind="review_bombing",
-            ))
-    for burst in bursts.bursts_:
-        if burst.label != "organic":
-            continue
-        # Organic outrage: information for the moderator, never a reason to hold.
-        for review_id in local.review_ids[burst.reviews].tolist():
-            if review_id in targets:
-                result.notes[review_id] = reason_records(
-                    r for r in burst.reasons if r.code == "burst_organic")
+    focus = np.flatnonzero(is_target[touched])
+    bombing = BurstDetector()
+    negatives = burst_background_of(frame=frame, near=near,
+                                    negative_max_rating=bombing.negative_max_rating)
+    praise = BurstDetector(polarity="positive")
+    for detector, background, component, alert_kind in (
+        (bombing, negatives, "review_bombing", "review_bombing"),
+        (praise, praise_background_of(local=local, near=near, negatives=negatives),
+         "ring_member", "sock_puppet_ring"),
+    ):
+        fit = {"background": background, "focus": focus}
+        detector = bursts_knowing_newcomers(detector.fit(local.columns, **fit), local.columns,
+                                            **fit)
+        for finding in burst_findings(local, detector, since_epoch=None).findings:
+            hit = targets & set(finding.review_ids)
+            if hit:
+                # A suspected burst opens its case but neither holds nor alerts the owner.
+                result.findings.append(LiveFinding(
+                    finding=finding, target_review_ids=frozenset(hit),
+                    component=component if finding.holds else None,
+                    alert_establishments=finding.establishment_ids if finding.holds else (),
+                    alert_kind=alert_kind,
+                ))
+        for burst in detector.bursts_:
+            if burst.label != "organic":
+                continue
+            # Organic outrage (enthusiasm): information for the moderator, never a hold.
+            for review_id in local.review_ids[burst.reviews].tolist():
+                if review_id in targets:
+                    result.notes[review_id] = reason_records(
+                        r for r in burst.reasons if r.code == "burst_organic")
 
     for live in result.findings:
         if live.component is None:

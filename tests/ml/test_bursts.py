@@ -1,6 +1,7 @@
 """Negative-review bursts: found against the establishment's own baseline, then told apart."""
 
 import numpy as np
+import pytest
 
 from ml.bursts import BURST_REASONS, BurstDetector
 from ml.features import ReviewColumns
@@ -303,3 +304,56 @@ def test_a_first_review_older_than_the_frame_makes_an_author_established():
     first[len(bg["reviewer"]):] = T0 - 400 * DAY  # history the frame does not hold
     (burst,) = BurstDetector().fit(cols, first_review_at=first).bursts_
     assert burst.label == "organic"
+
+
+PRAISE = (
+    "Wonderful hotel, spotless room, the friendliest staff we have ever met and a superb "
+    "breakfast. We will come back every year, highly recommended to everyone!"
+)
+
+
+def praise(wave_part):
+    wave_part["rating"] = np.full(len(wave_part["rating"]), 5.0)
+    return wave_part
+
+
+def test_coordinated_praise_is_a_promotion_burst():
+    crew = praise(wave(210, 20, new_accounts=True, verified=False, device=np.arange(20) + 60_000,
+                       texts=[PRAISE + (" !" * (i % 3)) for i in range(20)]))
+    (burst,) = BurstDetector(polarity="positive").fit(columns(baseline(), crew)).bursts_
+    assert burst.label == "promotion"
+    assert len(burst.incident) == 20
+
+
+def test_promotion_reviews_get_the_coordination_as_score():
+    bg = baseline()
+    crew = praise(wave(210, 20, new_accounts=True, verified=False, device=np.arange(20) + 60_000,
+                       texts=_own_words(20)))
+    detector = BurstDetector(polarity="positive").fit(columns(bg, crew))
+    n = len(bg["reviewer"])
+    assert (detector.review_score_[n:] >= 0.5).all()
+    assert (detector.review_score_[:n] == 0).all()
+
+
+def test_established_guests_praising_at_once_are_organic():
+    guests = praise(outrage())
+    (burst,) = BurstDetector(polarity="positive").fit(columns(baseline(), guests)).bursts_
+    assert burst.label == "organic"
+    assert [r.values["positive"] for r in burst.reasons if r.code == "burst_organic"] == [1]
+
+
+def test_the_negative_detector_ignores_praise_and_the_positive_one_complaints():
+    crew = praise(wave(210, 20, new_accounts=True, verified=False, device=np.arange(20) % 3 + 1,
+                       texts=[PRAISE] * 20))
+    assert BurstDetector().fit(columns(baseline(), crew)).bursts_ == []
+    assert BurstDetector(polarity="positive").fit(columns(baseline(), bombing())).bursts_ == []
+
+
+def test_a_usual_rate_of_praise_is_no_burst():
+    bg = baseline(per_day_negative=3.0)  # 9 positive reviews a day
+    assert BurstDetector(polarity="positive").fit(columns(bg)).bursts_ == []
+
+
+def test_an_unknown_polarity_is_refused():
+    with pytest.raises(ValueError, match="polarity"):
+        BurstDetector(polarity="sideways").fit(columns(baseline()))

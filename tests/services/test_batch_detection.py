@@ -198,6 +198,22 @@ def test_guests_with_a_history_older_than_the_lookback_are_not_suspected(partner
     assert not Case.objects.filter(kind=Case.Kind.REVIEW_BOMBING).exists()
 
 
+def test_praise_from_a_crew_of_new_accounts_is_a_ring_case_holding_its_reviews(
+        partner, background):
+    target = background[0]
+    crew = [ReviewFactory(partner=partner, establishment=target, rating=5,
+                          reviewer=ReviewerFactory(partner=partner,
+                                                   account_created_at=NOW - timedelta(days=2)),
+                          text=" ".join(random.Random(k).choices(WORDS, k=20)),
+                          status=Review.Status.PUBLISHED, created_at=NOW - timedelta(hours=20 - k))
+            for k in range(8)]
+    run_batch_detection(params=BatchParameters(detectors=("bursts",)))
+    case = Case.objects.get(kind=Case.Kind.SOCK_PUPPET_RING)
+    assert set(case.reviewers.values_list("id", flat=True)) == {r.reviewer_id for r in crew}
+    assert set(Review.objects.filter(id__in=[r.id for r in crew])
+               .values_list("status", flat=True)) == {Review.Status.HELD}
+
+
 def test_without_ring_text_bursts_still_compare_their_texts(partner, background):
     target = background[0]
     for k in range(8):

@@ -346,6 +346,85 @@ def test_a_busy_places_usual_complaints_beyond_the_rows_read_are_no_burst(
     assert not {code for code in codes if code.startswith("burst") or code == "review_bombing"}
 
 
+def test_a_busy_places_usual_praise_beyond_the_rows_read_is_no_burst(partner, monkeypatch):
+    # Two five-star reviews a day for 80 days, up to a week ago: eight in half a
+    # day is within its usual rate; only the reviews of that half day are read.
+    monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 4)
+    target = EstablishmentFactory(partner=partner)
+    rng = random.Random(3)
+    for k in range(160):
+        ReviewFactory(partner=partner, establishment=target, rating=5, text=honest_text(rng),
+                      status=Review.Status.PUBLISHED,
+                      created_at=NOW - timedelta(days=8 + k / 2))
+    wave = [ReviewFactory(partner=partner, establishment=target, rating=5, text=honest_text(rng),
+                          created_at=NOW - timedelta(hours=12 - k)) for k in range(8)]
+
+    reviews_score(review_ids=[r.id for r in wave])
+
+    codes = {c["code"] for r in refreshed(wave) for c in r.risk_reasons}
+    assert not {code for code in codes if code.startswith("burst") or code == "ring_member"}
+
+
+def praise_crew(partner, target, rng, n=10, *, copied=True):
+    """New accounts without stays praising one place within hours."""
+    base = ("Absolutely wonderful stay, the best breakfast in town and the staff went above "
+            "and beyond for us. Spotless room, perfect location, five stars!")
+    return [ReviewFactory(
+        partner=partner, establishment=target, rating=5,
+        reviewer=ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=2)),
+        text=base if copied else honest_text(rng),
+        created_at=NOW - timedelta(hours=10 - k)) for k in range(n)]
+
+
+def test_praise_from_a_crew_of_new_accounts_on_one_place_is_held(partner):
+    rng = random.Random(16)
+    target = EstablishmentFactory(partner=partner)
+    history(partner, [target], rng)
+    crew = praise_crew(partner, target, rng)
+
+    score_one_by_one(crew)
+
+    statuses = [r.status for r in refreshed(crew)]
+    assert statuses[-4:] == [Review.Status.HELD] * 4
+
+
+def test_a_praise_crew_is_one_ring_case_of_its_members(partner):
+    rng = random.Random(17)
+    target = EstablishmentFactory(partner=partner)
+    history(partner, [target], rng)
+    crew = praise_crew(partner, target, rng, copied=False)
+
+    score_one_by_one(crew)
+
+    case = Case.objects.get(kind=Case.Kind.SOCK_PUPPET_RING)
+    assert {r.reviewer_id for r in crew[-4:]} <= set(case.reviewers.values_list("id", flat=True))
+    assert list(case.establishments.all()) == [target]
+
+
+def test_established_guests_praising_at_once_are_published(partner):
+    rng = random.Random(18)
+    target = EstablishmentFactory(partner=partner)
+    others = [EstablishmentFactory(partner=partner) for _ in range(3)]
+    history(partner, [target, *others], rng)
+    happy = []
+    for k in range(12):
+        reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=700))
+        for est in others[: 1 + k % 3]:
+            ReviewFactory(partner=partner, establishment=est, reviewer=reviewer, rating=4,
+                          text=honest_text(rng), status=Review.Status.PUBLISHED,
+                          created_at=NOW - timedelta(days=rng.uniform(100, 300)))
+        happy.append(ReviewFactory(
+            partner=partner, establishment=target, reviewer=reviewer, rating=5,
+            text=f"The new spa is a delight. {honest_text(rng)}",
+            booking_ref_hash=pii.booking_ref_hash(f"spa-{k}"),
+            created_at=NOW - timedelta(hours=30 - 2 * k)))
+
+    score_one_by_one(happy)
+
+    assert {r.status for r in refreshed(happy)} == {Review.Status.PUBLISHED}
+    assert not Case.objects.exists()
+
+
 def test_an_alert_ends_when_the_attack_goes_quiet_and_says_so_by_webhook(partner):
     from apps.detection.services import alerts_reconcile
 
