@@ -10,9 +10,9 @@ texts make organic outrage (or enthusiasm), which is reported as information
 and never scored as fraud. Between the two, a burst whose authors are otherwise clean
 (old accounts, stays, their own words) but mostly written by newcomers to the
 platform from a few networks or devices that the venue's other guests never
-used, or copying one another's text, is "suspected": a case for a moderator,
-with the reviews left published (a group of real first-time guests on one
-network looks the same, and honest criticism is never buried on that alone).
+used is "suspected": a case for a moderator, with the reviews left published
+(a group of real first-time guests on one network looks the same, and honest
+criticism is never buried on that alone).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Burst:
     member_coordination: np.ndarray | None = None
     # The rows a case lists: for a bombing or promotion, the members carrying at least
     # ``bombing_threshold`` of the marks themselves; for a suspected burst, the
-    # newcomers on shared infrastructure or with copied texts; none for organic ones.
+    # newcomers on shared infrastructure; none for organic outrage.
     incident: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
@@ -83,11 +83,10 @@ class BurstDetector:
     - ``text_threshold``: MinHash similarity for near-duplicates in a burst.
     - ``bombing_threshold``: coordination at or above which a burst is bombing.
     - ``suspect_shared_share``: a burst under ``bombing_threshold`` whose members
-      are newcomers sharing identifiers (e-mail, device, IP, /24; none of the
-      values used by two or more of the venue's other reviewers) or nearly
-      copying the text of another member, at least this share of them and at
-      least ``min_count``, is "suspected" (a case that holds nothing; see the
-      module's docstring).
+      are newcomers sharing identifiers (e-mail, device, IP, /24) with one
+      another, at least this share of them and at least ``min_count``, none of
+      the values used by two or more of the venue's other reviewers, is
+      "suspected" (a case that holds nothing; see the module's docstring).
     - ``established_days``: a reviewer whose first review on the platform is
       at least this much older than the review is established, not a newcomer.
 
@@ -297,8 +296,8 @@ class _Context:
         if coordination >= p.bombing_threshold:
             label = p.coordinated_label
             incident = members[member_coordination >= p.bombing_threshold]
-        elif self._suspect(suspect := self._tied(members, shared) & self.newcomer[members]):
-            label, incident = "suspected", members[suspect]
+        elif shared is not None and self._suspect(shared & self.newcomer[members]):
+            label, incident = "suspected", members[shared & self.newcomer[members]]
         else:
             label, incident = "organic", members[:0]
         days = np.asarray(cols.created_at, dtype=np.float64)[members]
@@ -348,16 +347,6 @@ class _Context:
         if self._first_review_at is not None:
             first = np.fmin(first, np.asarray(self._first_review_at, dtype=np.float64))
         return ~(first <= created - self.params.established_days * SECONDS_PER_DAY)
-
-    def _tied(self, members: np.ndarray, shared: np.ndarray | None) -> np.ndarray:
-        """Per member: it shares an identifier (not the venue's) or nearly copies
-        the text of another member of the burst."""
-        tied = np.zeros(len(members), dtype=bool)
-        if shared is not None:
-            tied |= shared
-        if self.similar is not None:
-            tied |= self.similar[members]
-        return tied
 
     def _suspect(self, marked: np.ndarray) -> bool:
         p = self.params

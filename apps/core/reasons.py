@@ -195,12 +195,10 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
     "burst_suspected": lambda v: ngettext(
         "%(members)s account of the burst, without a review on the platform %(days)s days "
         "earlier, shares a network or device that the establishment's other guests do not "
-        "use, or nearly copies another one's text, with nothing else coordinated: left "
-        "published for a moderator to check.",
+        "use, with nothing else coordinated: left published for a moderator to check.",
         "%(members)s accounts of the burst, without a review on the platform %(days)s days "
         "earlier, share networks or devices that the establishment's other guests do not "
-        "use, or nearly copy one another's texts, with nothing else coordinated: left "
-        "published for a moderator to check.",
+        "use, with nothing else coordinated: left published for a moderator to check.",
         _count(v, "members"),
     ) % {"members": _count(v, "members"), "days": _num(v.get("days"))},
     # Rings (ml/rings.py).

@@ -188,8 +188,8 @@ def burst_findings(data: ReviewFrame, detector: BurstDetector, since_epoch: floa
                    f" {place}, {window}"
                    + (f", by {len(reviewers)} coordinated accounts" if positive and not suspected
                       else "")
-                   + (": newcomers on shared networks or with copied texts, nothing else "
-                      "coordinated; left published" if suspected else ""))
+                   + (": newcomers on shared networks, nothing else coordinated; left published"
+                      if suspected else ""))
         review_ids = tuple(int(i) for i in data.review_ids[rows])
         out.findings.append(CaseFinding(
             kind=Case.Kind.SOCK_PUPPET_RING if positive else Case.Kind.REVIEW_BOMBING,

@@ -357,27 +357,3 @@ def test_a_usual_rate_of_praise_is_no_burst():
 def test_an_unknown_polarity_is_refused():
     with pytest.raises(ValueError, match="polarity"):
         BurstDetector(polarity="sideways").fit(columns(baseline()))
-
-
-def test_old_accounts_with_stays_copying_one_text_are_suspected():
-    crew = aged_crew()
-    crew["device"] = np.arange(20) + 80_000  # networks of their own
-    crew["text"] = [PRAISE.replace("hotel", "place") + (" !" * (i % 3)) for i in range(20)]
-    (burst,) = BurstDetector().fit(columns(baseline(), crew)).bursts_
-    assert burst.label == "suspected"
-
-
-def test_established_guests_copying_one_text_are_not_suspected():
-    crew = aged_crew()
-    crew["reviewer"] = np.arange(20)  # the baseline's reviewers, months of history
-    crew["device"] = np.arange(20) + 80_000
-    crew["text"] = [PRAISE + (" !" * (i % 3)) for i in range(20)]
-    (burst,) = BurstDetector().fit(columns(baseline(), crew)).bursts_
-    assert burst.label == "organic"
-
-
-def test_a_praise_crew_of_old_accounts_copying_one_text_is_suspected():
-    crew = praise(wave(210, 20, new_accounts=False, verified=True, device=np.arange(20) + 60_000,
-                       texts=[PRAISE + (" !" * (i % 3)) for i in range(20)]))
-    (burst,) = BurstDetector(polarity="positive").fit(columns(baseline(), crew)).bursts_
-    assert burst.label == "suspected"
