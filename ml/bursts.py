@@ -37,7 +37,9 @@ class Burst:
     end: float  # POSIX seconds of the last review
     reviews: np.ndarray  # int64 row indices of the burst's negative (positive) reviews
     label: str  # "bombing" (of positive reviews: "promotion"), "suspected" or "organic"
-    coordination: float  # 0..1, share of coordination signals (>= threshold: coordinated)
+    # 0..1, share of coordination signals (>= threshold: coordinated); texts are
+    # compared only where they could tip the label, and count as not copied elsewhere.
+    coordination: float
     log10p: float  # -log10 chance probability of the burst's peak window
     reasons: list[Reason]
     # Per review of ``reviews`` (same order): the share of the coordination marks
@@ -232,10 +234,17 @@ class BurstDetector:
             wanted[np.asarray(focus, dtype=np.int64)] = True
         found = [k for k, span in enumerate(spans) if wanted[span[span >= 0]].any()]
         bursts = [np.sort(spans[k][spans[k] >= 0]) for k in found]
-        context = _Context(cols, self, bursts, first_review_at)
-        for k, members in zip(found, bursts, strict=True):
+        context = _Context(cols, self, first_review_at)
+        # Texts are compared (MinHash, the costly part) only within the bursts
+        # whose label they could change: the others are organic whatever their texts.
+        marked = [context.marks(members) for members in bursts]
+        context.compare_texts([members for members, (signals, _, _) in zip(bursts, marked,
+                                                                          strict=True)
+                               if context.text_could_tip(signals)])
+        for k, members, (signals, marks, shared) in zip(found, bursts, marked, strict=True):
             burst = context.describe(
-                members, float(run_p[k]), int(run_count[k]), float(run_expected[k])
+                members, signals, marks, shared,
+                float(run_p[k]), int(run_count[k]), float(run_expected[k])
             )
             self.review_burst_[members] = len(self.bursts_)
             if burst.label == self.coordinated_label:
@@ -247,11 +256,16 @@ class BurstDetector:
 class _Context:
     """Per-reviewer facts shared by every burst of one fit."""
 
+    #: Weight of the copied-text signal in the coordination (as every signal but
+    #: one-shot accounts, 0.5).
+    TEXT_WEIGHT = 1.0
+
     def __init__(self, cols: ReviewColumns, params: BurstDetector,
-                 bursts: list[np.ndarray], first_review_at: np.ndarray | None) -> None:
+                 first_review_at: np.ndarray | None) -> None:
         self.cols = cols
         self.params = params
-        self.similar = self._similar_text(bursts) if cols.text is not None else None
+        # Per row: its text nearly duplicates another of its burst (compare_texts).
+        self.similar = np.zeros(len(cols), dtype=bool)
         reviewer = np.asarray(cols.reviewer, dtype=np.int64)
         _, inverse, counts = np.unique(reviewer, return_inverse=True, return_counts=True)
         self.reviews_by_reviewer = np.where(reviewer >= 0, counts[inverse], 1)
@@ -265,10 +279,15 @@ class _Context:
             - np.asarray(cols.account_created_at, dtype=np.float64)
         ) / SECONDS_PER_DAY
 
-    def describe(self, members: np.ndarray, log10p: float, count: int, expected: float) -> Burst:
+    def marks(self, members: np.ndarray) -> tuple[list[tuple[str, float, float]],
+                                                  list[tuple[np.ndarray, float]],
+                                                  np.ndarray | None]:
+        """The burst's coordination signals but copied text: (code, share,
+        weight) each, the per-member marks (mark, weight), and the shared-
+        infrastructure mark (None without identifiers)."""
         cols, p = self.cols, self.params
-        signals: list[tuple[str, float, float]] = []  # (code, share, weight)
-        marks: list[tuple[np.ndarray, float]] = []  # (per-member mark, weight)
+        signals: list[tuple[str, float, float]] = []
+        marks: list[tuple[np.ndarray, float]] = []
         age = self.age_days[members]
         if (~np.isnan(age)).any():
             new = age < p.new_account_days
@@ -282,13 +301,28 @@ class _Context:
         if shared is not None:
             signals.append(("burst_shared_infrastructure", float(shared.mean()), 1.0))
             marks.append((shared, 1.0))
-        if self.similar is not None:
-            similar = self.similar[members]
-            signals.append(("burst_similar_text", float(similar.mean()), 1.0))
-            marks.append((similar, 1.0))
         one_shot = self.reviews_by_reviewer[members] == 1
         signals.append(("burst_one_shot_accounts", float(np.mean(one_shot)), 0.5))
         marks.append((one_shot, 0.5))
+        return signals, marks, shared
+
+    def text_could_tip(self, signals: list[tuple[str, float, float]]) -> bool:
+        """Whether copied texts, all of them, would make the burst coordinated."""
+        if self.cols.text is None:
+            return False
+        weight = sum(w for _, _, w in signals) + self.TEXT_WEIGHT
+        return (sum(s * w for _, s, w in signals) + self.TEXT_WEIGHT) / weight \
+            >= self.params.bombing_threshold
+
+    def describe(self, members: np.ndarray, signals: list[tuple[str, float, float]],
+                 marks: list[tuple[np.ndarray, float]], shared: np.ndarray | None,
+                 log10p: float, count: int, expected: float) -> Burst:
+        cols, p = self.cols, self.params
+        if cols.text is not None:
+            # Texts not compared (they could not tip the label) count as not copied.
+            similar = self.similar[members]
+            signals = [*signals, ("burst_similar_text", float(similar.mean()), self.TEXT_WEIGHT)]
+            marks = [*marks, (similar, self.TEXT_WEIGHT)]
 
         total_weight = sum(s[2] for s in signals)
         coordination = sum(s[1] * s[2] for s in signals) / total_weight
@@ -382,20 +416,19 @@ class _Context:
             sharing[known] |= np.isin(values[known], multi)
         return sharing
 
-    def _similar_text(self, bursts: list[np.ndarray]) -> np.ndarray:
-        """Per row: its text nearly duplicates another review of its burst (one
-        MinHash pass over every burst's members, pairs kept within a burst)."""
-        similar = np.zeros(len(self.cols), dtype=bool)
+    def compare_texts(self, bursts: list[np.ndarray]) -> None:
+        """Mark the rows whose text nearly duplicates another review of their
+        burst (one MinHash pass over these bursts' members, pairs kept within a
+        burst)."""
         if not bursts:
-            return similar
+            return
         members = np.concatenate(bursts)
         groups = np.repeat(np.arange(len(bursts)), [len(b) for b in bursts])
         texts = [self.cols.text[i] or "" for i in members.tolist()]
         detector = NearDuplicateDetector(
             threshold=self.params.text_threshold, random_state=self.params.random_state
         ).fit(texts, groups=groups)
-        similar[members] = detector.labels_ >= 0
-        return similar
+        self.similar[members] = detector.labels_ >= 0
 
 
 def _values_of_many(values: np.ndarray, reviewer: np.ndarray, least: int = 2) -> np.ndarray:

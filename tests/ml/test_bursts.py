@@ -357,3 +357,27 @@ def test_a_usual_rate_of_praise_is_no_burst():
 def test_an_unknown_polarity_is_refused():
     with pytest.raises(ValueError, match="polarity"):
         BurstDetector(polarity="sideways").fit(columns(baseline()))
+
+
+def test_copied_texts_tip_a_wave_that_is_coordinated_by_nothing_else_alone():
+    # New accounts with stays, devices of their own: bombing only by the copies.
+    crew = wave(210, 20, new_accounts=True, verified=True, device=np.arange(20) + 60_000,
+                texts=[COMPLAINT + (" !" * (i % 3)) for i in range(20)])
+    (burst,) = BurstDetector().fit(columns(baseline(), crew)).bursts_
+    assert burst.label == "bombing"
+
+
+def test_texts_are_not_compared_where_they_cannot_change_the_label(monkeypatch):
+    import ml.bursts
+
+    compared = []
+    real = ml.bursts.NearDuplicateDetector.fit
+
+    def counting(self, texts, *args, **kwargs):
+        compared.append(len(texts))
+        return real(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(ml.bursts.NearDuplicateDetector, "fit", counting)
+    (burst,) = BurstDetector().fit(columns(baseline(), outrage())).bursts_
+    assert burst.label == "organic"
+    assert compared == []

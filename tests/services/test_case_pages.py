@@ -36,6 +36,12 @@ def test_ring_page_draws_the_ring_and_the_timeline():
     assert "Shared identifiers" in html and "Timeline of the members" in html
 
 
+def test_a_promotion_of_one_establishment_draws_its_ring_and_timeline():
+    html = _page(ring_case(members=4, establishments=1))
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" viewBox') == 2
+    assert "Timeline of the members" in html
+
+
 def test_bombing_page_draws_the_daily_chart():
     reviews = [ReviewFactory(rating=1)]
     case, _ = case_upsert(finding=finding_for(reviews, kind=Case.Kind.REVIEW_BOMBING,
