@@ -266,16 +266,16 @@ def praise_background_of(*, local: ReviewFrame, near: Neighbourhood,
     place, when = place[read], when[read]
     order = np.lexsort((-when, place))  # by establishment, most recent first
     place, when = place[order], when[order]
-    ids, first, held = np.unique(place, return_index=True, return_counts=True)
+    ids, first, rows_read = np.unique(place, return_index=True, return_counts=True)
     # Everything unread is older than the establishment's most recent rows.
-    edge = when[first + np.minimum(held, ESTABLISHMENT_ROWS) - 1]
+    edge = when[first + np.minimum(rows_read, ESTABLISHMENT_ROWS) - 1]
     negative_ids, negative_counts = np.unique(np.asarray(negatives[0], dtype=np.int64),
                                               return_counts=True)
     unread_negative = np.zeros(len(ids), dtype=np.int64)
     known = np.isin(ids, negative_ids)
     unread_negative[known] = negative_counts[np.searchsorted(negative_ids, ids[known])]
     total = np.array([counts.get(int(e), 0) for e in ids.tolist()], dtype=np.int64)
-    unread = np.maximum(total - held - unread_negative, 0)
+    unread = np.maximum(total - rows_read - unread_negative, 0)
     n = int(unread.sum())
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0)
