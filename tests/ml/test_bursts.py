@@ -125,13 +125,17 @@ def test_same_wave_is_a_burst_only_where_it_is_unusual():
     assert all(len(b.reviews) != 20 or b.log10p < quiet.bursts_[0].log10p for b in busy.bursts_)
 
 
-def test_venue_wifi_shared_by_honest_guests_is_not_shared_infrastructure():
+def on_venue_wifi(guests, wifi=777):
+    """Columns of the baseline and ``guests``, all guests and one in five of the
+    venue's earlier reviewers on the venue's wifi."""
     bg = baseline()
-    wifi = 777
     bg["device"] = np.where(np.arange(len(bg["device"])) % 5 == 0, wifi, bg["device"])
-    guests = outrage()
-    guests["device"] = np.full(20, wifi)
-    (burst,) = BurstDetector().fit(columns(bg, guests)).bursts_
+    guests["device"] = np.full(len(guests["device"]), wifi)
+    return columns(bg, guests)
+
+
+def test_venue_wifi_shared_by_honest_guests_is_not_shared_infrastructure():
+    (burst,) = BurstDetector().fit(on_venue_wifi(outrage())).bursts_
     assert "burst_shared_infrastructure" not in [r.code for r in burst.reasons]
 
 
@@ -262,12 +266,7 @@ def test_the_same_wave_from_networks_of_its_own_is_organic():
 
 
 def test_guests_on_the_venue_wifi_are_not_suspected():
-    bg = baseline()
-    wifi = 777
-    bg["device"] = np.where(np.arange(len(bg["device"])) % 5 == 0, wifi, bg["device"])
-    crew = aged_crew()
-    crew["device"] = np.full(20, wifi)
-    (burst,) = BurstDetector().fit(columns(bg, crew)).bursts_
+    (burst,) = BurstDetector().fit(on_venue_wifi(aged_crew())).bursts_
     assert burst.label == "organic"
 
 

@@ -103,25 +103,32 @@ def test_a_bombing_raises_the_establishment_alert_once_with_a_webhook(partner):
     assert WebhookDelivery.objects.filter(event="establishment.alert").count() == 1
 
 
-def test_organic_outrage_is_never_held(partner):
-    rng = random.Random(4)
-    target = EstablishmentFactory(partner=partner)
-    others = [EstablishmentFactory(partner=partner) for _ in range(3)]
-    history(partner, [target, *others], rng)
-    angry = []
-    for k in range(12):
-        # Established guests who stayed, each with their own history and words.
+def established_guests(partner, target, others, rng, *, rating, about, n=12):
+    """Guests who stayed, each with their own history elsewhere and their own words,
+    reviewing ``target`` within a day about the same thing."""
+    out = []
+    for k in range(n):
         reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=700))
         for est in others[: 1 + k % 3]:
             ReviewFactory(partner=partner, establishment=est, reviewer=reviewer, rating=4,
                           text=honest_text(rng), status=Review.Status.PUBLISHED,
                           created_at=NOW - timedelta(days=rng.uniform(100, 300)))
-        angry.append(ReviewFactory(
-            partner=partner, establishment=target, reviewer=reviewer, rating=rng.choice([1, 2]),
-            text=f"The pool was closed all week and nobody told us. {honest_text(rng)}",
-            booking_ref_hash=pii.booking_ref_hash(f"stay-{k}"), device_hash=pii.device_hash(f"own-phone-{k}"),
+        out.append(ReviewFactory(
+            partner=partner, establishment=target, reviewer=reviewer, rating=rating(),
+            text=f"{about} {honest_text(rng)}", booking_ref_hash=pii.booking_ref_hash(f"stay-{k}"),
+            device_hash=pii.device_hash(f"own-phone-{k}"),
             created_at=NOW - timedelta(hours=30 - 2 * k),
         ))
+    return out
+
+
+def test_organic_outrage_is_never_held(partner):
+    rng = random.Random(4)
+    target = EstablishmentFactory(partner=partner)
+    others = [EstablishmentFactory(partner=partner) for _ in range(3)]
+    history(partner, [target, *others], rng)
+    angry = established_guests(partner, target, others, rng, rating=lambda: rng.choice([1, 2]),
+                               about="The pool was closed all week and nobody told us.")
 
     score_one_by_one(angry)
 
@@ -325,44 +332,29 @@ def test_co_reviewers_are_looked_for_among_a_busy_places_most_recent_reviews(
     assert earlier.id not in ids
 
 
-def test_a_busy_places_usual_complaints_beyond_the_rows_read_are_no_burst(
-        partner, monkeypatch):
-    # Two complaints a day for 80 days, up to a week ago: eight in half a day is
+@pytest.mark.parametrize("rating,component", [(1, "review_bombing"), (5, "ring_member")],
+                         ids=["complaints", "praise"])
+def test_a_busy_places_usual_rate_beyond_the_rows_read_is_no_burst(
+        partner, monkeypatch, rating, component):
+    # Two reviews a day for 80 days, up to a week ago: eight in half a day is
     # within its usual rate, even when only the reviews of that half day are read
-    # in full (and no co-reviewer of the last week brings older ones).
+    # in full (and no co-reviewer of the last week brings older ones). Complaints'
+    # unread times are counted from their index; praise's from the review count.
     monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 4)
     target = EstablishmentFactory(partner=partner)
     rng = random.Random(3)
     for k in range(160):
-        ReviewFactory(partner=partner, establishment=target, rating=1, text=honest_text(rng),
-                      status=Review.Status.PUBLISHED,
+        ReviewFactory(partner=partner, establishment=target, rating=rating,
+                      text=honest_text(rng), status=Review.Status.PUBLISHED,
                       created_at=NOW - timedelta(days=8 + k / 2))
-    wave = [ReviewFactory(partner=partner, establishment=target, rating=1, text=honest_text(rng),
-                          created_at=NOW - timedelta(hours=12 - k)) for k in range(8)]
+    wave = [ReviewFactory(partner=partner, establishment=target, rating=rating,
+                          text=honest_text(rng), created_at=NOW - timedelta(hours=12 - k))
+            for k in range(8)]
 
     reviews_score(review_ids=[r.id for r in wave])
 
     codes = {c["code"] for r in refreshed(wave) for c in r.risk_reasons}
-    assert not {code for code in codes if code.startswith("burst") or code == "review_bombing"}
-
-
-def test_a_busy_places_usual_praise_beyond_the_rows_read_is_no_burst(partner, monkeypatch):
-    # Two five-star reviews a day for 80 days, up to a week ago: eight in half a
-    # day is within its usual rate; only the reviews of that half day are read.
-    monkeypatch.setattr("apps.detection.live.ESTABLISHMENT_ROWS", 4)
-    target = EstablishmentFactory(partner=partner)
-    rng = random.Random(3)
-    for k in range(160):
-        ReviewFactory(partner=partner, establishment=target, rating=5, text=honest_text(rng),
-                      status=Review.Status.PUBLISHED,
-                      created_at=NOW - timedelta(days=8 + k / 2))
-    wave = [ReviewFactory(partner=partner, establishment=target, rating=5, text=honest_text(rng),
-                          created_at=NOW - timedelta(hours=12 - k)) for k in range(8)]
-
-    reviews_score(review_ids=[r.id for r in wave])
-
-    codes = {c["code"] for r in refreshed(wave) for c in r.risk_reasons}
-    assert not {code for code in codes if code.startswith("burst") or code == "ring_member"}
+    assert not {code for code in codes if code.startswith("burst") or code == component}
 
 
 def praise_crew(partner, target, rng, n=10, *, copied=True):
@@ -406,18 +398,8 @@ def test_established_guests_praising_at_once_are_published(partner):
     target = EstablishmentFactory(partner=partner)
     others = [EstablishmentFactory(partner=partner) for _ in range(3)]
     history(partner, [target, *others], rng)
-    happy = []
-    for k in range(12):
-        reviewer = ReviewerFactory(partner=partner, account_created_at=NOW - timedelta(days=700))
-        for est in others[: 1 + k % 3]:
-            ReviewFactory(partner=partner, establishment=est, reviewer=reviewer, rating=4,
-                          text=honest_text(rng), status=Review.Status.PUBLISHED,
-                          created_at=NOW - timedelta(days=rng.uniform(100, 300)))
-        happy.append(ReviewFactory(
-            partner=partner, establishment=target, reviewer=reviewer, rating=5,
-            text=f"The new spa is a delight. {honest_text(rng)}",
-            booking_ref_hash=pii.booking_ref_hash(f"spa-{k}"),
-            created_at=NOW - timedelta(hours=30 - 2 * k)))
+    happy = established_guests(partner, target, others, rng, rating=lambda: 5,
+                               about="The new spa is a delight.")
 
     score_one_by_one(happy)
 
