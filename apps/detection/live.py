@@ -18,11 +18,12 @@ of its reviews, a set bounded by time windows and caps rather than by history:
   lockstep co-reviewing shows).
 
 ml/'s ring and burst detectors run on that neighbourhood. A ring that a new
-reviewer belongs to, or a bombing burst a new review lands in, becomes a
-fusion component of the review's one risk (``ring_member``,
-``review_bombing``), so the review is held before publication by the one hold
-rule, and the finding opens or grows its case and the establishment's alert.
-Organic outrage is never a component: it is only described. A suspected burst
+reviewer belongs to, a bombing burst a new review lands in, or a promotion (a
+coordinated burst of praise: a ring of one target) becomes a fusion component
+of the review's one risk (``ring_member``, ``review_bombing``), so the review
+is held before publication by the one hold rule, and the finding opens or
+grows its case and the establishment's alert. Organic outrage (or
+enthusiasm) is never a component: it is only described. A suspected burst
 (newcomers to the platform on shared networks or devices, nothing else
 coordinated) opens its case for a moderator, but is no component and raises no
 alert: its reviews stay published.
