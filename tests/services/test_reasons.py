@@ -1,5 +1,6 @@
 """Reasons: ml/ returns codes and values; the apps word them in the reader's language."""
 
+import pytest
 from django.utils import translation
 
 from apps.core.reasons import (
@@ -51,6 +52,19 @@ def test_a_chance_probability_is_never_written_in_scientific_notation():
     with translation.override("en"):
         sentence = reason_sentence(record)
     assert "1e-" not in sentence and "10^31" in sentence
+
+
+@pytest.mark.parametrize("positive,english,french", [
+    (0, "14 negative reviews within 2 days", "14 avis négatifs en 2 jours"),
+    (1, "14 positive reviews within 2 days", "14 avis positifs en 2 jours"),
+])
+def test_a_burst_says_whether_it_is_of_complaints_or_of_praise(positive, english, french):
+    record = {"code": "burst_detected", "score": 0.9, "values": {
+        "count": 14, "window": 2, "expected": 0.4, "log10p": 31, "positive": positive}}
+    with translation.override("en"):
+        assert reason_sentence(record).startswith(english)
+    with translation.override("fr"):
+        assert reason_sentence(record).startswith(french)
 
 
 def test_rows_written_before_values_keep_their_own_sentences():
