@@ -248,17 +248,7 @@ def praise_background_of(*, local: ReviewFrame, near: Neighbourhood,
     since, until = near.establishments_since, near.until
     if not establishments or since is None:
         return np.zeros(0, np.int64), np.zeros(0)
-    prefix = (f"detection:reviews-in-period:{until.date().isoformat()}:"
-              f"{int(ESTABLISHMENT_DAYS)}")
-    counts = _cached({f"{prefix}:{e}": e for e in establishments})
-    missing = [e for e in establishments if e not in counts]
-    if missing:
-        fresh = dict(Review.objects.filter(establishment_id__any=missing, created_at__gte=since,
-                                           created_at__lte=until)
-                     .values("establishment_id").annotate(n=Count("id"))
-                     .values_list("establishment_id", "n"))
-        counts.update({e: fresh.get(e, 0) for e in missing})
-        _cache_for_a_while({f"{prefix}:{e}": counts[e] for e in missing})
+    counts = _review_counts(establishments, since=since, until=until, days=ESTABLISHMENT_DAYS)
 
     lo = since.timestamp()
     place = np.asarray(local.columns.establishment, dtype=np.int64)
@@ -298,21 +288,35 @@ def background_of(*, frame: ReviewFrame, near: Neighbourhood) -> tuple[np.ndarra
     so consecutive batches on the same establishments count them once (and all
     are counted afresh when the cache is away)."""
     establishments = np.unique(frame.columns.establishment)[:MAX_TIED_REVIEWERS].tolist()
-    prefix = f"detection:reviews-in-window:{near.until.date().isoformat()}:{int(NEIGHBOUR_DAYS)}"
-    counts = _cached({f"{prefix}:{e}": e for e in [*establishments, "all"]})
+    counts = _review_counts(establishments, since=near.since, until=near.until,
+                            days=NEIGHBOUR_DAYS, whole_table=True)
+    return (np.array(establishments, dtype=np.int64),
+            np.array([counts[e] for e in establishments], dtype=np.float64), float(counts["all"]))
+
+
+def _review_counts(establishments: list[int], *, since, until, days: float,
+                   whole_table: bool = False) -> dict[object, int]:
+    """Reviews of each establishment in [since, until] (and, with ``whole_table``,
+    of the whole table under "all"), a period of ``days`` days: each count is kept
+    for TOTAL_CACHE_SECONDS under the period's last day and length, and counted
+    afresh when missing (or when the cache is away)."""
+    prefix = f"detection:reviews-in-window:{until.date().isoformat()}:{int(days)}"
+    names = [*establishments, "all"] if whole_table else list(establishments)
+    counts = _cached({f"{prefix}:{e}": e for e in names})
     missing = [e for e in establishments if e not in counts]
     if missing:
-        fresh = dict(Review.objects.filter(establishment_id__any=missing,
-                                           created_at__gte=near.since, created_at__lte=near.until)
+        fresh = dict(Review.objects.filter(establishment_id__any=missing, created_at__gte=since,
+                                           created_at__lte=until)
                      .values("establishment_id").annotate(n=Count("id"))
                      .values_list("establishment_id", "n"))
         counts.update({e: fresh.get(e, 0) for e in missing})
-    if "all" not in counts:
-        counts["all"] = Review.objects.filter(created_at__gte=near.since,
-                                              created_at__lte=near.until).count()
-    _cache_for_a_while({f"{prefix}:{e}": counts[e] for e in [*missing, "all"]})
-    return (np.array(establishments, dtype=np.int64),
-            np.array([counts[e] for e in establishments], dtype=np.float64), float(counts["all"]))
+    if whole_table and "all" not in counts:
+        counts["all"] = Review.objects.filter(created_at__gte=since,
+                                              created_at__lte=until).count()
+    kept = [*missing, "all"] if whole_table else missing
+    if kept:
+        _cache_for_a_while({f"{prefix}:{e}": counts[e] for e in kept})
+    return counts
 
 
 def _cached(keys: dict[str, object]) -> dict[object, int]:
