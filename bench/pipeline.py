@@ -255,17 +255,10 @@ def mixed_phase(args, db: str, port: int, key: str, drain_rate: float, new_revie
     }
 
 
-def _wait_decided(pg, prefix: str, timeout: float) -> None:
-    """Until no review of ``prefix`` is pending (at most ``timeout`` s)."""
+def _wait_decided(pg, timeout: float) -> None:
+    """Until no review is pending (at most ``timeout`` s)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with pg.cursor() as cur:
-            cur.execute("SELECT count(*) FROM reviews_review WHERE external_id LIKE %s "
-                        "AND status = 'pending'", (prefix + "-%",))
-            pending = cur.fetchone()[0]
-        pg.commit()
-        if not pending:
-            return
+    while common.count_pending(pg) and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
@@ -281,7 +274,8 @@ def single_phase(args, port: int, key: str, new_reviews, worker_pid: int, pg) ->
         seconds = time.perf_counter() - started
     answered = sum(measured["statuses"].values()) + measured.pop("warmup_requests")
     # Light load: small batches, so this is where a batch's fixed cost shows.
-    _wait_decided(pg, "one", timeout=60.0)
+    # Whatever was pending before this phase was marked scored: only its reviews wait.
+    _wait_decided(pg, timeout=60.0)
     verdicts = mixed_latency(pg, "one")
     return {"offered_per_s": args.single_rate, **measured,
             "verdict_latency_s": verdicts["verdict_latency_s"],
