@@ -330,8 +330,8 @@ class _Context:
         if coordination >= p.bombing_threshold:
             label = p.coordinated_label
             incident = members[member_coordination >= p.bombing_threshold]
-        elif shared is not None and self._suspect(shared & self.newcomer[members]):
-            label, incident = "suspected", members[shared & self.newcomer[members]]
+        elif shared is not None and self._suspect(suspect := shared & self.newcomer[members]):
+            label, incident = "suspected", members[suspect]
         else:
             label, incident = "organic", members[:0]
         days = np.asarray(cols.created_at, dtype=np.float64)[members]
