@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = json.loads(args.texts.read_text(encoding="utf-8"))
     started = time.perf_counter()
-    names = [name for name in data if name.startswith("heldout")] + ["design"]
+    names = [name for name in data if name.startswith("heldout")] + (["design"] if "design" in data else [])
     sets = {name: evaluate(data[name], args.min_strength) for name in names}
     seconds = time.perf_counter() - started
     result = {

@@ -1159,12 +1159,29 @@ _CONDITION = re.compile(
     r"|\b(?:should\s+(?:the|you|they|a|an|management|it|reception)|provided|upon\s+receipt|on\s+receipt|"
     r"in\s+that\s+case|after\s+which|til|'til|price|my\s+price|connect\s+the\s+dots|settle\s+this|"
     r"up\s+to\s+your|for\s+a\s+(?:discount|refund|voucher|coupon|free)|"
-    r"(?:and|n|\+)\s+(?:i|we)(?:'ll|\s+will|'d|\s+would|\s+shall)?\s+(?:delete|remove|take|change|"
-    r"update|edit|revise|replace|bump|pull|withdraw)|and\s+ill|n\s+ill|and\s+(?:the|this|my)\s+(?:review|"
+    r"(?:and|n|\+)\s+(?:i|we)(?:'ll|\s+will|'d|\s+would|\s+shall)?\s+(?:\w+ly\s+)?(?:delete|remove|take|change|"
+    r"update|edit|revise|replace|bump|pull|withdraw|swap|raise|amend)|and\s+ill|n\s+ill|and\s+(?:the|this|my)\s+(?:review|"
     r"rating|post|photos?|video)|or\s+(?:im|i'm|she'd|he'd|she|he|maybe)|no\s+\w+,?\s+(?:and|no)|"
     r"et\s+(?:je|j'|nous|on)\s+(?:\w+\s+){0,2}?(?:retir|supprim|modifi|chang|enl[e\u00e8]v|remplac|efface|"
-    r"revoi|reverr|remont|pass)|a\s+defaut|sans\s+reponse|proposition|ca\s+marche|a\s+condition|"
+    r"revoi|reverr|remont|pass)\w*|a\s+defaut|sans\s+reponse|proposition|ca\s+marche|a\s+condition|"
     r"pour\s+peu|en\s+contrepartie|sous\s+reserve|si\s+jamais|des\s+reception|quand\s+un)\b"
+    # more of the same, in French: "..., ou la vidéo part sur TikTok", "à cette condition",
+    # "le jour où ...", "vous payez, j'efface", "... et ce commentaire disparaît", "et jenlève
+    # mon com", "ma note serait naturellement révisée", "nous permettrait de garder ça pour nous"
+    r"|\b(?:ou\s+(?:la|le|les|un|une|des|mes|ma|mon|ce|ces|votre|vos|ca|j[a-z]{3,})|a\s+cette\s+condition|"
+    r"dans\s+ce\s+cas|des\s+lors|le\s+jour\s+ou|des\s+qu'|donnant|(?:un|simple)\s+echange|"
+    r"echange\s+simple|quittes|dernier\s+mot|tout\s+se\s+jouera|sans\s+(?:ca|cela)|"
+    r"et\s+(?:ce|cet|cette|mon|ma|l'|la|le|notre|nos|mes)\s+(?:avis|commentaire|note|message|texte|post|"
+    r"evaluation|video|photos?)|et\s+j(?:en)?(?:retir|supprim|modifi|chang|enlev|efface|remplac|remont|pass)\w*|"
+    r"(?:me|nous|m')\s*(?:permettrai|conduirai|aiderai|inciterai|pousserai|amenerai)(?:t|ent)?|"
+    r"contribuerai(?:t|ent)?|serai(?:t|ent)?\s+(?:\w+\s+)?(?:revue?s?|revisee?s?|modifiee?s?|ajustee?s?|"
+    r"remontee?s?|rehaussee?s?))\b"
+    r"|\bvous\s+(?:me\s+|nous\s+)?\w+ez\b[^.!?;]{0,80},\s*(?:je\b|j')|(?:^|[.!?;:]\s*)sans\s+[^,.!?;]{1,40},"
+    # and in English: "on condition that", "or every photo goes out", "would allow me to",
+    # "and you get your stars back", "stars are earned, or bought back"
+    r"|\b(?:on\s+condition|or\s+(?:every|all|one|a|an|half)|would\s+(?:allow|help|let|certainly|surely|"
+    r"do\s+wonders|make)|and\s+you(?:'ll)?\s+get|tends?\s+to|bought\s+back|offer\s+(?:still\s+)?stands|"
+    r"depending)\b"
 )
 #: What might have been ("otherwise I would have given 3 stars", "j'aurais laissé 3
 #: étoiles") is a complaint about the past; blackmail looks forward.
@@ -1183,6 +1200,13 @@ _BUSINESS_OFFER = re.compile(
     r"promis(?:ed|ing)|tried\s+to|trying\s+to|wanted\s+(?:us|me)|"
     r"a\s+propose|ont\s+propose|a\s+offert|ont\s+offert|a\s+demande|ont\s+demande|a\s+suggere|"
     r"ont\s+suggere|a\s+promis|ont\s+promis|voulait|voulaient)\b"
+    # the offer in the passive or in the business's own quoted words: "on m'a proposé",
+    # "« on vous offre le petit-déjeuner si ... »", "we were offered", "we'll give you ... if"
+    r"|\bon\s+(?:m'a|nous\s+a|t'a)\s+(?:\w+\s+){0,2}?(?:propose|offert|suggere|demande)\b"
+    r"|\bon\s+vous\s+(?:offre|propose|rembourse|offrira|proposera)\b"
+    r"|\b(?:m'a|m'ont|nous\s+a|nous\s+ont)\s+ete\s+(?:propose|offert)e?s?\b"
+    r"|\b(?:i|we)\s+(?:was|were)\s+(?:\w+\s+)?offered\b"
+    r"|\bwe(?:'ll|\s+will|\s+can|\s+could|'d)\s+(?:\w+\s+)?(?:give|offer|refund|comp)\s+you\b"
 )
 #: Compensation already granted ("They refunded me and I will change my review to 4
 #: stars"): the guest thanks, the review follows, nothing is asked for.
@@ -1200,7 +1224,8 @@ _PUBLIC_OR_REVIEW = re.compile(
     r"platform|channel|\b(?:this|it)\s+(?:stays|goes|disappears)|take\s+(?:\w+\s+)?down|delete|"
     r"\bavis\b|\bnote\b|etoile|commentaire|publi|partag|en\s+ligne|reseau|abonne|communaute|"
     r"t(?:ou)?t\s+le\s+monde|partout|chaine|plateforme|efface|supprim|evaluation|feedback|comments|"
-    r"\bblog|newspaper|journal|column|\bstory|draft|brouillon"
+    r"\bblog|newspaper|journal|column|\bstory|draft|brouillon|message|\btexte|\bcom\b|lecteur|article|"
+    r"\bradio|emission|apprecia|jugement|internaute|chroniq|\btown\b|\btone\b|\bworld\b"
 )
 #: Cues that hold on their own or open a case (ml.extortion's strengths >= 0.8).
 _STRONG_CODES = frozenset({"demand_with_threat", "conditional_threat", "review_as_leverage"})

@@ -54,11 +54,15 @@ _WANTED_STEMS = (
     "rembour", "dedommag", "indemni", "geste", "reduc", "remise", "ristourne", "argent", "offr", "offert",
     "gratuit", "acompte", "surclass", "recredit", "annulez", "prelevement", "rendez", "rendre",
     "supplement", "factur", "addition", "montant", "virement", "coupon", "knock", "billing",
-    "accounting", "penalit",
+    "accounting", "penalit", "gesture", "wallet", "caution", "cadeau", "invit", "payez", "payer",
+    "restitu", "sonnant", "venmo", "folio", "rabais", "reclam",
+    # no object named, but a bargain offered: "my rating is open to discussion", "note négociable"
+    "negoti", "negocia", "arrang", "discuss",
 )
 _WANTED_EXACT = frozenset({
     "comp", "pay", "paid", "cover", "free", "fee", "fees", "bill", "euro", "euros", "eur", "buck",
-    "bucks", "quid", "franc", "francs", "frais", "avoir", "rends", "balles", "back", "off",
+    "bucks", "quid", "franc", "francs", "frais", "avoir", "rends", "balles", "back", "off", "comps", "tab",
+    "deal",
 })
 _LEVER_STEMS = (
     "review", "rating", "publish", "publier", "publie", "publication", "share", "sharing",
@@ -68,11 +72,13 @@ _LEVER_STEMS = (
     "delete", "remove", "warned", "writ", "telling", "etoile", "commentaire", "partag", "reseau",
     "abonne", "communaute", "partout", "chaine", "groupe", "plateforme", "efface", "supprim",
     "retir", "ecri", "critique", "prevenu", "poste", "evaluation", "feedback", "comment", "blog",
-    "newspaper", "journal", "column", "stories", "draft", "brouillon",
+    "newspaper", "journal", "column", "stories", "draft", "brouillon", "apprecia", "article",
+    "lecteur", "temoign", "internaute", "chroniq", "enlev", "reader", "opinion", "perspective",
+    "raconter", "souvenir", "memory",
 )
 _LEVER_EXACT = frozenset({
     "star", "stars", "post", "posts", "posted", "posting", "site", "sites", "note", "avis", "world",
-    "else", "ligne", "monde", "tell", "story", "edit", "up", "piece",
+    "else", "ligne", "monde", "tell", "story", "edit", "up", "piece", "com", "texte", "radio",
 })
 _WORD = re.compile(r"[a-z0-9]+")
 _CURRENCY = re.compile(r"[$\u20ac\u00a3%]")
@@ -96,6 +102,11 @@ def _names(words: set[str], index: dict[str, tuple[str, ...]], exact: frozenset[
         stems = index.get(word[:3])
         if stems is not None and word.startswith(stems):
             return True
+        if word[:1] == "j" and len(word) > 3:
+            # Text-speak drops the apostrophe: "jefface", "jpost" (j'efface, j'post).
+            stems = index.get(word[1:4])
+            if word[1:] in exact or (stems is not None and word[1:].startswith(stems)):
+                return True
     return False
 
 

@@ -284,6 +284,9 @@ def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
         "The manager offered us a discount if we removed our review. We refused.",
         "The owner offered a free dinner in exchange for deleting this review. No thanks.",
         "Le gérant nous a proposé un avoir contre la suppression de notre avis. Non merci.",
+        "Un avoir contre la suppression de mon avis, c'est ce qu'on m'a proposé au téléphone. "
+        "Refusé, et les photos restent.",
+        "We were offered a free night if we took this review down. We said no.",
         "The manager wrote back asking us to delete this in exchange for a voucher. We went "
         "to our bank instead, and the review stays up.",
         "Pas de remboursement, pas d'excuses. Une étoile.",

@@ -40,6 +40,14 @@ def test_a_text_is_read_only_when_it_names_something_wanted_and_leverage():
     assert not might_threaten(fold("They refused the refund."))
 
 
+def test_text_speak_without_apostrophes_is_read():
+    assert might_threaten(fold("remboursez le menu et jenleve mon com"))
+
+
+def test_a_bargain_that_names_nothing_wanted_is_read():
+    assert might_threaten(fold("Ma note reste négociable, contactez-moi."))
+
+
 def test_the_model_ranks_an_unseen_condition_above_an_unseen_complaint(small_model):
     threat, honest = small_model.probability([
         "refund the dinner or my review stays online",
@@ -85,6 +93,10 @@ def test_the_shipped_model_is_trained_once_per_process():
         "wont b changing this til i get my deposit back. 200$ and the review goes away, simple",
         "Je me permets de vous suggérer un arrangement : un avoir valable sur un prochain séjour, "
         "et je reverrai bien volontiers mon évaluation.",
+        "Vous me remboursez le parking, je retire mon commentaire.",
+        "rembourse le menu et jefface mon com sur google",
+        "Give us the spa day we paid for and I will gladly swap this review for a five-star one.",
+        "Ma note est négociable. Vous savez où me trouver.",
     ],
 )
 def test_blackmail_in_an_order_no_pattern_lists_is_read_as_a_cue(text):
