@@ -1142,10 +1142,12 @@ def _crosses_with_link(between: str) -> bool:
 
 #: A condition or a trade, which the learned reading must find in its window.
 _CONDITION = re.compile(
-    r"\b(?:if|unless|until|till|otherwise|else|either|as\s+soon\s+as|once|the\s+moment|when|whenever|"
+    # ("once" and "une fois", not "once again" or "encore une fois")
+    r"\b(?:if|unless|until|till|otherwise|else|either|as\s+soon\s+as|(?<!for\s)(?<!at\s)once(?!\s+(?:again|more))|"
+    r"the\s+moment|when|whenever|"
     r"in\s+exchange|in\s+return|for\s+the\s+price\s+of|deal|before|after\s+that|"
     r"or\s+(?:else|i|i'll|i'm|we|we'll|my|our|this|the|it|they|you|your|everyone|expect)|"
-    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a|des\s+que|une\s+fois|quand|sinon|soit|"
+    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a|des\s+que|(?<!encore\s)(?<!pour\s)une\s+fois(?!\s+de\s+plus)|quand|sinon|soit|"
     r"ou\s+(?:je|j'|bien|alors|nous|on|mon|ma|cet|cette|l'|tout|vous|les|elles?)|faute\s+de|"
     r"sans\s+quoi|contre|en\s+echange|moyennant|avant|passe\s+ce\s+delai|d'ici)\b|[=\u2192]|->"
     # bargaining and hints: "my rating is negotiable", "your call", "a vous de voir"
