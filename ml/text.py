@@ -1153,7 +1153,7 @@ _CONDITION = re.compile(
     # bargaining and hints: "my rating is negotiable", "your call", "a vous de voir"
     r"|\b(?:negotiable|negociable|arrangement|arranger|terrain\s+d'entente|fair\s+trade|your\s+(?:call|choice)|"
     r"up\s+to\s+you|ball'?s\s+in\s+your\s+court|balle\s+est\s+dans\s+votre\s+camp|a\s+vous\s+de\s+(?:voir|jouer)|"
-    r"(?:c'est\s+)?vous\s+qui\s+voyez|depends?|depend(?:ra)?|provisional|provisoire|temporary|temporaire|"
+    r"(?:c'est\s+)?vous\s+qui\s+voyez|depends?|depend(?:ra|rait|raient)?|provisional|provisoire|temporary|temporaire|"
     r"go\s+a\s+long\s+way|reconsider|reconsiderer|a\s+bon\s+entendeur|just\s+saying|you\s+know\s+what\s+to\s+do|"
     r"vous\s+savez\s+ce\s+qu'il|on\s+(?:oublie|n'en\s+parle\s+plus)|between\s+us|entre\s+nous|on\s+the\s+table)\b"
     # formal conditions and trades: "should the hotel waive ...", "upon receipt of",
@@ -1227,7 +1227,8 @@ _PUBLIC_OR_REVIEW = re.compile(
     r"\bavis\b|\bnote\b|etoile|commentaire|publi|partag|en\s+ligne|reseau|abonne|communaute|"
     r"t(?:ou)?t\s+le\s+monde|partout|chaine|plateforme|efface|supprim|evaluation|feedback|comments|"
     r"\bblog|newspaper|journal|column|\bstory|draft|brouillon|message|\btexte|\bcom\b|lecteur|article|"
-    r"\bradio|emission|apprecia|jugement|internaute|chroniq|\btown\b|\btone\b|\bworld\b"
+    r"\bradio|emission|apprecia|jugement|internaute|chroniq|\btown\b|\btone\b|\bworld\b|raconter|"
+    r"\b(?:bump|raise|move|change|put)\s+(?:this|it|you|that)\s+(?:up\s+)?to\b"
 )
 #: Cues that hold on their own or open a case (ml.extortion's strengths >= 0.8).
 _STRONG_CODES = frozenset({"demand_with_threat", "conditional_threat", "review_as_leverage"})
