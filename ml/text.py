@@ -1147,7 +1147,7 @@ _CONDITION = re.compile(
     r"the\s+moment|when|whenever|"
     r"in\s+exchange|in\s+return|for\s+the\s+price\s+of|deal|before|after\s+that|"
     r"or\s+(?:else|i|i'll|i'm|we|we'll|my|our|this|the|it|they|you|your|everyone|expect)|"
-    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a|des\s+que|(?<!encore\s)(?<!pour\s)une\s+fois(?!\s+de\s+plus)|quand|sinon|soit|"
+    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a|des\s+que|(?<!encore\s)(?<!pour\s)une\s+fois(?!\s+de\s+plus)|quand|sinon|(?<!que\s)soit|"
     r"ou\s+(?:je|j'|bien|alors|nous|on|mon|ma|cet|cette|l'|tout|vous|les|elles?)|faute\s+de|"
     r"sans\s+quoi|contre|en\s+echange|moyennant|avant|passe\s+ce\s+delai|d'ici)\b|[=\u2192]|->"
     # bargaining and hints: "my rating is negotiable", "your call", "a vous de voir"
@@ -1190,6 +1190,13 @@ _CONDITION = re.compile(
 _COUNTERFACTUAL = re.compile(
     r"\b(?:would|could|should|might)(?:\s+not|n't)?\s+have\b|\b(?:i|we)'d\s+have\b|"
     r"\b(?:aurais|aurait|aurions|auraient)\b"
+)
+#: The review stays whatever happens ("Quelle que soit l'issue, cet avis restera en ligne",
+#: "it stays up regardless"): no bargain.
+_REGARDLESS = re.compile(
+    r"\b(?:quel(?:le)?s?\s+que\s+soi(?:t|ent)|quoi\s+qu'il\s+(?:arrive|advienne)|dans\s+tous\s+les\s+cas|"
+    r"en\s+tout\s+etat\s+de\s+cause|regardless|no\s+matter\s+(?:what|how)|whatever\s+(?:happens|the\s+outcome)|"
+    r"either\s+way)\b"
 )
 #: The business's own offer, reported by the guest ("Reception offered to knock 15%
 #: off our bill if we wrote a 5-star review"; "ils nous ont proposé un avoir contre
@@ -1264,11 +1271,13 @@ def _could_be_blackmail(words: str) -> bool:
     publicity side by side are a complaint; blackmail makes one depend on the
     other, so a condition is needed. "Refund me or I will write to your head
     office" escalates a complaint: the review or publicity must be at stake.
-    What might have been is not a threat, nor is compensation already granted.
+    What might have been is not a threat, nor is compensation already granted, nor a
+    review that stays whatever happens.
     (A text that reports the business's own offer is not read at all:
     ``_learned_cue``.)"""
     return (_CONDITION.search(words) is not None and _PUBLIC_OR_REVIEW.search(words) is not None
-            and _COUNTERFACTUAL.search(words) is None and _GRANTED.search(words) is None)
+            and _COUNTERFACTUAL.search(words) is None and _GRANTED.search(words) is None
+            and _REGARDLESS.search(words) is None)
 
 
 def _cues_of(text: str) -> list[Cue]:

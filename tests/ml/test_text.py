@@ -287,6 +287,8 @@ def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
         "Un avoir contre la suppression de mon avis, c'est ce qu'on m'a proposé au téléphone. "
         "Refusé, et les photos restent.",
         "We were offered a free night if we took this review down. We said no.",
+        "Refund requested, and I will go to my bank if nothing comes. Either way this review "
+        "stays online.",
         "The manager wrote back asking us to delete this in exchange for a voucher. We went "
         "to our bank instead, and the review stays up.",
         "Pas de remboursement, pas d'excuses. Une étoile.",
