@@ -558,7 +558,7 @@ class World:
             report_ids = set(case.threat_reports.values_list("id", flat=True))
             reviews = set(case.reviews.values_list("external_id", flat=True))
             true = bool(report_ids & self.truth.true_reports) or bool(
-                reviews & self.truth.extortion_reviews)
+                reviews & (self.truth.extortion_reviews | self.truth.text_threats))
             decision = "confirmed" if true else "dismissed"
             case_decide(case=case, decision=decision, actor=None,
                         note="bench: ground truth of the scenario")
@@ -676,7 +676,8 @@ def measure(world: World) -> dict:
         "honest_refund_reviews": len(truth.honest_refund),
         "honest_refund_held_or_removed": sum(x in ever_held for x in truth.honest_refund),
         "text_only_threats": len(truth.text_threats),
-        "text_only_threats_held": sum(status[x] == "held" for x in truth.text_threats),
+        # Held by the text's own cue, then removed when the moderator confirms.
+        "text_only_threats_held": sum(status[x] in ("held", "removed") for x in truth.text_threats),
     }
 
 
@@ -728,7 +729,7 @@ def markdown(results: list[dict]) -> str:
         ("... held for a while, until the moderator dismissed the report", lambda r: f"{r['honest_named_held_before_dismissal']}/{r['honest_named_in_false_reports']}"),
         ("Any other review held or removed at the end", lambda r: f"{r['other_reviews_held_or_removed_final']}/{r['reviews_total'] - r['extortion_reviews'] - r['text_only_threats']}"),
         ("Honest reviews mentioning a refused refund, held or removed", lambda r: f"{r['honest_refund_held_or_removed']}/{r['honest_refund_reviews']}"),
-        ("Threat in review text, no report: held by risk alone", lambda r: f"{r['text_only_threats_held']}/{r['text_only_threats']}"),
+        ("Threat in review text, no report: held by risk alone (or removed once confirmed)", lambda r: f"{r['text_only_threats_held']}/{r['text_only_threats']}"),
         ("Moderator decisions (confirmed / dismissed)", lambda r: f"{r['moderator_decisions']['confirmed']} / {r['moderator_decisions']['dismissed']}"),
         ("Run time (s)", lambda r: f"{r['seconds']}"),
     ]
