@@ -9,6 +9,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from apps.detection.rowcache import recent_rows
+from apps.establishments.selectors import forget_cached_establishment_ids
 from apps.partners.models import Partner
 from apps.partners.selectors import forget_cached_api_keys
 from apps.partners.services import api_key_issue
@@ -32,8 +33,9 @@ def _client_for(partner: Partner) -> PartnerClient:
 
 @pytest.fixture(autouse=True)
 def _fresh_api_key_cache():
-    """Each test starts with no API key remembered from another test."""
+    """Each test starts with no API key or establishment id remembered from another test."""
     forget_cached_api_keys()
+    forget_cached_establishment_ids()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """Reads of establishments shared by the API, the portal and detection."""
 
+import time
+
 from django.db.models import Prefetch, QuerySet
 
 from apps.core.db import rows_by_external_id
@@ -12,9 +14,39 @@ def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
     return Establishment.objects.filter(partner=partner)
 
 
+#: How long a process trusts an establishment id it has read. Establishments are
+#: never deleted (the admin cannot; the API has no delete) and their external ids
+#: never change, so a remembered id cannot go stale; the bound only keeps the
+#: memory fresh. A single review POST reads one (bench/RESULTS.md, issue 14).
+ESTABLISHMENT_ID_CACHE_SECONDS = 300.0
+_recent_ids: dict[tuple[int, str], tuple[float, int]] = {}
+
+
 def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]) -> dict[str, int]:
-    return dict(rows_by_external_id(Establishment, partner_id=partner.pk,
-                                    external_ids=external_ids, columns=("id",)))
+    """The ids of the partner's establishments among ``external_ids`` (unknown ones
+    are absent), from this process's memory where it has them."""
+    now = time.monotonic()
+    found: dict[str, int] = {}
+    missing = []
+    for external_id in external_ids:
+        hit = _recent_ids.get((partner.pk, external_id))
+        if hit is not None and now - hit[0] < ESTABLISHMENT_ID_CACHE_SECONDS:
+            found[external_id] = hit[1]
+        else:
+            missing.append(external_id)
+    if missing:
+        rows = rows_by_external_id(Establishment, partner_id=partner.pk,
+                                   external_ids=missing, columns=("id",))
+        if len(_recent_ids) > 100_000:  # bounded: forget everything rather than grow
+            _recent_ids.clear()
+        for external_id, pk in rows:
+            _recent_ids[(partner.pk, external_id)] = (now, pk)
+            found[external_id] = pk
+    return found
+
+
+def forget_cached_establishment_ids() -> None:
+    _recent_ids.clear()
 
 
 def establishment_names(*, ids) -> dict[int, str]:

@@ -12,7 +12,7 @@ from rest_framework import authentication, exceptions, permissions
 from apps.core.clientip import client_ip
 
 from .models import ApiKey, Partner
-from .selectors import api_key_lookup
+from .selectors import api_key_lookup, api_key_remembered
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,25 @@ class BadKeyLimiter:
     def _key(self, ip: str, window: str) -> str:
         return f"api-bad-key:{ip}:{window}"
 
+    def counter_key(self, ip: str) -> str:
+        """The cache key of this client's refusals in the current window."""
+        return self._key(ip, self._window()[0])
+
+    def wait_if_blocked(self, count: int) -> float | None:
+        """Seconds until a client with ``count`` refusals in the current window may
+        try again, or None if it may now."""
+        limit = int(getattr(settings, "API_BAD_KEY_LIMIT", 100))
+        return self._window()[2] if count >= limit else None
+
     def blocked_for(self, ip: str) -> float | None:
         """Seconds until this client may try again, or None if it may now."""
-        window, _, remaining = self._window()
         try:
-            count = cache.get(self._key(ip, window), 0)
+            count = cache.get(self.counter_key(ip), 0)
         except Exception as exc:  # any cache backend's connection error
             logger.warning("API key guessing not limited, cache unavailable: %s",
                            type(exc).__name__)
             return None
-        limit = int(getattr(settings, "API_BAD_KEY_LIMIT", 100))
-        return remaining if count >= limit else None
+        return self.wait_if_blocked(count)
 
     def record(self, ip: str) -> None:
         window, seconds, _ = self._window()
@@ -75,6 +83,10 @@ class BadKeyLimiter:
 bad_keys = BadKeyLimiter()
 
 
+def raise_too_many_bad_keys(wait: float):
+    raise exceptions.Throttled(wait=wait, detail="Too many invalid API keys.")
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -86,10 +98,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme != self.keyword:
             return None
         ip = client_ip(request)
+        key = key.strip()
+        api_key = api_key_remembered(key=key)
+        if api_key is not None:
+            # A key this process checked lately: whether its client is blocked for
+            # guessing keys is read with the partner's request count, in the same
+            # cache round trip (PartnerRateThrottle).
+            request.bad_keys_client = ip
+            return PartnerPrincipal(partner=api_key.partner), api_key
+        # Otherwise the database is read only for a client not blocked.
         wait = bad_keys.blocked_for(ip)
         if wait is not None:
-            raise exceptions.Throttled(wait=wait, detail="Too many invalid API keys.")
-        api_key = api_key_lookup(key=key.strip())
+            raise_too_many_bad_keys(wait)
+        api_key = api_key_lookup(key=key)
         if api_key is None:
             bad_keys.record(ip)
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")

@@ -20,12 +20,21 @@ API_KEY_CACHE_SECONDS = 5.0
 _recent_keys: dict[str, tuple[float, ApiKey]] = {}
 
 
+def api_key_remembered(*, key: str) -> ApiKey | None:
+    """The live key matching ``key`` if this process checked it lately, else None
+    (without reading the database)."""
+    hit = _recent_keys.get(key)
+    if hit is not None and time.monotonic() - hit[0] < API_KEY_CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
 def api_key_lookup(*, key: str) -> ApiKey | None:
     """The live key matching ``key`` (with its partner), or None."""
+    remembered = api_key_remembered(key=key)
+    if remembered is not None:
+        return remembered
     now = time.monotonic()
-    hit = _recent_keys.get(key)
-    if hit is not None and now - hit[0] < API_KEY_CACHE_SECONDS:
-        return hit[1]
     api_key = _api_key_from_database(key)
     if api_key is not None:
         if len(_recent_keys) > 10_000:  # bounded: forget everything rather than grow

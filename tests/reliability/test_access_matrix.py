@@ -176,6 +176,23 @@ def test_a_client_blocked_for_bad_keys_is_blocked_even_with_a_good_key(
     assert response.status_code == 429
 
 
+def test_a_client_blocked_for_bad_keys_is_blocked_with_a_key_it_used_before(
+    client, partner_api, settings
+):
+    # The good key is remembered by the process after its first use, so the
+    # block is read with the rate count (PartnerRateThrottle), not before the lookup.
+    settings.API_BAD_KEY_LIMIT = 3
+    good = {"HTTP_AUTHORIZATION": f"Api-Key {partner_api.key}", "REMOTE_ADDR": "198.51.100.9"}
+    assert client.get("/api/v1/reviews/", **good).status_code == 200
+    for n in range(3):
+        client.get("/api/v1/reviews/", HTTP_AUTHORIZATION=f"Api-Key bad{n}",
+                   REMOTE_ADDR="198.51.100.9")
+    response = client.get("/api/v1/reviews/", **good)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "rate_limited"
+
+
 def test_bad_keys_from_one_client_do_not_block_another(client, partner_api, settings):
     settings.API_BAD_KEY_LIMIT = 3
     for n in range(3):
