@@ -1169,7 +1169,8 @@ _CONDITION = re.compile(
     r"pour\s+peu|en\s+contrepartie|sous\s+reserve|si\s+jamais|des\s+reception|quand\s+un)\b"
     # more of the same, in French: "..., ou la vidéo part sur TikTok", "à cette condition",
     # "le jour où ...", "vous payez, j'efface", "... et ce commentaire disparaît", "et jenlève
-    # mon com", "ma note serait naturellement révisée", "nous permettrait de garder ça pour nous"
+    # mon com", "ma note serait naturellement révisée", "nous permettrait de garder ça pour nous",
+    # "Sans remboursement, cette étoile reste en ligne"
     r"|\b(?:ou\s+(?:la|le|les|un|une|des|mes|ma|mon|ce|ces|votre|vos|ca|j[a-z]{3,})|a\s+cette\s+condition|"
     r"dans\s+ce\s+cas|des\s+lors|le\s+jour\s+ou|des\s+qu'|donnant|(?:un|simple)\s+echange|"
     r"echange\s+simple|quittes|dernier\s+mot|tout\s+se\s+jouera|sans\s+(?:ca|cela)|"
