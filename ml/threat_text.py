@@ -12,7 +12,7 @@ star", "they offered a discount if we deleted our review; we refused").
 - Features: TF-IDF of word 1-3 grams and of character 2-5 grams within words,
   over the folded text (lower case, no accents) with every number written 0.
 - Classifier: logistic regression, trained once per process on
-  ``ml/data/threat_texts.json`` (about 1.7 s; deterministic). A Celery worker
+  ``ml/data/threat_texts.json`` (1-2 s; deterministic). A Celery worker
   trains it before its pool forks (reviewguard/celery.py).
 - A text is read window by window (each sentence, two adjacent ones, and a
   short text whole; ml.text passes only the windows worth reading): the
