@@ -74,7 +74,7 @@ _LEVER_STEMS = (
     "retir", "ecri", "critique", "prevenu", "poste", "evaluation", "feedback", "comment", "blog",
     "newspaper", "journal", "column", "stories", "draft", "brouillon", "apprecia", "article",
     "lecteur", "temoign", "internaute", "chroniq", "enlev", "reader", "opinion", "perspective",
-    "raconter", "souvenir", "memory", "forget", "oubli",
+    "raconter", "souvenir", "memory", "forget", "oubli", "remember", "chat", "amend",
 )
 _LEVER_EXACT = frozenset({
     "star", "stars", "post", "posts", "posted", "posting", "site", "sites", "note", "avis", "world",
