@@ -10,8 +10,8 @@ the review in varied forms, and hard honest anger about refunds, stars,
 photos, updating a review, the business trying to buy the review) and none of
 the detector's code or data:
 
-- ``heldout8``: the current round's validation set (its misses were read);
-- ``heldout9``: the current round's test set, measured once at the end of it.
+- ``heldout8``, ``heldout9``: validation (their misses were read);
+- ``heldout10``: the latest round's test set, measured once at the end of it.
 
 Each round is chosen on the sets that exist, then measured once on a set
 written afterwards, which joins the others. Sets of earlier rounds (heldout to
