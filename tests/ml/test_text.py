@@ -289,6 +289,13 @@ def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
         "We were offered a free night if we took this review down. We said no.",
         "Refund requested, and I will go to my bank if nothing comes. Either way this review "
         "stays online.",
+        # One of the benchmarks' synthetic reviews: "jusqu'à l'aube" is no condition, and a
+        # spa "taché de partout" is no publicity.
+        "Encore une fois, l'accueil était bruyant jusqu'à l'aube pour la deuxième nuit de suite, "
+        "comme souvent dans le quartier. Dès le premier soir, le spa était taché de partout avec "
+        "la rue en prime pendant tout le séjour. Pour 75 euros la nuit, je m'attendais à mieux "
+        "qu'une chambre bruyant la deuxième nuit. Pour 300 euros la nuit, je m'attendais à mieux "
+        "qu'une literie exigu selon un ami.",
         "The manager wrote back asking us to delete this in exchange for a voucher. We went "
         "to our bank instead, and the review stays up.",
         "Pas de remboursement, pas d'excuses. Une étoile.",

@@ -97,6 +97,9 @@ def test_the_shipped_model_is_trained_once_per_process():
         "rembourse le menu et jefface mon com sur google",
         "Give us the spa day we paid for and I will gladly swap this review for a five-star one.",
         "Ma note est négociable. Vous savez où me trouver.",
+        "Remboursez-moi le dessert et j'supprime ce com.",
+        "A free night on our next trip would probably make me forget the broken shower and this "
+        "review.",
     ],
 )
 def test_blackmail_in_an_order_no_pattern_lists_is_read_as_a_cue(text):
