@@ -3,6 +3,7 @@
 import logging
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.cache import cache
@@ -83,7 +84,7 @@ class BadKeyLimiter:
 bad_keys = BadKeyLimiter()
 
 
-def raise_too_many_bad_keys(wait: float):
+def raise_too_many_bad_keys(wait: float) -> NoReturn:
     raise exceptions.Throttled(wait=wait, detail="Too many invalid API keys.")
 
 

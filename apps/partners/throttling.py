@@ -13,6 +13,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from .authentication import bad_keys, raise_too_many_bad_keys
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,8 +37,6 @@ class PartnerRateThrottle(BaseThrottle):
         )
 
     def allow_request(self, request, view) -> bool:
-        from .authentication import bad_keys, raise_too_many_bad_keys
-
         partner = getattr(request.user, "partner", None)
         client = getattr(request, "bad_keys_client", None)
         if partner is None or self.num_requests is None:
