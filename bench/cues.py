@@ -11,7 +11,8 @@ photos, updating a review, the business trying to buy the review) and none of
 the detector's code or data:
 
 - ``heldout8``, ``heldout9``: validation (their misses were read);
-- ``heldout10``: the latest round's test set, measured once at the end of it.
+- ``heldout10``: the latest round's test set, measured once at the end of it;
+- ``heldout11``: written after that round, a second test of the same version.
 
 Each round is chosen on the sets that exist, then measured once on a set
 written afterwards, which joins the others. Sets of earlier rounds (heldout to
