@@ -1144,10 +1144,10 @@ def _crosses_with_link(between: str) -> bool:
 _CONDITION = re.compile(
     # ("once" and "une fois", not "once again" or "encore une fois")
     r"\b(?:if|unless|until|till|otherwise|else|either|as\s+soon\s+as|(?<!for\s)(?<!at\s)once(?!\s+(?:again|more))|"
-    r"the\s+moment|when|whenever|"
+    r"the\s+moment|when(?!\s+(?:i|we|he|she|they)\s+(?:said|told|asked|saw|got|came|went|left|\w+ed)\b)|whenever|"
     r"in\s+exchange|in\s+return|for\s+the\s+price\s+of|deal|before|after\s+that|"
     r"or\s+(?:else|i|i'll|i'm|we|we'll|my|our|this|the|it|they|you|your|everyone|expect)|"
-    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a(?!\s+(?:l'aube|minuit|midi|\d))|des\s+que|(?<!encore\s)(?<!pour\s)une\s+fois(?!\s+de\s+plus)|quand|sinon|(?<!que\s)soit|"
+    r"si|s'il|sauf|a\s+moins|tant\s+que|jusqu'a(?!\s+(?:l'aube|minuit|midi|\d))|des\s+que|(?<!encore\s)(?<!pour\s)une\s+fois(?!\s+de\s+plus)|quand|sinon|(?<!que\s)(?<!ce\s)soit|"
     r"ou\s+(?:je|j'|bien|alors|nous|on|mon|ma|cet|cette|l'|tout|vous|les|elles?)|faute\s+de|"
     r"sans\s+quoi|contre|en\s+echange|moyennant|avant|passe\s+ce\s+delai|d'ici)\b|[=\u2192]|->"
     # bargaining and hints: "my rating is negotiable", "your call", "a vous de voir"
@@ -1171,7 +1171,9 @@ _CONDITION = re.compile(
     # "le jour où ...", "vous payez, j'efface", "... et ce commentaire disparaît", "et jenlève
     # mon com", "ma note serait naturellement révisée", "nous permettrait de garder ça pour nous",
     # "Sans remboursement, cette étoile reste en ligne"
-    r"|\b(?:ou\s+(?:la|le|les|un|une|des|mes|ma|mon|ce|ces|votre|vos|ca|j[a-z]{3,})|a\s+cette\s+condition|"
+    # ("où le tapis collait" folds to "ou le": "ou" and an article count after a comma only)
+    r"|,\s*ou\s+(?:la|le|un|une|des|mes|ce|ces|votre|vos|ca)\b"
+    r"|\b(?:ou\s+j[a-z]{3,}|a\s+cette\s+condition|"
     r"dans\s+ce\s+cas|des\s+lors|le\s+jour\s+ou|des\s+qu'|donnant|(?:un|simple)\s+echange|"
     r"echange\s+simple|quittes|dernier\s+mot|tout\s+se\s+jouera|sans\s+(?:ca|cela)|"
     r"et\s+(?:ce|cet|cette|mon|ma|l'|la|le|notre|nos|mes)\s+(?:avis|commentaire|note|message|texte|post|"
@@ -1194,11 +1196,12 @@ _COUNTERFACTUAL = re.compile(
     r"\b(?:aurais|aurait|aurions|auraient)\b"
 )
 #: The review stays whatever happens ("Quelle que soit l'issue, cet avis restera en ligne",
-#: "it stays up regardless"): no bargain.
+#: "it stays up regardless"), or changes for others' sake ("once it is fixed for future
+#: guests"): no bargain.
 _REGARDLESS = re.compile(
-    r"\b(?:quel(?:le)?s?\s+que\s+soi(?:t|ent)|quoi\s+qu'il\s+(?:arrive|advienne)|dans\s+tous\s+les\s+cas|"
+    r"\b(?:quel(?:le)?s?\s+qu(?:e\s+|'en\s+)soi(?:t|ent)|quoi\s+qu'il\s+(?:arrive|advienne)|dans\s+tous\s+les\s+cas|"
     r"en\s+tout\s+etat\s+de\s+cause|regardless|no\s+matter\s+(?:what|how)|whatever\s+(?:happens|the\s+outcome)|"
-    r"either\s+way)\b"
+    r"either\s+way|for\s+(?:future|other|the\s+next)\s+guests|pour\s+les\s+(?:prochains|futurs|autres)\s+clients)\b"
 )
 #: The business's own offer, reported by the guest ("Reception offered to knock 15%
 #: off our bill if we wrote a 5-star review"; "ils nous ont proposé un avoir contre
@@ -1210,7 +1213,10 @@ _BUSINESS_OFFER = re.compile(
     r"il)\s+(?:\w+\s+){0,5}?(?:offer(?:ed|ing)|propos(?:ed|ing)|ask(?:ed|ing)|suggest(?:ed|ing)|"
     r"promis(?:ed|ing)|tried\s+to|trying\s+to|wanted\s+(?:us|me)|"
     r"a\s+propose|ont\s+propose|a\s+offert|ont\s+offert|a\s+demande|ont\s+demande|a\s+suggere|"
-    r"ont\s+suggere|a\s+promis|ont\s+promis|voulait|voulaient)\b"
+    r"ont\s+suggere|a\s+promis|ont\s+promis|voulait|voulaient|hinted|implied|insinuated|"
+    r"said\s+(?:he|she|they|we)(?:'d|\s+would|\s+could)\s+(?:\w+\s+)?(?:refund|give|offer|comp|waive|knock|"
+    r"throw|upgrade|cover)|"
+    r"(?:a|ont)\s+(?:laisse\s+entendre|fait\s+comprendre|sous-entendu))\b"
     # the offer in the passive or in the business's own quoted words: "on m'a proposé",
     # "« on vous offre le petit-déjeuner si ... »", "we were offered", "we'll give you ... if"
     r"|\bon\s+(?:m'a|nous\s+a|t'a)\s+(?:\w+\s+){0,2}?(?:propose|offert|suggere|demande)\b"
@@ -1218,6 +1224,24 @@ _BUSINESS_OFFER = re.compile(
     r"|\b(?:m'a|m'ont|nous\s+a|nous\s+ont)\s+ete\s+(?:propose|offert)e?s?\b"
     r"|\b(?:i|we)\s+(?:was|were)\s+(?:\w+\s+)?offered\b"
     r"|\bwe(?:'ll|\s+will|\s+can|\s+could|'d)\s+(?:\w+\s+)?(?:give|offer|refund|comp)\s+you\b"
+)
+#: The guest turning an offer down ("Un repas offert pour faire disparaître mon
+#: commentaire ? Je ne mange pas de ce pain-là", "No thanks", "we refused"): the offer
+#: was the business's, whoever it names.
+_OFFER_REFUSED = re.compile(
+    r"\b(?:non\s+merci|no\s+thanks?(?!\s+to\b)|no\s+thank\s+you|(?:i|we)\s+(?:said\s+no|refused|declined|"
+    r"turned\s+(?:it|that|them)\s+down)|(?:j'ai|nous\s+avons|on\s+a)\s+(?:refuse|decline|dit\s+non)|"
+    r"je\s+ne\s+mange\s+pas\s+de\s+ce\s+pain|hors\s+de\s+question|pas\s+question)\b"
+)
+#: What a hint without a condition word must be about: the review or opinion
+#: changing ("a voucher would help me remember the good parts", "make this go away",
+#: "mes souvenirs s'embelliraient"), not merely being posted ("I'll be posting this
+#: everywhere" after a refused refund is a complaint).
+_REVIEW_CHANGE = re.compile(
+    r"go(?:es)?\s+away|disappear|vanish|improv|chang|forget|remember|memor|revis|updat|\bedit|delet|remov|"
+    r"\braise|\bbump|amend|soften|kinder|nicer|reconsider|rethink|perspective|"
+    r"dispar|oubli|amelior|modifi|revoir|reverr|retir|supprim|efface|adouci|embelli|remont|evolu|souvenir|"
+    r"nuanc|reconsider"
 )
 #: Compensation already granted ("They refunded me and I will change my review to 4
 #: stars"): the guest thanks, the review follows, nothing is asked for.
@@ -1247,23 +1271,54 @@ _STRONG_CODES = frozenset({"demand_with_threat", "conditional_threat", "review_a
 THREAT_MODEL_MIN_PROBABILITY = 0.8
 
 
+#: Where no window holds a condition word, the model must be surer, and the
+#: window must be about the review changing (``_REVIEW_CHANGE``): hints and
+#: implied bargains name no "if" or "or". Chosen, like the threshold above, on
+#: texts the model was not trained on (bench/RESULTS.md, issue 13).
+THREAT_MODEL_UNCONDITIONAL_MIN_PROBABILITY = 0.9
+
+
 def _learned_cue(folded: str) -> list[tuple[int, int, str]]:
-    """The model's strongest window as a cue, when it reads blackmail there."""
+    """The model's strongest window as a cue, when it reads blackmail there: among
+    the windows with a condition at ``THREAT_MODEL_MIN_PROBABILITY``, else among
+    the hints at ``THREAT_MODEL_UNCONDITIONAL_MIN_PROBABILITY``."""
     from ml.threat_text import threat_model
 
-    if _CONDITION.search(folded) is None or _PUBLIC_OR_REVIEW.search(folded) is None:
+    if _PUBLIC_OR_REVIEW.search(folded) is None:
         return []  # no window of it can be (one pass instead of one per window)
-    if _BUSINESS_OFFER.search(folded) is not None:
-        # A guest reporting the business's offer: what follows ("... and the
-        # review stays up") answers it. The patterns and the clause pass still
-        # read such a text; the model does not.
+    if _BUSINESS_OFFER.search(folded) is not None or _OFFER_REFUSED.search(folded) is not None:
+        # A guest reporting the business's offer, or turning one down: what
+        # follows ("... and the review stays up") answers it. The patterns and
+        # the clause pass still read such a text; the model does not.
         return []
-    window = threat_model().strongest_window(folded, accept=_could_be_blackmail)
-    if window is None or window.probability < THREAT_MODEL_MIN_PROBABILITY:
+    model = threat_model()
+    window = None
+    if _CONDITION.search(folded) is not None:
+        window = model.strongest_window(folded, accept=_could_be_blackmail)
+        if window is not None and window.probability < THREAT_MODEL_MIN_PROBABILITY:
+            window = None
+    if window is None and _REVIEW_CHANGE.search(folded) is not None:
+        window = model.strongest_window(folded, accept=_could_be_a_hint)
+        if window is not None and window.probability < THREAT_MODEL_UNCONDITIONAL_MIN_PROBABILITY:
+            window = None
+    if window is None:
         return []
     words = folded[window.start:window.end]
     code = "review_as_leverage" if _REVIEW_LEVER.search(words) else "demand_with_threat"
     return [(window.start, window.end, code)]
+
+
+def _at_stake(words: str) -> bool:
+    """The review or publicity at stake, and none of the readings that rule a
+    bargain out."""
+    return (_PUBLIC_OR_REVIEW.search(words) is not None and _COUNTERFACTUAL.search(words) is None
+            and _GRANTED.search(words) is None and _REGARDLESS.search(words) is None)
+
+
+def _could_be_a_hint(words: str) -> bool:
+    """A window the model may read without a condition word: the review at stake
+    and about to change ("a voucher would help me remember the good parts")."""
+    return _REVIEW_CHANGE.search(words) is not None and _at_stake(words)
 
 
 def _could_be_blackmail(words: str) -> bool:
@@ -1277,9 +1332,7 @@ def _could_be_blackmail(words: str) -> bool:
     review that stays whatever happens.
     (A text that reports the business's own offer is not read at all:
     ``_learned_cue``.)"""
-    return (_CONDITION.search(words) is not None and _PUBLIC_OR_REVIEW.search(words) is not None
-            and _COUNTERFACTUAL.search(words) is None and _GRANTED.search(words) is None
-            and _REGARDLESS.search(words) is None)
+    return _CONDITION.search(words) is not None and _at_stake(words)
 
 
 def _cues_of(text: str) -> list[Cue]:

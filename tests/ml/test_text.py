@@ -289,6 +289,19 @@ def test_a_demand_followed_by_or_else_is_a_threat_by_itself():
         "We were offered a free night if we took this review down. We said no.",
         "Refund requested, and I will go to my bank if nothing comes. Either way this review "
         "stays online.",
+        # "où le plancher" folds to "ou le", which is no "or"
+        "40 $ de frais de nettoyage pour un chalet où le plancher collait. pris en photo pis "
+        "posté sur mon fb, tout le monde au bureau va le voir",
+        "Trois courriels sans réponse sur le remboursement de 200 €. Je mettrai cet avis à jour "
+        "quand le dossier sera clos, quelle qu'en soit l'issue.",
+        "22 dollars for a margarita that was mostly ice. the bartender laughed when i said so. "
+        "posting the pic on my story, 3k people are gonna see this",
+        "Le gérant a refusé de retirer quoi que ce soit de la note. Je publie cet avis et j'en "
+        "parle à toute ma famille.",
+        "La propriétaire a laissé entendre qu'elle pourrait faire un geste si je supprimais mes "
+        "photos. Les photos restent.",
+        "I was billed 90 dollars for a minibar I never opened. I will update this review once the "
+        "billing is fixed for future guests.",
         # One of the benchmarks' synthetic reviews: "jusqu'à l'aube" is no condition, and a
         # spa "taché de partout" is no publicity.
         "Encore une fois, l'accueil était bruyant jusqu'à l'aube pour la deuxième nuit de suite, "

@@ -100,6 +100,8 @@ def test_the_shipped_model_is_trained_once_per_process():
         "Remboursez-moi le dessert et j'supprime ce com.",
         "A free night on our next trip would probably make me forget the broken shower and this "
         "review.",
+        "Such a shame about the cold room. I'm sure a free night on our next visit would help me "
+        "remember the good parts of this stay and edit this review accordingly.",
     ],
 )
 def test_blackmail_in_an_order_no_pattern_lists_is_read_as_a_cue(text):
