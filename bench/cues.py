@@ -12,7 +12,11 @@ the detector's code or data:
 
 - ``heldout8``, ``heldout9``: validation (their misses were read);
 - ``heldout10``: the latest round's test set, measured once at the end of it;
-- ``heldout11``: written after that round, a second test of the same version.
+- ``heldout11``: written after that round, a second test of the same version;
+- ``heldout12``: the test of the round after that (measured once);
+- ``honest_stress``: honest reviews only, each with money and publicity side by
+  side (the commonest honest complaint that looks like a bargain), written to
+  be hard; that round's validation for false cues.
 
 Each round is chosen on the sets that exist, then measured once on a set
 written afterwards, which joins the others. Sets of earlier rounds (heldout to
@@ -53,9 +57,9 @@ def evaluate(items: dict[str, list[dict]], min_strength: float) -> dict:
     misses: dict[str, list[str]] = {"extortion": [], "honest": []}
     rows = []
     for label in ("extortion", "honest"):
-        texts = [item["text"] for item in items[label]]
+        texts = [item["text"] for item in items.get(label, [])]
         strength = cue_strength(extortion_cues(texts))
-        for item, s in zip(items[label], strength.tolist(), strict=True):
+        for item, s in zip(items.get(label, []), strength.tolist(), strict=True):
             flagged = s >= min_strength
             rows.append((item["lang"], label, flagged))
             if flagged != (label == "extortion"):
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = json.loads(args.texts.read_text(encoding="utf-8"))
     started = time.perf_counter()
-    names = [name for name in data if name.startswith("heldout")] + (["design"] if "design" in data else [])
+    names = [name for name in data if name.startswith("heldout") or name == "honest_stress"]
     sets = {name: evaluate(data[name], args.min_strength) for name in names}
     seconds = time.perf_counter() - started
     result = {
