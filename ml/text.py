@@ -1241,7 +1241,7 @@ _REVIEW_CHANGE = re.compile(
     r"go(?:es)?\s+away|disappear|vanish|improv|chang|forget|remember|memor|revis|updat|\bedit|delet|remov|"
     r"\braise|\bbump|amend|soften|kinder|nicer|reconsider|rethink|perspective|"
     r"dispar|oubli|amelior|modifi|revoir|reverr|retir|supprim|efface|adouci|embelli|remont|evolu|souvenir|"
-    r"nuanc|reconsider"
+    r"nuanc"
 )
 #: Compensation already granted ("They refunded me and I will change my review to 4
 #: stars"): the guest thanks, the review follows, nothing is asked for.
