@@ -1,10 +1,9 @@
 """Reads of establishments shared by the API, the portal and detection."""
 
-import time
-
 from django.db.models import Prefetch, QuerySet
 
 from apps.core.db import rows_by_external_id
+from apps.core.memo import RecentValues
 from apps.partners.models import Partner
 
 from .models import Alert, Establishment, OwnerInvitation
@@ -19,28 +18,25 @@ def establishments_of_partner(*, partner: Partner) -> QuerySet[Establishment]:
 #: never change, so a remembered id cannot go stale; the bound only keeps the
 #: memory fresh. A single review POST reads one (bench/RESULTS.md, issue 14).
 ESTABLISHMENT_ID_CACHE_SECONDS = 300.0
-_recent_ids: dict[tuple[int, str], tuple[float, int]] = {}
+_recent_ids: RecentValues[int] = RecentValues(seconds=ESTABLISHMENT_ID_CACHE_SECONDS,
+                                              max_entries=100_000)
 
 
 def establishment_ids_by_external_id(*, partner: Partner, external_ids: set[str]) -> dict[str, int]:
     """The ids of the partner's establishments among ``external_ids`` (unknown ones
     are absent), from this process's memory where it has them."""
-    now = time.monotonic()
     found: dict[str, int] = {}
     missing = []
     for external_id in external_ids:
-        hit = _recent_ids.get((partner.pk, external_id))
-        if hit is not None and now - hit[0] < ESTABLISHMENT_ID_CACHE_SECONDS:
-            found[external_id] = hit[1]
+        pk = _recent_ids.get((partner.pk, external_id))
+        if pk is not None:
+            found[external_id] = pk
         else:
             missing.append(external_id)
     if missing:
-        rows = rows_by_external_id(Establishment, partner_id=partner.pk,
-                                   external_ids=missing, columns=("id",))
-        if len(_recent_ids) > 100_000:  # bounded: forget everything rather than grow
-            _recent_ids.clear()
-        for external_id, pk in rows:
-            _recent_ids[(partner.pk, external_id)] = (now, pk)
+        for external_id, pk in rows_by_external_id(Establishment, partner_id=partner.pk,
+                                                   external_ids=missing, columns=("id",)):
+            _recent_ids.put((partner.pk, external_id), pk)
             found[external_id] = pk
     return found
 

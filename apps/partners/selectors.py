@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hmac
-import time
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+
+from apps.core.memo import RecentValues
 
 from .keys import hash_secret, split_key
 from .models import ApiKey, WebhookAttempt, WebhookDelivery
@@ -17,31 +18,25 @@ from .models import ApiKey, WebhookAttempt, WebhookDelivery
 #: process looks a key up once in ~500 requests: the saving is kept, the
 #: window stays short.
 API_KEY_CACHE_SECONDS = 5.0
-_recent_keys: dict[str, tuple[float, ApiKey]] = {}
+_recent_keys: RecentValues[ApiKey] = RecentValues(seconds=API_KEY_CACHE_SECONDS, max_entries=10_000)
 
 
 def api_key_remembered(*, key: str) -> ApiKey | None:
     """The live key matching ``key`` if this process checked it lately, else None
     (without reading the database)."""
-    hit = _recent_keys.get(key)
-    if hit is not None and time.monotonic() - hit[0] < API_KEY_CACHE_SECONDS:
-        return hit[1]
-    return None
+    return _recent_keys.get(key)
 
 
 def api_key_lookup(*, key: str) -> ApiKey | None:
     """The live key matching ``key`` (with its partner), or None."""
-    remembered = api_key_remembered(key=key)
+    remembered = _recent_keys.get(key)
     if remembered is not None:
         return remembered
-    now = time.monotonic()
     api_key = _api_key_from_database(key)
     if api_key is not None:
-        if len(_recent_keys) > 10_000:  # bounded: forget everything rather than grow
-            _recent_keys.clear()
-        _recent_keys[key] = (now, api_key)
+        _recent_keys.put(key, api_key)
     else:
-        _recent_keys.pop(key, None)
+        _recent_keys.discard(key)
     return api_key
 
 

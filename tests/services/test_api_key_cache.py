@@ -4,6 +4,7 @@ another process (no signal here) is honoured within API_KEY_CACHE_SECONDS."""
 import pytest
 from django.utils import timezone
 
+from apps.core import memo
 from apps.partners import selectors
 from apps.partners.models import ApiKey
 from apps.partners.services import api_key_issue
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(memo.time, "monotonic", lambda: now[0])
     return now
 
 
