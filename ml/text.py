@@ -1317,8 +1317,11 @@ def _at_stake(words: str) -> bool:
 
 def _could_be_a_hint(words: str) -> bool:
     """A window the model may read without a condition word: the review at stake
-    and about to change ("a voucher would help me remember the good parts")."""
-    return _REVIEW_CHANGE.search(words) is not None and _at_stake(words)
+    and about to change ("a voucher would help me remember the good parts").
+    Windows with a condition were read already (``_could_be_blackmail``): under
+    ``THREAT_MODEL_MIN_PROBABILITY`` there, they cannot reach the higher bar here."""
+    return (_CONDITION.search(words) is None and _REVIEW_CHANGE.search(words) is not None
+            and _at_stake(words))
 
 
 def _could_be_blackmail(words: str) -> bool:
